@@ -1,0 +1,12 @@
+import type { Permission } from "./permissions.js";
+
+/** Who is calling, built once per request by the auth interceptor. */
+export interface Principal {
+  readonly clientId: string;
+  readonly tenantId: string;
+  readonly permissions: ReadonlySet<Permission>;
+  /** The caller's tenant and its active descendants: everything this caller may read. */
+  readonly readableTenantIds: readonly string[];
+  /** The token's `jti`, for logs. */
+  readonly tokenId: string;
+}

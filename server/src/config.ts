@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** Environment variables Tally reads, parsed once at start-up. */
+const configZod = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** Real MongoDB (>= 7.0). Unset: the embedded database is started in-process. */
+  MONGODB_URI: z.string().startsWith("mongodb").optional(),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default("tally"),
+  /** Where the embedded database keeps its journal; unset means in memory. */
+  TALLY_DATA_DIR: z.string().min(1).optional(),
+  /** Load deterministic demo data for every API on an empty embedded database. */
+  TALLY_DEMO: z.enum(["auto", "on", "off"]).default("auto"),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Token issuer and audience. */
+  TALLY_ISSUER: z.string().min(1).default("tally"),
+  TALLY_AUDIENCE: z.string().min(1).default("tally-api"),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
+  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+  MAX_DEADLINE_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(60_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+export type Config = Readonly<z.infer<typeof configZod>>;
+
+/**
+ * Parses the environment into a frozen Config. Errors name the offending key and the rule it broke,
+ * never the value (values may be secrets).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = configZod.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message.replace(/received .*$/i, "").trim()}`);
+    throw new Error(`invalid configuration: ${problems.join("; ")}`);
+  }
+  if (Boolean(result.data.TLS_CERT_FILE) !== Boolean(result.data.TLS_KEY_FILE)) {
+    throw new Error("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  }
+  return Object.freeze(result.data);
+}

@@ -1,0 +1,141 @@
+import type { Document } from "bson";
+import { MongoCommandError, badValue } from "./errors.js";
+import { getPath, valueKey } from "./keys.js";
+
+export interface IndexSpec {
+  readonly name: string;
+  readonly key: Document;
+  readonly unique: boolean;
+  readonly partialFilterExpression?: Document;
+}
+
+/**
+ * One collection: documents in insertion order keyed by `_id`, plus index definitions. Unique indexes
+ * are enforced with a key → `_id` map each; other indexes are recorded (listIndexes reports them) but
+ * do not change how queries run.
+ */
+export class Collection {
+  /** `_id` key → document. A Map keeps insertion order, like a natural-order scan. */
+  readonly docs = new Map<string, Document>();
+  readonly indexes: IndexSpec[] = [{ name: "_id_", key: { _id: 1 }, unique: true }];
+  private readonly uniqueMaps = new Map<string, Map<string, string>>();
+
+  constructor(readonly name: string) {}
+
+  /** The values array for aggregation and queries (a snapshot; later writes do not change it). */
+  snapshot(): Document[] {
+    return [...this.docs.values()];
+  }
+
+  get(idKey: string): Document | undefined {
+    return this.docs.get(idKey);
+  }
+
+  /** Inserts a new document; throws 11000 on a duplicate `_id` or unique key. */
+  insert(doc: Document): void {
+    const id = valueKey(doc._id);
+    if (this.docs.has(id)) throw duplicate(this.name, "_id_", { _id: doc._id });
+    this.checkUnique(doc, undefined);
+    this.docs.set(id, doc);
+    this.indexUnique(doc, id);
+  }
+
+  /** Replaces the document with the same `_id` (which must exist). */
+  replace(idKey: string, next: Document): void {
+    const prev = this.docs.get(idKey);
+    if (!prev) throw badValue("replace of a missing document");
+    if (valueKey(next._id) !== idKey) {
+      throw new MongoCommandError(66, "ImmutableField", "Performing an update on the path '_id' would modify the immutable field '_id'");
+    }
+    this.checkUnique(next, idKey);
+    this.unindexUnique(prev);
+    this.docs.set(idKey, next);
+    this.indexUnique(next, idKey);
+  }
+
+  remove(idKey: string): void {
+    const prev = this.docs.get(idKey);
+    if (!prev) return;
+    this.unindexUnique(prev);
+    this.docs.delete(idKey);
+  }
+
+  addIndex(spec: IndexSpec): boolean {
+    const existing = this.indexes.find((i) => i.name === spec.name);
+    if (existing) {
+      if (JSON.stringify(existing.key) !== JSON.stringify(spec.key) || existing.unique !== spec.unique) {
+        throw new MongoCommandError(86, "IndexKeySpecsConflict", `An existing index has the same name as the requested index: ${spec.name}`);
+      }
+      return false;
+    }
+    if (spec.unique) {
+      const map = new Map<string, string>();
+      for (const [id, doc] of this.docs) {
+        const k = uniqueKey(spec, doc);
+        if (k === undefined) continue;
+        if (map.has(k)) throw duplicate(this.name, spec.name, keyDoc(spec, doc));
+        map.set(k, id);
+      }
+      this.uniqueMaps.set(spec.name, map);
+    }
+    this.indexes.push(spec);
+    return true;
+  }
+
+  dropIndex(name: string): boolean {
+    const i = this.indexes.findIndex((x) => x.name === name);
+    if (i <= 0) return false;
+    this.indexes.splice(i, 1);
+    this.uniqueMaps.delete(name);
+    return true;
+  }
+
+  private checkUnique(doc: Document, selfId: string | undefined): void {
+    for (const spec of this.indexes) {
+      if (!spec.unique || spec.name === "_id_") continue;
+      const k = uniqueKey(spec, doc);
+      if (k === undefined) continue;
+      const owner = this.uniqueMaps.get(spec.name)?.get(k);
+      if (owner !== undefined && owner !== selfId) throw duplicate(this.name, spec.name, keyDoc(spec, doc));
+    }
+  }
+
+  private indexUnique(doc: Document, id: string): void {
+    for (const spec of this.indexes) {
+      if (!spec.unique || spec.name === "_id_") continue;
+      const k = uniqueKey(spec, doc);
+      if (k !== undefined) this.uniqueMaps.get(spec.name)?.set(k, id);
+    }
+  }
+
+  private unindexUnique(doc: Document): void {
+    for (const spec of this.indexes) {
+      if (!spec.unique || spec.name === "_id_") continue;
+      const k = uniqueKey(spec, doc);
+      if (k !== undefined) this.uniqueMaps.get(spec.name)?.delete(k);
+    }
+  }
+}
+
+function uniqueKey(spec: IndexSpec, doc: Document): string | undefined {
+  // Partial unique indexes only cover documents having every key field (enough for Tally's use).
+  const parts: string[] = [];
+  for (const field of Object.keys(spec.key)) {
+    const v = getPath(doc, field);
+    if (v === undefined && spec.partialFilterExpression) return undefined;
+    parts.push(valueKey(v));
+  }
+  return parts.join("\u0000");
+}
+
+function keyDoc(spec: IndexSpec, doc: Document): Document {
+  return Object.fromEntries(Object.keys(spec.key).map((f) => [f, getPath(doc, f) ?? null]));
+}
+
+function duplicate(coll: string, index: string, key: Document): MongoCommandError {
+  return new MongoCommandError(
+    11000,
+    "DuplicateKey",
+    `E11000 duplicate key error collection: ${coll} index: ${index} dup key: ${JSON.stringify(key)}`,
+  );
+}

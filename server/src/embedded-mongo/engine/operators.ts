@@ -1,0 +1,109 @@
+import { Context, evalExpr } from "mingo/core";
+import type { Options } from "mingo/types";
+import { Lazy } from "mingo/lazy";
+import * as accumulatorOps from "mingo/operators/accumulator";
+import * as expressionOps from "mingo/operators/expression";
+import * as pipelineOps from "mingo/operators/pipeline";
+import * as projectionOps from "mingo/operators/projection";
+import * as queryOps from "mingo/operators/query";
+import * as windowOps from "mingo/operators/window";
+import { dateTrunc, type DateUnit } from "./date-trunc.js";
+import { assertTimeZone } from "./timezone.js";
+import { badValue, locationError } from "./errors.js";
+
+type AnyObj = Record<string, unknown>;
+
+/**
+ * Operators registered over mingo's defaults, each fixing a measured defect against MongoDB:
+ * `$percentile`/`$median` sorted numbers as text; `$dateTrunc` ignored or misapplied `timezone`;
+ * `$count` on empty input produced a document where MongoDB produces none.
+ */
+const fixes = Context.init({
+  accumulator: {
+    $percentile: (coll: unknown[], expr: unknown, options: Options) => {
+      const spec = expr as AnyObj;
+      if (!spec || typeof spec !== "object" || !("input" in spec) || !Array.isArray(spec.p)) {
+        throw locationError(7436100, "$percentile requires 'input', 'p' and 'method'");
+      }
+      const values = numericSorted(coll, spec.input, options);
+      return (spec.p as unknown[]).map((p) => {
+        if (typeof p !== "number" || p < 0 || p > 1) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
+        return discretePercentile(values, p);
+      });
+    },
+    $median: (coll: unknown[], expr: unknown, options: Options) => {
+      const spec = expr as AnyObj;
+      if (!spec || typeof spec !== "object" || !("input" in spec)) throw locationError(7436100, "$median requires 'input' and 'method'");
+      return discretePercentile(numericSorted(coll, spec.input, options), 0.5);
+    },
+  } as never,
+  expression: {
+    $dateTrunc: (obj: unknown, expr: unknown, options: Options) => {
+      const spec = evalExpr(obj, expr, options) as AnyObj;
+      const date = spec.date;
+      if (date === null || date === undefined) return null;
+      if (!(date instanceof Date)) throw locationError(5439012, "$dateTrunc requires 'date' to be a date");
+      const unit = spec.unit as DateUnit;
+      if (!["year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"].includes(unit)) {
+        throw locationError(5439014, `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${String(unit)}`);
+      }
+      const binSize = spec.binSize === undefined ? 1 : Number(spec.binSize);
+      if (!Number.isInteger(binSize) || binSize <= 0) throw locationError(5439017, "$dateTrunc requires 'binSize' to be greater than 0");
+      const tz = spec.timezone === undefined || spec.timezone === null ? undefined : String(spec.timezone);
+      if (tz) {
+        try {
+          assertTimeZone(tz);
+        } catch {
+          throw locationError(40485, `unrecognized time zone identifier: "${tz}"`);
+        }
+      }
+      return dateTrunc(date, unit, binSize, tz, spec.startOfWeek === undefined ? "sunday" : String(spec.startOfWeek));
+    },
+  } as never,
+  pipeline: {
+    $count: (coll: { size(): number }, expr: unknown) => {
+      if (typeof expr !== "string" || expr === "" || expr.includes(".") || expr.startsWith("$")) {
+        throw badValue("the count field must be a non-empty string, not start with '$' and not contain '.'");
+      }
+      const n = coll.size();
+      let done = n === 0;
+      return Lazy(() => {
+        if (done) return { done: true, value: undefined };
+        done = true;
+        return { done: false, value: { [expr]: n } };
+      });
+    },
+  } as never,
+});
+
+function numericSorted(coll: unknown[], input: unknown, options: Options): number[] {
+  const out: number[] = [];
+  for (const doc of coll) {
+    const v = evalExpr(doc, input, options);
+    if (typeof v === "number" && !Number.isNaN(v)) out.push(v);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** The discrete percentile MongoDB returns for small inputs: the value at rank ceil(p·n). */
+function discretePercentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const i = Math.max(0, Math.ceil(p * sorted.length) - 1);
+  return sorted[Math.min(i, sorted.length - 1)]!;
+}
+
+/**
+ * The engine's operator table: the fixes first, then mingo's defaults (mingo keeps the first
+ * definition of a name when merging contexts, so the fixes win).
+ */
+export const engineContext = Context.from(
+  fixes,
+  Context.init({
+    accumulator: accumulatorOps as never,
+    expression: expressionOps as never,
+    pipeline: pipelineOps as never,
+    projection: projectionOps as never,
+    query: queryOps as never,
+    window: windowOps as never,
+  }),
+);

@@ -1,0 +1,69 @@
+import type { Document } from "bson";
+import { Aggregator } from "mingo/aggregator";
+import { ProcessingMode } from "mingo/core";
+import { Query } from "mingo/query";
+import type { Options } from "mingo/types";
+import { engineContext } from "./operators.js";
+import { badValue } from "./errors.js";
+import type { Store } from "./database.js";
+
+/** Stages the embedded engine refuses: they write or reach outside (Tally never sends them). */
+const refusedStages = new Set(["$out", "$merge", "$currentOp", "$listSessions", "$changeStream"]);
+
+/** mingo options with Tally's operator fixes and server-side JavaScript disabled. */
+export function engineOptions(store: Store, db: string): Partial<Options> {
+  return {
+    context: engineContext,
+    scriptEnabled: false,
+    useStrictMode: true,
+    processingMode: ProcessingMode.CLONE_OFF,
+    collectionResolver: (name: string) => store.collection(db, name, false)?.snapshot() ?? [],
+    variables: { NOW: new Date() },
+  };
+}
+
+export function matcher(filter: Document | undefined, opts: Partial<Options>): (doc: Document) => boolean {
+  if (!filter || Object.keys(filter).length === 0) return () => true;
+  assertNoScript(filter);
+  const q = new Query(filter, opts);
+  return (doc) => q.test(doc);
+}
+
+export function runFind(
+  docs: Document[],
+  cmd: { filter?: Document; sort?: Document; projection?: Document; skip?: number; limit?: number },
+  opts: Partial<Options>,
+): Document[] {
+  assertNoScript(cmd.filter);
+  let cursor = new Query(cmd.filter ?? {}, opts).find(docs, cmd.projection && Object.keys(cmd.projection).length ? cmd.projection : undefined);
+  if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort as never);
+  if (cmd.skip) cursor = cursor.skip(cmd.skip);
+  if (cmd.limit) cursor = cursor.limit(Math.abs(cmd.limit));
+  return cursor.all() as Document[];
+}
+
+export function runPipeline(docs: Document[], pipeline: Document[], opts: Partial<Options>): Document[] {
+  for (const stage of pipeline) {
+    const name = Object.keys(stage)[0];
+    if (!name || Object.keys(stage).length !== 1) throw badValue("A pipeline stage specification object must contain exactly one field.");
+    if (refusedStages.has(name)) throw badValue(`${name} is not supported by the embedded database`);
+  }
+  assertNoScript(pipeline);
+  return new Aggregator(pipeline, opts).run(docs) as Document[];
+}
+
+/** `$where`, `$function` and `$accumulator` run JavaScript; refused as a server with scripting off does. */
+function assertNoScript(v: unknown): void {
+  if (v === null || typeof v !== "object") return;
+  if (Array.isArray(v)) {
+    for (const x of v) assertNoScript(x);
+    return;
+  }
+  if (v.constructor !== Object) return;
+  for (const [k, x] of Object.entries(v)) {
+    if (k === "$where" || k === "$function" || k === "$accumulator") {
+      throw badValue(`${k} is not allowed: server-side JavaScript is disabled`);
+    }
+    assertNoScript(x);
+  }
+}

@@ -1,0 +1,105 @@
+import net, { type AddressInfo } from "node:net";
+import type { Document } from "bson";
+import { CommandExecutor, type Event } from "./commands.js";
+import { Store } from "./engine/database.js";
+import { MongoCommandError } from "./engine/errors.js";
+import { Journal } from "./journal.js";
+import { MAX_MESSAGE_BYTES, decodeRequest, encodeReply } from "./wire.js";
+
+export interface EmbeddedMongoOptions {
+  /** 0 or unset: an ephemeral port. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Durable when set: journal and snapshot live here. */
+  readonly dataDir?: string;
+}
+
+export interface EmbeddedMongo {
+  readonly uri: string;
+  readonly port: number;
+  readonly dataDir: string | undefined;
+  /** Documents replayed from disk at start. */
+  readonly replayed: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a MongoDB-wire-compatible server that the official driver talks to over TCP: the
+ * zero-setup database for `npm start` and the one every test uses.
+ */
+export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+  const store = new Store();
+  const opened = opts.dataDir ? Journal.open(opts.dataDir, store) : undefined;
+  const journal = opened?.journal;
+  const executor = new CommandExecutor(store);
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+
+  const server = net.createServer((socket) => {
+    const connectionId = ++connections;
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    let buffered: Buffer = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      while (buffered.length >= 4) {
+        const len = buffered.readInt32LE(0);
+        if (len < 16 || len > MAX_MESSAGE_BYTES) {
+          socket.destroy();
+          return;
+        }
+        if (buffered.length < len) break;
+        const msg = buffered.subarray(0, len);
+        buffered = buffered.subarray(len);
+        handle(msg, socket, connectionId);
+      }
+    });
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  function handle(msg: Buffer, socket: net.Socket, connectionId: number): void {
+    let req;
+    try {
+      req = decodeRequest(msg);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    const events: Event[] = [];
+    let reply: Document;
+    try {
+      reply = executor.execute(req.command, connectionId, events);
+    } catch (e) {
+      reply =
+        e instanceof MongoCommandError
+          ? { ok: 0, errmsg: e.message, code: e.code, codeName: e.codeName }
+          : { ok: 0, errmsg: e instanceof Error ? e.message : String(e), code: 1, codeName: "InternalError" };
+    }
+    // Acknowledge only what is on disk.
+    if (journal && events.length) journal.append(events);
+    if (req.moreToCome) return;
+    socket.write(encodeReply(req, reply));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    uri: `mongodb://${opts.host ?? "127.0.0.1"}:${port}`,
+    port,
+    dataDir: opts.dataDir,
+    replayed: opened?.replayed ?? 0,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+      if (journal) {
+        journal.compact(store);
+        journal.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
+import { kProtocol } from "../platform/context.js";
+import { toConnectError } from "../platform/errors.js";
+import type { InProcessDispatcher } from "./dispatch.js";
+import { BindError, bindParams } from "./query-binder.js";
+import { messageToRestJson, stringifyRestJson, type RestJson } from "./rest-json.js";
+import type { RestContext, RestReply, RestShape } from "./rest-shape.js";
+import type { RouteTable } from "./rules.js";
+
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+export interface RestHandlerOptions {
+  readonly routes: RouteTable;
+  readonly dispatcher: InProcessDispatcher;
+  /** REST rules per service type name. */
+  readonly shapes: ReadonlyMap<string, RestShape>;
+  readonly maxBodyBytes: number;
+  readonly deadlineMs: number;
+}
+
+/** Headers not forwarded into the in-process call (transport-level or rewritten by the dispatcher). */
+const dropHeaders = new Set(["host", "connection", "keep-alive", "transfer-encoding", "upgrade", "te", "content-type", "content-length", "expect"]);
+
+/**
+ * The JSON/HTTP face of every service: matches the `google.api.http` rules, binds path, query and
+ * body into the request message, calls the RPC in-process through the same interceptors, and writes
+ * the API's REST shape.
+ */
+export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, res: NodeResponse) => Promise<void> {
+  return async (req, res) => {
+    const host = req.headers[":authority"] ?? req.headers.host ?? "localhost";
+    const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", `${scheme}://${String(host)}`);
+    } catch {
+      return write(res, req.method, { status: 400, body: { code: Code.InvalidArgument, message: "malformed request URL", details: [] } });
+    }
+    const method = req.method ?? "GET";
+    const { match, allowed } = opts.routes.match(method, url.pathname);
+    if (!match) {
+      if (allowed.length > 0) {
+        return write(res, method, {
+          status: 405,
+          headers: { allow: allowed.join(", ") },
+          body: { code: Code.Unimplemented, message: `method ${method} not allowed; use ${allowed.join(", ")}`, details: [] },
+        });
+      }
+      return write(res, method, { status: 404, body: { code: Code.NotFound, message: `no route for ${method} ${url.pathname}`, details: [] } });
+    }
+    const { route } = match;
+    const shape = opts.shapes.get(route.method.parent.typeName) ?? {};
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k.startsWith(":") || v === undefined) continue;
+      headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+    }
+    const json: JsonObject = {};
+    const skip = new Set<string>(route.body && route.body !== "*" ? [route.body] : []);
+    let ctx: RestContext = { httpMethod: method, url, headers, route, unknownQueryKeys: [] };
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    try {
+      const bound = bindParams(route.method.input, json, match.pathParams, url.searchParams, skip);
+      ctx = { ...ctx, unknownQueryKeys: bound.unknownKeys };
+      if (route.body !== "") {
+        const raw = await readBody(req, opts.maxBodyBytes);
+        const parsed: JsonValue = shape.parseBody ? shape.parseBody(raw, ctx) : parseJson(raw);
+        if (route.body === "*") {
+          if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+            throw new ConnectError("request body must be a JSON object", Code.InvalidArgument);
+          }
+          Object.assign(json, parsed);
+        } else {
+          const field = route.method.input.fields.find((f) => f.name === route.body);
+          if (!field) throw new Error(`body field ${route.body} missing in ${route.method.input.typeName}`);
+          json[field.jsonName] = parsed;
+        }
+      }
+      shape.request?.(json, ctx);
+      let input;
+      try {
+        input = fromJson(route.method.input, json, { ignoreUnknownFields: false });
+      } catch (e) {
+        throw new ConnectError(e instanceof Error ? e.message : String(e), Code.InvalidArgument);
+      }
+      const fwd = new Headers();
+      for (const [k, v] of headers) if (!dropHeaders.has(k)) fwd.set(k, v);
+      const contextValues = createContextValues().set(kProtocol, "rest");
+      const result = await opts.dispatcher.unary(route.method, input, fwd, contextValues, abort.signal, opts.deadlineMs);
+      const requestId = result.header.get("x-request-id");
+      let reply: RestReply;
+      if (shape.response) reply = shape.response(result.message, ctx, result.header);
+      else {
+        const body = messageToRestJson(route.method.output, result.message, { useProtoFieldName: true });
+        reply = { status: 200, body: route.responseBody ? (body as Record<string, RestJson>)[route.responseBody] ?? [] : body };
+      }
+      write(res, method, withRequestId(reply, requestId));
+    } catch (e) {
+      const err = e instanceof BindError ? new ConnectError(e.message, Code.InvalidArgument) : toConnectError(e);
+      const reply = shape.error ? shape.error(err, ctx) : defaultErrorReply(err);
+      write(res, method, withRequestId(reply, err.metadata.get("x-request-id")));
+    }
+  };
+}
+
+/** The generic REST error: HTTP status from the code, body `{"code", "message", "details"}` (gRPC-gateway's). */
+export function defaultErrorReply(err: ConnectError): RestReply {
+  return { status: codeToHttpStatus(err.code), body: { code: err.code, message: err.rawMessage, details: [] } };
+}
+
+function withRequestId(reply: RestReply, requestId: string | null): RestReply {
+  return requestId ? { ...reply, headers: { ...reply.headers, "x-request-id": requestId } } : reply;
+}
+
+function parseJson(raw: string): JsonValue {
+  if (raw.trim() === "") return {};
+  try {
+    return JSON.parse(raw) as JsonValue;
+  } catch (e) {
+    throw new ConnectError(`request body is not valid JSON: ${(e as Error).message}`, Code.InvalidArgument);
+  }
+}
+
+async function readBody(req: NodeRequest, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new ConnectError(`request body larger than ${limit} bytes`, Code.ResourceExhausted);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Writes a reply; HEAD gets the headers only. */
+export function write(res: NodeResponse, method: string | undefined, reply: RestReply): void {
+  if (res.headersSent) return void res.end();
+  const body = reply.body === undefined ? "" : stringifyRestJson(reply.body);
+  const headers: Record<string, string> = { "content-type": "application/json", ...reply.headers };
+  if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+  (res as ServerResponse).writeHead(reply.status, headers);
+  if (method === "HEAD" || reply.status === 304) res.end();
+  else res.end(body);
+}

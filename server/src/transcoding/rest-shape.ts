@@ -1,0 +1,38 @@
+import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
+import type { RestJson } from "./rest-json.js";
+import type { RestRoute } from "./rules.js";
+
+/** What a REST hook knows of the HTTP request. */
+export interface RestContext {
+  readonly httpMethod: string;
+  /** Absolute request URL (scheme and host from the request), for pagination links. */
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly route: RestRoute;
+  /** Query keys that named no request field. */
+  readonly unknownQueryKeys: readonly string[];
+}
+
+/** An HTTP answer: status, extra headers and a body (undefined: no body). */
+export interface RestReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: RestJson | undefined;
+}
+
+/**
+ * One API's REST rules, registered beside its service. Every hook is optional; without one the generic
+ * behaviour applies (JSON body, proto-JSON with snake_case names and exact int64 numbers, and the
+ * default error body).
+ */
+export interface RestShape {
+  /** Parses a raw body (e.g. NDJSON); default: JSON. Throw a ConnectError to refuse it. */
+  parseBody?(raw: string, ctx: RestContext): JsonValue;
+  /** Adjusts the bound request JSON before it becomes a message (aliases, headers such as Accept). */
+  request?(json: JsonObject, ctx: RestContext): void;
+  /** Shapes the success answer. */
+  response?(message: Message, ctx: RestContext, header: Headers): RestReply;
+  /** Shapes an error answer in the API's documented body. */
+  error?(err: ConnectError, ctx: RestContext): RestReply;
+}
