@@ -1,0 +1,135 @@
+import { create, createFileRegistry, type DescFile, type DescService } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { createConnectRouter, createContextValues, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
+import * as reflectionV1 from "@tally/sdk/gen/grpc/reflection/v1/reflection_pb.js";
+import * as reflectionV1alpha from "@tally/sdk/gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AdminService } from "@tally/sdk/gen/tally/admin/v1/admin_pb.js";
+import type { Db } from "mongodb";
+import { AdminServiceImpl } from "./auth/admin-service.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { createAuthInterceptor } from "./auth/interceptor.js";
+import { SigningKeys } from "./auth/signing-keys.js";
+import { TenantDirectory } from "./auth/tenant-directory.js";
+import { TokenEndpoint } from "./auth/token-endpoint.js";
+import { Tokens } from "./auth/tokens.js";
+import type { Config } from "./config.js";
+import { createTenantScopeFactory } from "./db/tenant-scope.js";
+import { apiModules } from "./apis/registry.js";
+import { kProtocol } from "./platform/context.js";
+import { HealthServiceImpl, HealthState } from "./platform/health.js";
+import { createRequestLogInterceptor } from "./platform/interceptors.js";
+import type { Logger } from "./platform/logger.js";
+import { ReflectionResolver, ReflectionV1alphaImpl, ReflectionV1Impl } from "./platform/reflection.js";
+import { InProcessDispatcher } from "./transcoding/dispatch.js";
+import { createRestHandler, type NodeRequest, type NodeResponse } from "./transcoding/rest-handler.js";
+import type { RestShape } from "./transcoding/rest-shape.js";
+import { RouteTable, routesFromServices } from "./transcoding/rules.js";
+
+export interface App {
+  /** The Node request handler for every protocol on the one port. */
+  readonly handler: (req: NodeRequest, res: NodeResponse) => void;
+  readonly health: HealthState;
+  readonly directory: TenantDirectory;
+  readonly keys: SigningKeys;
+  /** Aborts streaming calls on shutdown. */
+  readonly shutdown: AbortController;
+}
+
+/** Builds every service with its dependencies and returns the one handler that serves them. */
+export async function createApp(config: Config, logger: Logger, db: Db): Promise<App> {
+  const directory = new TenantDirectory(db);
+  const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS);
+  await keys.init();
+  const tokens = new Tokens(keys, { issuer: config.TALLY_ISSUER, audience: config.TALLY_AUDIENCE, ttlSeconds: config.TOKEN_TTL_SECONDS });
+  const authenticator = new Authenticator(tokens, directory);
+  const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
+  const scopes = createTenantScopeFactory(db);
+
+  const apis = apiModules.map((m) => m.create({ scopes, db, logger, directory }));
+  const apiServices: DescService[] = apis.map((a) => a.service);
+  const servedServices: DescService[] = [...apiServices, AdminService];
+  const health = new HealthState(servedServices.map((s) => s.typeName));
+  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: closure([Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection, ...servedServices].map((s) => s.file)).map((f) => f.proto) }));
+  const reflection = new ReflectionResolver(registry, [
+    ...servedServices.map((s) => s.typeName),
+    Health.typeName,
+    reflectionV1.ServerReflection.typeName,
+    reflectionV1alpha.ServerReflection.typeName,
+  ]);
+  const admin = new AdminServiceImpl(directory, keys, authenticator);
+
+  const routes = (router: ConnectRouter): void => {
+    router.service(Health, new HealthServiceImpl(health));
+    router.service(reflectionV1.ServerReflection, new ReflectionV1Impl(reflection));
+    router.service(reflectionV1alpha.ServerReflection, new ReflectionV1alphaImpl(reflection));
+    router.service(AdminService, admin);
+    for (const a of apis) a.register(router);
+  };
+  const shutdown = new AbortController();
+  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createAuthInterceptor(authenticator)];
+  const routerOptions: ConnectRouterOptions = {
+    interceptors,
+    readMaxBytes: config.MAX_MESSAGE_BYTES,
+    writeMaxBytes: config.MAX_MESSAGE_BYTES,
+    maxTimeoutMs: config.MAX_DEADLINE_MS,
+    shutdownSignal: shutdown.signal,
+    connect: true,
+    grpc: true,
+    grpcWeb: true,
+  };
+
+  // REST dispatches through a router built from the same routes and options: same handlers, same interceptors.
+  const restRouter = createConnectRouter(routerOptions);
+  routes(restRouter);
+  const shapes = new Map<string, RestShape>(apis.filter((a) => a.rest).map((a) => [a.service.typeName, a.rest!]));
+  const rest = createRestHandler({
+    routes: new RouteTable(routesFromServices(servedServices)),
+    dispatcher: new InProcessDispatcher(restRouter.handlers),
+    shapes,
+    maxBodyBytes: config.MAX_MESSAGE_BYTES,
+    deadlineMs: config.MAX_DEADLINE_MS,
+  });
+
+  const rpc = connectNodeAdapter({
+    ...routerOptions,
+    routes,
+    contextValues: (req) => createContextValues().set(kProtocol, protocolOf(req.headers["content-type"])),
+    fallback: (nreq, nres) => {
+      const req = nreq as NodeRequest;
+      const res = nres as unknown as NodeResponse;
+      const pathname = (req.url ?? "/").split("?")[0]!;
+      void tokenEndpoint
+        .handle(req, res, pathname)
+        .then((handled) => (handled ? undefined : rest(req, res)))
+        .catch((e: unknown) => {
+          logger.error({ err: e }, "unhandled error in HTTP handler");
+          if (!res.headersSent) (res as import("node:http").ServerResponse).writeHead(500, { "content-type": "application/json" });
+          res.end('{"code":13,"message":"internal error","details":[]}');
+        });
+    },
+  });
+  return { handler: rpc as (req: NodeRequest, res: NodeResponse) => void, health, directory, keys, shutdown };
+}
+
+function protocolOf(contentType: string | undefined): string {
+  const ct = contentType ?? "";
+  if (ct.startsWith("application/grpc-web")) return "grpc-web";
+  if (ct.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}
+
+/** Files and their transitive imports, dependencies first (what a file registry needs). */
+function closure(files: readonly DescFile[]): DescFile[] {
+  const out: DescFile[] = [];
+  const seen = new Set<string>();
+  const visit = (f: DescFile) => {
+    if (seen.has(f.name)) return;
+    seen.add(f.name);
+    for (const d of f.dependencies) visit(d);
+    out.push(f);
+  };
+  for (const f of files) visit(f);
+  return out;
+}

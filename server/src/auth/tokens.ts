@@ -1,0 +1,72 @@
+import { randomUUID } from "node:crypto";
+import { SignJWT, decodeProtectedHeader, jwtVerify } from "jose";
+import { z } from "zod";
+import { allPermissions, type Permission } from "./permissions.js";
+import type { SigningKeys } from "./signing-keys.js";
+
+/** Tokens larger than this are refused before any parsing. */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+const CLOCK_SKEW_SECONDS = 30;
+
+export interface TokenSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly ttlSeconds: number;
+}
+
+const claimsZod = z.object({
+  sub: z.string().min(1).max(128),
+  tenant: z.string().min(1).max(128),
+  permissions: z.array(z.enum(allPermissions)).max(64),
+  jti: z.string().min(1).max(128),
+});
+
+export type TokenClaims = z.infer<typeof claimsZod>;
+
+/** Issues and verifies ES256 access tokens. */
+export class Tokens {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly settings: TokenSettings,
+  ) {}
+
+  async issue(clientId: string, tenantId: string, permissions: readonly Permission[]): Promise<{ token: string; expiresIn: number }> {
+    const { kid, privateKey } = this.keys.activeKey();
+    const token = await new SignJWT({ tenant: tenantId, permissions: [...permissions] })
+      .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setSubject(clientId)
+      .setIssuedAt()
+      .setExpirationTime(`${this.settings.ttlSeconds}s`)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    return { token, expiresIn: this.settings.ttlSeconds };
+  }
+
+  /**
+   * Verifies a bearer token; returns its claims or undefined for anything wrong (the caller answers
+   * Unauthenticated without saying why). Only ES256 with a known `kid`; `jku`, `x5u` and embedded
+   * `jwk` headers are never used to find a key.
+   */
+  async verify(token: string): Promise<TokenClaims | undefined> {
+    if (token.length === 0 || token.length > MAX_TOKEN_BYTES) return undefined;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (header.alg !== "ES256" || typeof header.kid !== "string") return undefined;
+      const key = await this.keys.publicKey(header.kid);
+      if (!key) return undefined;
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ["ES256"],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ["exp", "iat", "sub", "jti"],
+      });
+      const parsed = claimsZod.safeParse(payload);
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { loadConfig } from "./config.js";
+import { createLogger } from "./platform/logger.js";
+import { startTally } from "./server.js";
+import { loadDemo } from "./demo/load.js";
+
+/** Process entry: config from the environment, start, and stop gracefully on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const tally = await startTally(config, logger, print);
+  const demo = config.TALLY_DEMO === "on" || (config.TALLY_DEMO === "auto" && tally.database.embedded !== undefined);
+  if (demo) await loadDemo(tally, logger, print);
+  logger.info({ url: tally.url }, `Tally listening on ${tally.url} (Connect, gRPC, gRPC-Web and REST on one port)`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: draining in-flight calls");
+    tally.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+void main();

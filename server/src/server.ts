@@ -1,0 +1,48 @@
+import { createApp, type App } from "./app.js";
+import { bootstrapRoot, type Credentials } from "./auth/bootstrap.js";
+import type { Config } from "./config.js";
+import { ensureIndexes } from "./db/collections.js";
+import { openDatabase, type Database } from "./db/connect.js";
+import { listen, type Listener } from "./listen.js";
+import type { Logger } from "./platform/logger.js";
+
+export interface RunningTally {
+  readonly url: string;
+  readonly port: number;
+  readonly app: App;
+  readonly database: Database;
+  /** Set on first start of an empty database. */
+  readonly admin: Credentials | undefined;
+  /** Graceful stop: NOT_SERVING, stop accepting, drain, close the database. */
+  stop(): Promise<void>;
+}
+
+/** Opens the database, prepares it, builds the app and listens: what `npm start` and the tests run. */
+export async function startTally(config: Config, logger: Logger, out: (line: string) => void = () => {}): Promise<RunningTally> {
+  const database = await openDatabase(config, logger);
+  await ensureIndexes(database.db);
+  const app = await createApp(config, logger, database.db);
+  const admin = await bootstrapRoot(app.directory, logger, out);
+  const listener: Listener = await listen(app.handler, {
+    host: config.HOST,
+    port: config.PORT,
+    tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } : undefined,
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    url: listener.url,
+    port: listener.port,
+    app,
+    database,
+    admin,
+    stop() {
+      stopping ??= (async () => {
+        app.health.setAllNotServing();
+        await listener.close(config.SHUTDOWN_GRACE_MS);
+        app.shutdown.abort();
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+}
