@@ -70,7 +70,7 @@ export class RouteTable {
       if (route.httpMethod !== m) continue;
       if (!best || route.template.literalCount > best.route.template.literalCount) best = { route, pathParams: bound };
     }
-    return { match: best, allowed: [...allowed] };
+    return { match: best, allowed: [...allowed].sort() };
   }
 }
 

@@ -1,0 +1,84 @@
+import { Writable } from "node:stream";
+import { loadConfig, type Config } from "../../server/src/config.js";
+import type { Credentials } from "../../server/src/auth/bootstrap.js";
+import { createLogger } from "../../server/src/platform/logger.js";
+import { startTally, type RunningTally } from "../../server/src/server.js";
+
+export interface TestServer {
+  readonly tally: RunningTally;
+  readonly url: string;
+  readonly admin: Credentials;
+  /** Log lines written so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** A fresh access token for the credentials (scope: space-separated permissions). */
+  token(creds: Credentials, scope?: string): Promise<string>;
+  /** Calls the REST admin API as the root admin. */
+  adminPost(path: string, body: unknown): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** A real Tally on an ephemeral port over a fresh embedded database, as `npm start` runs it. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const config: Config = loadConfig({ PORT: "0", LOG_LEVEL: "info", TALLY_DEMO: "off", SHUTDOWN_GRACE_MS: "2000", ...env });
+  const tally = await startTally(config, createLogger("info", sink));
+  if (!tally.admin) throw new Error("expected a fresh database");
+  const admin = tally.admin;
+  const tokens = new Map<string, string>();
+  const token = async (creds: Credentials, scope?: string): Promise<string> => {
+    const key = `${creds.clientId} ${scope ?? ""}`;
+    const cached = tokens.get(key);
+    if (cached) return cached;
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: creds.clientId, client_secret: creds.clientSecret });
+    if (scope) form.set("scope", scope);
+    const res = await fetch(`${tally.url}/oauth2/token`, { method: "POST", body: form });
+    if (res.status !== 200) throw new Error(`token: HTTP ${res.status} ${await res.text()}`);
+    const t = ((await res.json()) as { access_token: string }).access_token;
+    tokens.set(key, t);
+    return t;
+  };
+  return {
+    tally,
+    url: tally.url,
+    admin,
+    logs,
+    token,
+    async adminPost(path, body) {
+      const res = await fetch(`${tally.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await token(admin)}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    stop: () => tally.stop(),
+  };
+}
+
+/** Creates a tenant (under `parentId`) and a client for it with the given roles. */
+export async function createTenantWithClient(s: TestServer, id: string, parentId: string, roles: string[] = ["admin"]): Promise<Credentials> {
+  await s.adminPost("/admin/v1/tenants", { id, name: id.toUpperCase(), parent_id: parentId });
+  return createClientFor(s, id, roles);
+}
+
+export async function createClientFor(s: TestServer, tenantId: string, roles: string[]): Promise<Credentials> {
+  const c = (await s.adminPost("/admin/v1/clients", { tenant_id: tenantId, roles })) as { client: { id: string }; client_secret: string };
+  return { clientId: c.client.id, clientSecret: c.client_secret };
+}
+
+/** `fetch` with a bearer token. */
+export async function restCall(s: TestServer, creds: Credentials | string, path: string, init: RequestInit = {}): Promise<Response> {
+  const token = typeof creds === "string" ? creds : await s.token(creds);
+  const headers = new Headers(init.headers);
+  if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
+  if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
+  return fetch(`${s.url}${path}`, { ...init, headers });
+}
