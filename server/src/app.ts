@@ -18,6 +18,7 @@ import type { Config } from "./config.js";
 import { createTenantScopeFactory } from "./db/tenant-scope.js";
 import { apiModules } from "./apis/registry.js";
 import { kProtocol } from "./platform/context.js";
+import { normalizeGrpcMessageTrailer } from "./platform/grpc-message.js";
 import { HealthServiceImpl, HealthState } from "./platform/health.js";
 import { createRequestLogInterceptor } from "./platform/interceptors.js";
 import type { Logger } from "./platform/logger.js";
@@ -110,7 +111,12 @@ export async function createApp(config: Config, logger: Logger, db: Db): Promise
         });
     },
   });
-  return { handler: rpc as (req: NodeRequest, res: NodeResponse) => void, health, directory, keys, shutdown };
+  const handler = (req: NodeRequest, res: NodeResponse): void => {
+    const ct = req.headers["content-type"];
+    if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web")) normalizeGrpcMessageTrailer(res);
+    rpc(req as never, res as never);
+  };
+  return { handler, health, directory, keys, shutdown };
 }
 
 function protocolOf(contentType: string | undefined): string {

@@ -57,7 +57,7 @@ describe("one port, every protocol", () => {
     const names = await new Promise<string[]>((resolve, reject) => {
       const call = (refl as unknown as { serverReflectionInfo(): grpc.ClientDuplexStream<unknown, { listServicesResponse?: { service: { name: string }[] } }> }).serverReflectionInfo();
       call.on("data", (r) => {
-        resolve(r.listServicesResponse!.service.map((x) => x.name));
+        resolve(r.listServicesResponse!.service.map((x: { name: string }) => x.name));
         call.end();
       });
       call.on("error", reject);

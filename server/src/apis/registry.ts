@@ -1,10 +1,10 @@
 import { DeliveryStatsService } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { MetricsService } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
-import { RecordsService } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
 import { TelemetryService } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ApiModule } from "./api-module.js";
+import { recordsModule } from "./records/index.js";
 
 /** A service whose issue has not landed yet: served, reflected and routed, answering Unimplemented. */
 function pending(service: DescService): ApiModule {
@@ -14,7 +14,7 @@ function pending(service: DescService): ApiModule {
 /** Every API Tally serves, in one list. */
 export const apiModules: readonly ApiModule[] = [
   pending(JobsService),
-  pending(RecordsService),
+  recordsModule,
   pending(MetricsService),
   pending(DeliveryStatsService),
   pending(TelemetryService),

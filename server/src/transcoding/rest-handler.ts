@@ -97,7 +97,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       let reply: RestReply;
       if (shape.response) reply = shape.response(result.message, ctx, result.header);
       else {
-        const body = messageToRestJson(route.method.output, result.message, { useProtoFieldName: true });
+        const body = messageToRestJson(route.method.output, result.message, { useProtoFieldName: true, emitDefaults: true });
         reply = { status: 200, body: route.responseBody ? (body as Record<string, RestJson>)[route.responseBody] ?? [] : body };
       }
       write(res, method, withRequestId(reply, requestId));

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { FilterError, compileFilter } from "./cel-filter.js";
+
+describe("compileFilter", () => {
+  it("compiles the console plugin's filter", () => {
+    expect(compileFilter('data_type == "tekton.dev/v1.PipelineRun" && data.status.startTime > timestamp("2024-01-01T00:00:00Z")')).toEqual({
+      $and: [{ type: { $eq: "tekton.dev/v1.PipelineRun" } }, { startTime: { $gt: new Date("2024-01-01T00:00:00Z") } }],
+    });
+  });
+
+  it("supports constants, ||, !, in, and swapped operands", () => {
+    expect(compileFilter("data_type == PIPELINE_RUN || !(data_type == TASK_RUN)")).toEqual({
+      $or: [{ type: { $eq: "tekton.dev/v1.PipelineRun" } }, { $nor: [{ type: { $eq: "tekton.dev/v1.TaskRun" } }] }],
+    });
+    expect(compileFilter('data.status.conditions[0].reason in ["Failed", "Cancelled"]')).toEqual({ reason: { $in: ["Failed", "Cancelled"] } });
+    expect(compileFilter('timestamp("2024-01-01T00:00:00Z") <= data.metadata.creationTimestamp')).toEqual({ createTime: { $gte: new Date("2024-01-01T00:00:00Z") } });
+  });
+
+  it("string methods become anchored, escaped regexes", () => {
+    expect(compileFilter('data.metadata.name.startsWith("build.")')).toEqual({ "data.metadata.name": { $regex: "^build\\." } });
+    expect(compileFilter('data.metadata.name.contains("a+b")')).toEqual({ "data.metadata.name": { $regex: "a\\+b" } });
+    expect(compileFilter('data.metadata.name.endsWith("x")')).toEqual({ "data.metadata.name": { $regex: "x$" } });
+  });
+
+  it("labels and annotations by key", () => {
+    expect(compileFilter('data.metadata.labels["tekton.dev/pipeline"] == "build"')).toEqual({ pipeline: { $eq: "build" } });
+    expect(compileFilter('data.metadata.labels["app.kubernetes.io/name"] == "x"')).toEqual({ "labels.app%2Ekubernetes%2Eio/name": { $eq: "x" } });
+  });
+
+  it("refuses what it can't compile, with the position", () => {
+    const bad: [string, RegExp][] = [
+      ['$where == "1"', /position 0: unexpected character '\$'/],
+      ['data.$where == "x"', /position 5/],
+      ['secret == "x"', /field secret is not supported/],
+      ['data_type = "x"', /position 10/],
+      ['data_type == "x" &&', /end of input/],
+      ['data.status.startTime > "yesterday"', /timestamp/],
+      ['timestamp("2024-13-01") < data.status.startTime', /RFC 3339/],
+      ['data_type == "unterminated', /unterminated string/],
+      ['data.metadata.name.matches(".*")', /unsupported method 'matches'/],
+      ["(".repeat(40) + 'data_type == "x"' + ")".repeat(40), /nested too deeply/],
+    ];
+    for (const [src, re] of bad) expect(() => compileFilter(src), src).toThrow(re);
+    expect(() => compileFilter('secret == "x"')).toThrow(FilterError);
+  });
+});

@@ -1,0 +1,295 @@
+import type { Document } from "mongodb";
+
+/** A filter that cannot be compiled; `pos` is the 0-based character offset. */
+export class FilterError extends Error {
+  constructor(
+    readonly pos: number,
+    reason: string,
+  ) {
+    super(`invalid filter at position ${pos}: ${reason}`);
+  }
+}
+
+type Tok = { kind: "ident" | "str" | "num" | "op" | "punct" | "eof"; value: string; pos: number };
+
+const ops = ["==", "!=", "<=", ">=", "&&", "||", "<", ">", "!"];
+
+function tokenize(src: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const start = i++;
+      let v = "";
+      while (i < src.length && src[i] !== c) {
+        if (src[i] === "\\" && i + 1 < src.length) {
+          const n = src[i + 1]!;
+          v += n === "n" ? "\n" : n === "t" ? "\t" : n;
+          i += 2;
+        } else v += src[i++];
+      }
+      if (i >= src.length) throw new FilterError(start, "unterminated string");
+      i++;
+      out.push({ kind: "str", value: v, pos: start });
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === "-" && /[0-9]/.test(src[i + 1] ?? ""))) {
+      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(src.slice(i))!;
+      out.push({ kind: "num", value: m[0], pos: i });
+      i += m[0].length;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
+      out.push({ kind: "ident", value: m[0], pos: i });
+      i += m[0].length;
+      continue;
+    }
+    const op = ops.find((o) => src.startsWith(o, i));
+    if (op) {
+      out.push({ kind: "op", value: op, pos: i });
+      i += op.length;
+      continue;
+    }
+    if ("().,[]".includes(c) || c === ".") {
+      out.push({ kind: "punct", value: c, pos: i });
+      i++;
+      continue;
+    }
+    throw new FilterError(i, `unexpected character '${c}'`);
+  }
+  out.push({ kind: "eof", value: "", pos: src.length });
+  return out;
+}
+
+/** A field the filter may name, and the stored path it maps to. */
+interface FieldRef {
+  readonly path: string;
+  readonly kind: "string" | "time";
+  readonly pos: number;
+}
+
+type Value = { kind: "string"; v: string } | { kind: "number"; v: number } | { kind: "bool"; v: boolean } | { kind: "time"; v: Date } | { kind: "list"; v: Value[] };
+
+/** Known record fields (CEL name → stored path). */
+const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "time" }>> = {
+  data_type: { path: "type", kind: "string" },
+  name: { path: "name", kind: "string" },
+  parent: { path: "namespace", kind: "string" },
+  uid: { path: "uid", kind: "string" },
+  create_time: { path: "createTime", kind: "time" },
+  update_time: { path: "updateTime", kind: "time" },
+  "data.metadata.namespace": { path: "namespace", kind: "string" },
+  "data.metadata.name": { path: "data.metadata.name", kind: "string" },
+  "data.metadata.creationTimestamp": { path: "createTime", kind: "time" },
+  "data.status.startTime": { path: "startTime", kind: "time" },
+  "data.status.completionTime": { path: "completionTime", kind: "time" },
+  "data.status.conditions[0].reason": { path: "reason", kind: "string" },
+  'data.metadata.labels["tekton.dev/pipeline"]': { path: "pipeline", kind: "string" },
+  'data.metadata.annotations["pipelinesascode.tekton.dev/repository"]': { path: "repository", kind: "string" },
+};
+
+/** Record-type constants real clients use. */
+const constants: Readonly<Record<string, string>> = {
+  PIPELINE_RUN: "tekton.dev/v1.PipelineRun",
+  TASK_RUN: "tekton.dev/v1.TaskRun",
+};
+
+const identSegment = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const keySegment = /^[A-Za-z0-9_./-]{1,253}$/;
+
+/**
+ * Compiles the CEL subset real Tekton Results clients send into a MongoDB query document. Field names
+ * pass an allowlist (fixed fields, plus `data.metadata|spec|status.<identifier...>` and
+ * `data.metadata.labels|annotations["key"]`); user text only ever becomes a value or an escaped regex.
+ */
+export function compileFilter(src: string): Document {
+  if (src.trim() === "") return {};
+  if (src.length > 4096) throw new FilterError(4096, "filter longer than 4096 characters");
+  const toks = tokenize(src);
+  let p = 0;
+  let depth = 0;
+  const peek = () => toks[p]!;
+  const next = () => toks[p++]!;
+  const expect = (value: string) => {
+    const t = next();
+    if (t.value !== value) throw new FilterError(t.pos, `expected '${value}' but found '${t.value || "end of input"}'`);
+  };
+
+  function orExpr(): Document {
+    const parts = [andExpr()];
+    while (peek().value === "||") {
+      next();
+      parts.push(andExpr());
+    }
+    return parts.length === 1 ? parts[0]! : { $or: parts };
+  }
+  function andExpr(): Document {
+    const parts = [unary()];
+    while (peek().value === "&&") {
+      next();
+      parts.push(unary());
+    }
+    return parts.length === 1 ? parts[0]! : { $and: parts };
+  }
+  function unary(): Document {
+    if (peek().value === "!") {
+      next();
+      return { $nor: [unary()] };
+    }
+    return comparison();
+  }
+  function comparison(): Document {
+    const t = peek();
+    if (t.value === "(") {
+      next();
+      if (++depth > 32) throw new FilterError(t.pos, "expression nested too deeply");
+      const e = orExpr();
+      depth--;
+      expect(")");
+      return e;
+    }
+    const left = operand();
+    const op = peek();
+    if (left.kind === "field" && op.value === ".") {
+      // field.contains("x") / startsWith / endsWith
+      next();
+      const m = next();
+      if (m.kind !== "ident" || !["contains", "startsWith", "endsWith"].includes(m.value)) throw new FilterError(m.pos, `unsupported method '${m.value}'`);
+      expect("(");
+      const arg = next();
+      if (arg.kind !== "str") throw new FilterError(arg.pos, `${m.value} takes a string`);
+      expect(")");
+      const esc = arg.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const re = m.value === "contains" ? esc : m.value === "startsWith" ? `^${esc}` : `${esc}$`;
+      return { [left.ref.path]: { $regex: re } };
+    }
+    if (op.kind === "ident" && op.value === "in") {
+      next();
+      const right = operand();
+      if (left.kind !== "field" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(op.pos, "'in' needs a field on the left and a list on the right");
+      return { [left.ref.path]: { $in: right.value.v.map((v) => coerce(v, left.ref)) } };
+    }
+    if (op.kind !== "op" || !["==", "!=", "<", "<=", ">", ">="].includes(op.value)) {
+      if (left.kind === "value" && left.value.kind === "bool") return left.value.v ? {} : { _id: { $exists: false } };
+      throw new FilterError(op.pos, `expected a comparison operator but found '${op.value || "end of input"}'`);
+    }
+    next();
+    const right = operand();
+    let field: FieldRef;
+    let value: Value;
+    let operator = op.value;
+    if (left.kind === "field" && right.kind === "value") {
+      field = left.ref;
+      value = right.value;
+    } else if (left.kind === "value" && right.kind === "field") {
+      field = right.ref;
+      value = left.value;
+      operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as Record<string, string>)[operator] ?? operator;
+    } else throw new FilterError(op.pos, "a comparison needs one field and one value");
+    const v = coerce(value, field);
+    const mongoOp = ({ "==": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte" } as Record<string, string>)[operator]!;
+    return { [field.path]: { [mongoOp]: v } };
+  }
+
+  function operand(): { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value } {
+    const t = next();
+    if (t.kind === "str") return { kind: "value", value: { kind: "string", v: t.value } };
+    if (t.kind === "num") return { kind: "value", value: { kind: "number", v: Number(t.value) } };
+    if (t.value === "[") {
+      const items: Value[] = [];
+      while (peek().value !== "]") {
+        const o = operand();
+        if (o.kind !== "value") throw new FilterError(t.pos, "list items must be values");
+        items.push(o.value);
+        if (peek().value === ",") next();
+        else break;
+      }
+      expect("]");
+      return { kind: "value", value: { kind: "list", v: items } };
+    }
+    if (t.kind !== "ident") throw new FilterError(t.pos, `unexpected '${t.value || "end of input"}'`);
+    if (t.value === "true" || t.value === "false") return { kind: "value", value: { kind: "bool", v: t.value === "true" } };
+    if (t.value in constants) return { kind: "value", value: { kind: "string", v: constants[t.value]! } };
+    if (t.value === "timestamp") {
+      expect("(");
+      const s = next();
+      if (s.kind !== "str") throw new FilterError(s.pos, "timestamp() takes an RFC 3339 string");
+      expect(")");
+      const d = new Date(s.value);
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s.value) || Number.isNaN(d.getTime())) {
+        throw new FilterError(s.pos, `timestamp("${s.value}") is not RFC 3339`);
+      }
+      return { kind: "value", value: { kind: "time", v: d } };
+    }
+    // A field path: ident(.ident | [n] | ["key"])*
+    let text = t.value;
+    const segs = [t.value];
+    while (peek().value === "." || peek().value === "[") {
+      if (peek().value === ".") {
+        const save = p;
+        next();
+        const id = peek();
+        if (id.kind === "ident" && toks[p + 1]?.value === "(") {
+          p = save; // a method call: leave the dot to comparison()
+          break;
+        }
+        if (id.kind !== "ident") throw new FilterError(id.pos, "expected a field name after '.'");
+        next();
+        text += `.${id.value}`;
+        segs.push(id.value);
+      } else {
+        next();
+        const k = next();
+        if (k.kind === "num" && /^\d+$/.test(k.value)) text += `[${k.value}]`;
+        else if (k.kind === "str") text += `["${k.value}"]`;
+        else throw new FilterError(k.pos, "index must be a number or a string");
+        segs.push(k.kind === "str" ? `"${k.value}"` : k.value);
+        expect("]");
+      }
+    }
+    return { kind: "field", ref: resolveField(text, segs, t.pos) };
+  }
+
+  const result = orExpr();
+  const end = peek();
+  if (end.kind !== "eof") throw new FilterError(end.pos, `unexpected '${end.value}'`);
+  return result;
+}
+
+function resolveField(text: string, segs: readonly string[], pos: number): FieldRef {
+  const fixed = fixedFields[text];
+  if (fixed) return { ...fixed, pos };
+  // data.metadata.labels["k"] / annotations["k"]
+  if (segs.length === 4 && segs[0] === "data" && segs[1] === "metadata" && (segs[2] === "labels" || segs[2] === "annotations") && segs[3]!.startsWith('"')) {
+    const key = segs[3]!.slice(1, -1);
+    if (!keySegment.test(key)) throw new FilterError(pos, `label or annotation key not allowed: ${key}`);
+    // Keys hold dots and slashes; stored under an escaped map so they never form a path.
+    return { path: `${segs[2]}.${encodeKey(key)}`, kind: "string", pos };
+  }
+  if (segs.length >= 3 && segs[0] === "data" && ["metadata", "spec", "status"].includes(segs[1]!) && segs.every((s) => identSegment.test(s))) {
+    return { path: segs.join("."), kind: "string", pos };
+  }
+  throw new FilterError(pos, `field ${text} is not supported in filters`);
+}
+
+/** Label and annotation keys as stored: `.` and `$` can't appear in a field name safely. */
+export function encodeKey(key: string): string {
+  return key.replace(/%/g, "%25").replace(/\./g, "%2E").replace(/\$/g, "%24");
+}
+
+function coerce(v: Value, field: FieldRef): unknown {
+  if (v.kind === "list") throw new FilterError(field.pos, "a list is only allowed after 'in'");
+  if (field.kind === "time") {
+    if (v.kind === "time") return v.v;
+    if (v.kind === "string" && !Number.isNaN(new Date(v.v).getTime())) return new Date(v.v);
+    throw new FilterError(field.pos, "a time field compares with timestamp(\"...\")");
+  }
+  if (v.kind === "time") return v.v.toISOString().replace(".000Z", "Z");
+  return v.v;
+}
