@@ -1,9 +1,9 @@
-import { DeliveryStatsService } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { MetricsService } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import { TelemetryService } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ApiModule } from "./api-module.js";
+import { deliveryStatsModule } from "./deliverystats/index.js";
 import { recordsModule } from "./records/index.js";
 
 /** A service whose issue has not landed yet: served, reflected and routed, answering Unimplemented. */
@@ -16,6 +16,6 @@ export const apiModules: readonly ApiModule[] = [
   pending(JobsService),
   recordsModule,
   pending(MetricsService),
-  pending(DeliveryStatsService),
+  deliveryStatsModule,
   pending(TelemetryService),
 ];

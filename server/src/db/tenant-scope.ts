@@ -77,6 +77,28 @@ export class TenantScope {
     }
   }
 
+  /** Inserts one document for `tenantId` (stamped); a unique-key clash is AlreadyExists. */
+  async insert(collection: CollectionName, tenantId: string, doc: Document): Promise<void> {
+    try {
+      await this.db.collection(collection).insertOne({ ...doc, tenantId });
+    } catch (e) {
+      if ((e as { code?: number }).code === 11000) throw new ConnectError("already exists", Code.AlreadyExists);
+      throw toConnectError(e);
+    }
+  }
+
+  /** The next value of a named sequence (ids that clients see as numbers, e.g. delivery services). */
+  async nextSequence(name: string): Promise<number> {
+    try {
+      const res = await this.db
+        .collection<{ _id: string; seq: number }>("counters")
+        .findOneAndUpdate({ _id: name }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: "after" });
+      return res!.seq;
+    } catch (e) {
+      throw toConnectError(e);
+    }
+  }
+
   /** Records a batch id once; false when the batch was seen before (a replay). */
   async claimBatch(api: string, batchId: string): Promise<boolean> {
     if (!batchId) return true;

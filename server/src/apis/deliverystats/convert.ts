@@ -1,0 +1,53 @@
+import { create } from "@bufbuild/protobuf";
+import { SeriesSchema, SummarySchema, type Series, type Summary } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import type { SummaryDoc } from "./pipeline.js";
+import type { MetricType, StatsQuery } from "./request.js";
+
+/**
+ * Buckets → series: every bucket from the one holding startDate to the one holding endDate, `null`
+ * where empty, then offset/limit (limit 0: no limit). No point in the window → no series; an offset
+ * past the end → no series either.
+ */
+export function toSeries(buckets: readonly { _id: number; mean: number }[], q: StatsQuery, offsetMs: number): Series | undefined {
+  if (buckets.length === 0) return undefined;
+  const intervalMs = q.intervalSeconds * 1000;
+  const bucketOf = (ms: number) => Math.floor((ms - offsetMs) / intervalMs) * intervalMs + offsetMs;
+  const first = bucketOf(Math.floor(Number(q.startNs / 1_000_000n)));
+  const last = bucketOf(Math.floor(Number(q.endNs / 1_000_000n)));
+  const byStart = new Map(buckets.map((b) => [b._id, b.mean]));
+  const all: { timeUnixNano: bigint; value?: number }[] = [];
+  for (let t = first; t <= last; t += intervalMs) {
+    const v = byStart.get(t);
+    all.push(v === undefined ? { timeUnixNano: BigInt(t) * 1_000_000n } : { timeUnixNano: BigInt(t) * 1_000_000n, value: v });
+  }
+  const values = q.limit > 0 ? all.slice(q.offset, q.offset + q.limit) : all.slice(q.offset);
+  if (values.length === 0) return undefined;
+  return create(SeriesSchema, {
+    columns: ["time", "sum_count"],
+    count: BigInt(values.length),
+    name: `${q.metric}.ds.1min`,
+    tags: { cachegroup: "total" },
+    values,
+  });
+}
+
+/** The summary with the totals: bytes for kbps (kilobytes too, which Traffic Portal reads), transactions otherwise. */
+export function toSummary(doc: SummaryDoc | undefined, metric: MetricType): Summary {
+  if (!doc) {
+    return create(SummarySchema, {});
+  }
+  const kbps = metric === "kbps";
+  const totalKiloBytes = (doc.count * 60 * doc.average) / 8;
+  return create(SummarySchema, {
+    average: doc.average,
+    count: BigInt(doc.count),
+    fifthPercentile: doc.p5,
+    max: doc.max,
+    min: doc.min,
+    ninetyEighthPercentile: doc.p98,
+    ninetyFifthPercentile: doc.p95,
+    totalBytes: kbps ? totalKiloBytes * 1000 : undefined,
+    totalKiloBytes: kbps ? totalKiloBytes : undefined,
+    totalTransactions: kbps ? undefined : doc.count * 60 * doc.average,
+  });
+}

@@ -1,0 +1,11 @@
+import { DeliveryStatsService } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import type { ApiModule } from "../api-module.js";
+import { deliveryStatsRest } from "./rest.js";
+import { DeliveryStatsServiceImpl } from "./service.js";
+
+export const deliveryStatsModule: ApiModule = {
+  create: ({ scopes }) => {
+    const impl = new DeliveryStatsServiceImpl(scopes);
+    return { service: DeliveryStatsService, register: (router) => void router.service(DeliveryStatsService, impl), rest: deliveryStatsRest };
+  },
+};

@@ -1,0 +1,139 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import {
+  DeliveryStatsService,
+  GetDeliveryServiceStatsResponseSchema,
+  IngestDeliveryServiceStatsResponseSchema,
+  RegisterDeliveryServiceResponseSchema,
+  TimestampFormat,
+  type GetDeliveryServiceStatsRequest,
+  type IngestDeliveryServiceStatsRequest,
+  type RegisterDeliveryServiceRequest,
+} from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
+import { invalidArgument } from "../../platform/errors.js";
+import { dbTimeoutMs, principalOf } from "../principal.js";
+import { toSeries, toSummary } from "./convert.js";
+import { buildSeriesPipeline, buildSummaryPipeline, type SummaryDoc } from "./pipeline.js";
+import { metricTypes, missingRequired, parseStatsQuery } from "./request.js";
+
+interface DeliveryServiceDoc {
+  xmlId: string;
+  id: number;
+  tenantId: string;
+}
+
+const xmlIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+const MAX_POINTS = 100_000;
+
+/** Traffic Ops' delivery-service statistics over 1-minute points. */
+export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStatsService> {
+  constructor(private readonly scopes: TenantScopeFactory) {}
+
+  async getDeliveryServiceStats(req: GetDeliveryServiceStatsRequest, ctx: HandlerContext) {
+    const missing = missingRequired(req);
+    if (missing.length === 0 && req.timestampFormat === TimestampFormat.UNACCEPTABLE) {
+      throw new ConnectError(`Failed to negotiate content; cannot produce output satisfying ${ctx.requestHeader.get("accept") ?? ""}`, Code.FailedPrecondition);
+    }
+    const q = parseStatsQuery(req);
+    const scope = this.scopes(principalOf(ctx));
+    const ds = await findDeliveryService(scope, q.ds);
+    if (!ds) throw new ConnectError(`No such Delivery Service: ${"xmlId" in q.ds ? q.ds.xmlId : q.ds.id}`, Code.NotFound);
+    const startMs = Number((q.startNs + 999_999n) / 1_000_000n);
+    const endMs = Number(q.endNs / 1_000_000n);
+    const match = { ds: ds.xmlId, metric: q.metric, time: { $gte: new Date(startMs), $lte: new Date(endMs) } };
+    const intervalMs = q.intervalSeconds * 1000;
+    const startSeconds = Number(q.startNs / 1_000_000_000n);
+    const offsetMs = (((startSeconds % q.intervalSeconds) + q.intervalSeconds) % q.intervalSeconds) * 1000;
+    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId] };
+    const [buckets, summary] = await Promise.all([
+      q.excludeSeries ? Promise.resolve(undefined) : scope.aggregate<{ _id: number; mean: number }>("ds_points", buildSeriesPipeline(match, intervalMs, offsetMs), opts),
+      q.excludeSummary ? Promise.resolve(undefined) : scope.aggregate<SummaryDoc>("ds_points", buildSummaryPipeline(match), opts),
+    ]);
+    return create(GetDeliveryServiceStatsResponseSchema, {
+      series: buckets ? toSeries(buckets, q, offsetMs) : undefined,
+      summary: summary ? toSummary(summary[0], q.metric) : undefined,
+      source: "TrafficStats",
+      version: "1.2",
+      timestampFormat: req.timestampFormat === TimestampFormat.UNIX ? TimestampFormat.UNIX : TimestampFormat.RFC,
+    });
+  }
+
+  async ingestDeliveryServiceStats(req: IngestDeliveryServiceStatsRequest, ctx: HandlerContext) {
+    if (req.points.length > MAX_POINTS) throw invalidArgument(`at most ${MAX_POINTS} points per batch`);
+    const scope = this.scopes(principalOf(ctx));
+    if (!(await scope.claimBatch("delivery-stats", req.batchId))) {
+      return create(IngestDeliveryServiceStatsResponseSchema, { result: create(IngestResultSchema, { replayed: true }) });
+    }
+    const rejections: Rejection[] = [];
+    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const owners = new Map<string, DeliveryServiceDoc | undefined>();
+    // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
+    const minutes = new Map<string, { tenantId: string; ds: string; metric: string; time: Date; sum: number; n: number }>();
+    for (const [index, p] of req.points.entries()) {
+      if (!(metricTypes as readonly string[]).includes(p.metricType)) {
+        reject(index, "metricType", `Metric is not supported: ${p.metricType}`);
+        continue;
+      }
+      if (!p.time) {
+        reject(index, "time", "time is required");
+        continue;
+      }
+      if (!Number.isFinite(p.value)) {
+        reject(index, "value", "value must be a finite number");
+        continue;
+      }
+      if (!owners.has(p.deliveryService)) owners.set(p.deliveryService, await findDeliveryService(scope, { xmlId: p.deliveryService }));
+      const ds = owners.get(p.deliveryService);
+      if (!ds) {
+        reject(index, "deliveryService", `No such Delivery Service: ${p.deliveryService}`);
+        continue;
+      }
+      const ms = timestampDate(p.time).getTime();
+      const minute = new Date(ms - (((ms % 60_000) + 60_000) % 60_000));
+      const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${minute.getTime()}`;
+      const m = minutes.get(key) ?? { tenantId: ds.tenantId, ds: ds.xmlId, metric: p.metricType, time: minute, sum: 0, n: 0 };
+      m.sum += p.value;
+      m.n++;
+      minutes.set(key, m);
+    }
+    let inserted = 0;
+    let updated = 0;
+    const byTenant = new Map<string, { key: Record<string, unknown>; doc: Record<string, unknown> }[]>();
+    for (const m of minutes.values()) {
+      const list = byTenant.get(m.tenantId) ?? [];
+      list.push({ key: { ds: m.ds, metric: m.metric, time: m.time }, doc: { value: m.sum / m.n, samples: m.n } });
+      byTenant.set(m.tenantId, list);
+    }
+    for (const [tenantId, items] of byTenant) {
+      const r = await scope.upsertMany("ds_points", tenantId, items);
+      inserted += r.inserted;
+      updated += r.updated;
+    }
+    return create(IngestDeliveryServiceStatsResponseSchema, {
+      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
+    });
+  }
+
+  async registerDeliveryService(req: RegisterDeliveryServiceRequest, ctx: HandlerContext) {
+    if (!xmlIdPattern.test(req.xmlId)) throw invalidArgument("xmlId: 1-48 letters, digits, '-' or '_', starting with a letter or digit");
+    if (req.id < 0n || req.id > 2_147_483_647n) throw invalidArgument("id: must be between 1 and 2147483647");
+    const scope = this.scopes(principalOf(ctx));
+    const tenantId = scope.writeTenant(req.tenantId);
+    const existing = await findDeliveryService(scope, { xmlId: req.xmlId });
+    if (existing) {
+      return create(RegisterDeliveryServiceResponseSchema, { xmlId: existing.xmlId, id: BigInt(existing.id), tenantId: existing.tenantId });
+    }
+    const id = req.id > 0n ? Number(req.id) : await scope.nextSequence("delivery_service");
+    await scope.insert("delivery_services", tenantId, { xmlId: req.xmlId, id });
+    return create(RegisterDeliveryServiceResponseSchema, { xmlId: req.xmlId, id: BigInt(id), tenantId });
+  }
+}
+
+/** A delivery service the caller may read, by xmlId or numeric id; undefined when unknown or foreign (the same answer). */
+async function findDeliveryService(scope: TenantScope, by: { xmlId: string } | { id: number }): Promise<DeliveryServiceDoc | undefined> {
+  const rows = await scope.aggregate<DeliveryServiceDoc>("delivery_services", [{ $match: "xmlId" in by ? { xmlId: by.xmlId } : { id: by.id } }, { $limit: 1 }]);
+  return rows[0];
+}
