@@ -1,9 +1,9 @@
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { MetricsService } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import { TelemetryService } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ApiModule } from "./api-module.js";
 import { deliveryStatsModule } from "./deliverystats/index.js";
+import { metricsModule } from "./metrics/index.js";
 import { recordsModule } from "./records/index.js";
 
 /** A service whose issue has not landed yet: served, reflected and routed, answering Unimplemented. */
@@ -15,7 +15,7 @@ function pending(service: DescService): ApiModule {
 export const apiModules: readonly ApiModule[] = [
   pending(JobsService),
   recordsModule,
-  pending(MetricsService),
+  metricsModule,
   deliveryStatsModule,
   pending(TelemetryService),
 ];

@@ -1,0 +1,211 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import {
+  GetPlotDataResponseSchema,
+  IngestMetricEventsResponseSchema,
+  IngestMetricRowsResponseSchema,
+  ListMetricsTypesResponseSchema,
+  MetricsService,
+  MetricsTypeDetailsSchema,
+  PlotDataResultSchema,
+  type GetMetricsTypeRequest,
+  type GetPlotDataRequest,
+  type IngestMetricEventsRequest,
+  type IngestMetricRowsRequest,
+  type ListMetricsTypesRequest,
+} from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
+import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
+import { invalidArgument } from "../../platform/errors.js";
+import { dbTimeoutMs, principalOf } from "../principal.js";
+import { metricsType, metricsTypes, type ColumnDef, type MetricsTypeDef } from "./catalogue.js";
+import { choiceFromDoc, choiceToDoc, columnMessage, typeMessage, type ChoiceDoc } from "./convert.js";
+import { buildPlotPipeline, buildRollupPipeline, eventMeasures } from "./pipeline.js";
+import { parseTimeParam } from "./time-param.js";
+
+const MAX_BATCH = 50_000;
+const HOUR = 3_600_000;
+
+/** A page request resolved against a list length; throws NotFound "Invalid page." past the end. */
+export function pageOf(page: number, pageSize: number, total: number): { start: number; end: number; page: number; size: number; hasNext: boolean } {
+  const size = pageSize >= 1 && pageSize <= 1000 ? pageSize : 100;
+  const p = page === 0 ? 1 : page;
+  const last = Math.max(1, Math.ceil(total / size));
+  if (p < 1 || p > last) throw new ConnectError("Invalid page.", Code.NotFound);
+  return { start: (p - 1) * size, end: Math.min(total, p * size), page: p, size, hasNext: p < last };
+}
+
+/** Scale's v6 metrics over the caller's choices and hourly rows. */
+export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
+  constructor(
+    private readonly scopes: TenantScopeFactory,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  listMetricsTypes(req: ListMetricsTypesRequest) {
+    const pg = pageOf(req.page, req.pageSize, metricsTypes.length);
+    return create(ListMetricsTypesResponseSchema, {
+      count: BigInt(metricsTypes.length),
+      results: metricsTypes.slice(pg.start, pg.end).map(typeMessage),
+      // Absolute next/previous URLs are the REST layer's: it knows the request URL.
+    });
+  }
+
+  async getMetricsType(req: GetMetricsTypeRequest, ctx: HandlerContext) {
+    const def = requireType(req.name);
+    const scope = this.scopes(principalOf(ctx));
+    const choices = await loadChoices(scope, def.name, dbTimeoutMs(ctx));
+    const { $typeName: _t, ...type } = typeMessage(def);
+    return create(MetricsTypeDetailsSchema, { ...type, choices: choices.map(choiceFromDoc) });
+  }
+
+  async getPlotData(req: GetPlotDataRequest, ctx: HandlerContext) {
+    const def = requireType(req.name);
+    const now = this.now();
+    const started = req.started === "" ? undefined : parseTimeParam(req.started, now);
+    if (req.started !== "" && !started) throw invalidArgument("Invalid ISO timestamp format for parameter: started");
+    const ended = req.ended === "" ? now : parseTimeParam(req.ended, now);
+    if (!ended) throw invalidArgument("Invalid ISO timestamp format for parameter: ended");
+    if (started && started.getTime() === ended.getTime()) throw invalidArgument("Start and end values must be different");
+    if (started && started > ended) throw invalidArgument("Start time must come before end time");
+    const columns = selectColumns(def, req.column, req.group);
+    const scope = this.scopes(principalOf(ctx));
+    const choiceIds = [...new Set(req.choiceId)];
+    if (choiceIds.length) {
+      const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx))).map((c) => c.choiceId));
+      const unknown = choiceIds.filter((id) => !known.has(id));
+      if (unknown.length) throw invalidArgument(`Invalid choice_id: ${unknown.join(", ")}`);
+    }
+    const match: Record<string, unknown> = { type: def.name, hour: { ...(started ? { $gte: new Date(Math.floor(started.getTime() / HOUR) * HOUR) } : {}), $lte: ended } };
+    if (choiceIds.length) match.choiceId = { $in: choiceIds };
+    const perChoice = choiceIds.length >= 2;
+    const rows = await scope.aggregate("metric_rows", buildPlotPipeline(match, columns, !perChoice), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal });
+    const pg = pageOf(req.page, req.pageSize, columns.length);
+    const results = columns.slice(pg.start, pg.end).map((c) => plotResult(c, rows, perChoice));
+    return create(GetPlotDataResponseSchema, { count: BigInt(columns.length), results });
+  }
+
+  async ingestMetricRows(req: IngestMetricRowsRequest, ctx: HandlerContext) {
+    const def = requireType(req.name);
+    if (req.rows.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} rows per batch`);
+    const scope = this.scopes(principalOf(ctx));
+    if (!(await scope.claimBatch(`metrics:${def.name}`, req.batchId))) return create(IngestMetricRowsResponseSchema, { result: { replayed: true } });
+    const tenantId = scope.writeTenant();
+    const rejections: Rejection[] = [];
+    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const choiceItems = [];
+    for (const [i, c] of req.choices.entries()) {
+      if (c.id <= 0 || !c.name) reject(i, "choices", "a choice needs a positive id and a name");
+      else choiceItems.push({ key: { type: def.name, choiceId: c.id }, doc: choiceToDoc(def.name, c) });
+    }
+    await scope.upsertMany("metric_choices", tenantId, choiceItems);
+    const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+    const columnNames = new Set(def.columns.map((c) => c.name));
+    const items = [];
+    for (const [i, r] of req.rows.entries()) {
+      if (!known.has(r.choiceId)) {
+        reject(i, "choice_id", `unknown choice ${r.choiceId}: register it in "choices" first`);
+        continue;
+      }
+      if (!r.occurred) {
+        reject(i, "occurred", "occurred (the hour) is required");
+        continue;
+      }
+      const badColumn = Object.keys(r.values).find((k) => !columnNames.has(k));
+      if (badColumn !== undefined) {
+        reject(i, `values.${badColumn}`, `unknown column for ${def.name}`);
+        continue;
+      }
+      const nonFinite = Object.entries(r.values).find(([, v]) => !Number.isFinite(v));
+      if (nonFinite) {
+        reject(i, `values.${nonFinite[0]}`, "values must be finite numbers");
+        continue;
+      }
+      const hour = new Date(Math.floor(timestampDate(r.occurred).getTime() / HOUR) * HOUR);
+      items.push({ key: { type: def.name, choiceId: r.choiceId, hour }, doc: { values: { ...r.values } } });
+    }
+    const { inserted, updated } = await scope.upsertMany("metric_rows", tenantId, items);
+    return create(IngestMetricRowsResponseSchema, {
+      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
+    });
+  }
+
+  async ingestMetricEvents(req: IngestMetricEventsRequest, ctx: HandlerContext) {
+    const def = requireType(req.name);
+    if (req.events.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} events per batch`);
+    const scope = this.scopes(principalOf(ctx));
+    if (!(await scope.claimBatch(`metrics-events:${def.name}`, req.batchId))) return create(IngestMetricEventsResponseSchema, { result: { replayed: true } });
+    const tenantId = scope.writeTenant();
+    const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+    const outcomes: Record<string, string[]> = { "job-types": ["completed", "failed", "canceled"], errors: ["error"], ingests: ["deferred", "ingested", "errored", "duplicate"] };
+    const measures = new Set(eventMeasures[def.name]);
+    const rejections: Rejection[] = [];
+    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const items = [];
+    const touched = new Map<string, { choiceId: number; hour: Date }>();
+    for (const [i, e] of req.events.entries()) {
+      if (!e.id) reject(i, "id", "an event id is required (it makes re-sending safe)");
+      else if (!known.has(e.choiceId)) reject(i, "choice_id", `unknown choice ${e.choiceId}`);
+      else if (!e.occurred) reject(i, "occurred", "occurred is required");
+      else if (!outcomes[def.name]!.includes(e.outcome)) reject(i, "outcome", `outcome must be one of ${outcomes[def.name]!.join(", ")}`);
+      else if (Object.keys(e.measures).some((k) => !measures.has(k))) reject(i, "measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
+      else {
+        const hour = new Date(Math.floor(timestampDate(e.occurred).getTime() / HOUR) * HOUR);
+        items.push({ key: { type: def.name, eventId: e.id }, doc: { choiceId: e.choiceId, hour, outcome: e.outcome, errorCategory: e.errorCategory, measures: { ...e.measures } } });
+        touched.set(`${e.choiceId}@${hour.getTime()}`, { choiceId: e.choiceId, hour });
+      }
+    }
+    const { inserted, updated } = await scope.upsertMany("metric_events", tenantId, items);
+    if (touched.size) {
+      const rows = await scope.aggregate<{ choiceId: number; hour: Date; values: Record<string, number | null> }>(
+        "metric_events",
+        buildRollupPipeline(def.name, [...touched.values()]),
+        { timeoutMs: dbTimeoutMs(ctx), tenantIds: [tenantId] },
+      );
+      await scope.upsertMany("metric_rows", tenantId, rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })));
+    }
+    return create(IngestMetricEventsResponseSchema, {
+      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
+    });
+  }
+}
+
+function requireType(name: string): MetricsTypeDef {
+  const def = metricsType(name);
+  if (!def) throw new ConnectError("Not found.", Code.NotFound);
+  return def;
+}
+
+async function loadChoices(scope: TenantScope, type: string, timeoutMs: number, tenantIds?: string[]): Promise<ChoiceDoc[]> {
+  return scope.aggregate<ChoiceDoc>("metric_choices", [{ $match: { type } }, { $sort: { choiceId: 1 } }], { timeoutMs, tenantIds });
+}
+
+/** Named columns plus every column of each named group, in catalogue order; none named: all. */
+export function selectColumns(def: MetricsTypeDef, columns: readonly string[], groups: readonly string[]): ColumnDef[] {
+  for (const c of columns) if (!def.columns.some((x) => x.name === c)) throw invalidArgument(`Invalid column name: ${c}`);
+  for (const g of groups) if (!def.groups.some((x) => x.name === g)) throw invalidArgument(`Invalid group name: ${g}`);
+  if (columns.length === 0 && groups.length === 0) return [...def.columns];
+  return def.columns.filter((c) => columns.includes(c.name) || groups.includes(c.group));
+}
+
+function plotResult(c: ColumnDef, rows: Record<string, unknown>[], perChoice: boolean) {
+  const values: { id: number | undefined; datetime: Timestamp; value: number }[] = [];
+  for (const r of rows) {
+    const v = r[c.name];
+    if (typeof v !== "number" || (!perChoice && r[`n_${c.name}`] === 0)) continue;
+    const hour = (perChoice ? r.hour : r._id) as Date;
+    values.push({ id: perChoice ? (r.choiceId as number) : undefined, datetime: timestampFromDate(hour), value: v });
+  }
+  const ys = values.map((v) => v.value);
+  const day = (t: (typeof values)[number] | undefined) => (t ? timestampDate(t.datetime).toISOString().slice(0, 10) : undefined);
+  return create(PlotDataResultSchema, {
+    column: columnMessage(c),
+    minX: day(values[0]),
+    maxX: day(values.at(-1)),
+    minY: ys.length ? Math.min(...ys) : undefined,
+    maxY: ys.length ? Math.max(...ys) : undefined,
+    values,
+  });
+}
+
