@@ -7,7 +7,6 @@ let sci: Credentials;
 let other: Credentials;
 
 const H1 = "2024-03-01T10:00:00Z";
-const H2 = "2024-03-01T11:00:00Z";
 const H3 = "2024-03-01T12:00:00Z";
 const jobType = (id: number, name: string) => ({ id, name, version: "1.0", title: name.toUpperCase(), description: `The ${name} job`, category: "test", is_system: false, is_long_running: false, is_active: true, is_operational: true, is_paused: false, icon_code: "f013" });
 

@@ -1,10 +1,10 @@
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { TelemetryService } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ApiModule } from "./api-module.js";
 import { deliveryStatsModule } from "./deliverystats/index.js";
 import { metricsModule } from "./metrics/index.js";
 import { recordsModule } from "./records/index.js";
+import { telemetryModule } from "./telemetry/index.js";
 
 /** A service whose issue has not landed yet: served, reflected and routed, answering Unimplemented. */
 function pending(service: DescService): ApiModule {
@@ -17,5 +17,5 @@ export const apiModules: readonly ApiModule[] = [
   recordsModule,
   metricsModule,
   deliveryStatsModule,
-  pending(TelemetryService),
+  telemetryModule,
 ];

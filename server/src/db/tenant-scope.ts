@@ -61,11 +61,13 @@ export class TenantScope {
   async upsertMany(
     collection: CollectionName,
     tenantId: string,
-    items: readonly { readonly key: Filter<Document>; readonly doc: Document; readonly replace?: boolean; readonly update?: Document }[],
+    items: readonly { readonly key: Filter<Document>; readonly doc?: Document; readonly update?: Document; readonly pipeline?: Document[] }[],
   ): Promise<{ inserted: number; updated: number }> {
     if (items.length === 0) return { inserted: 0, updated: 0 };
     const ops: AnyBulkWriteOperation[] = items.map((it) => {
       const filter = { ...it.key, tenantId };
+      // A pipeline update's upsert is seeded from the filter's equality fields, tenantId included.
+      if (it.pipeline) return { updateOne: { filter, update: it.pipeline, upsert: true } };
       if (it.update) return { updateOne: { filter, update: { ...it.update, $setOnInsert: { ...(it.update.$setOnInsert ?? {}), tenantId } }, upsert: true } };
       return { replaceOne: { filter, replacement: { ...it.doc, ...it.key, tenantId }, upsert: true } };
     });

@@ -1,0 +1,182 @@
+import { createHash } from "node:crypto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import {
+  GetAggregatesResponseSchema,
+  GetFiltersResponseSchema,
+  IngestHistogramsResponseSchema,
+  ListChannelsResponseSchema,
+  ListDatesResponseSchema,
+  PutMetricDefinitionsResponseSchema,
+  TelemetryService,
+  type GetAggregatesRequest,
+  type GetFiltersRequest,
+  type IngestHistogramsRequest,
+  type ListChannelsRequest,
+  type ListDatesRequest,
+  type PutMetricDefinitionsRequest,
+} from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
+import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
+import { invalidArgument } from "../../platform/errors.js";
+import { dbTimeoutMs, principalOf } from "../principal.js";
+import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
+import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
+
+interface DefinitionDoc {
+  name: string;
+  kind: string;
+  buckets: number[];
+  labels: string[];
+  description: string;
+  keyed: boolean;
+}
+
+const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
+const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
+const MAX_BATCH = 20_000;
+const notFound = (m: string) => new ConnectError(m, Code.NotFound);
+
+/** Mozilla's telemetry aggregates over the caller's histograms. */
+export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService> {
+  constructor(private readonly scopes: TenantScopeFactory) {}
+
+  async listChannels(req: ListChannelsRequest, ctx: HandlerContext) {
+    requirePrefix(req.prefix);
+    const rows = await this.scope(ctx).aggregate<{ _id: string }>("histograms", [{ $match: { prefix: req.prefix } }, { $group: { _id: "$channel" } }, { $sort: { _id: 1 } }], { timeoutMs: dbTimeoutMs(ctx) });
+    return create(ListChannelsResponseSchema, { channels: rows.map((r) => r._id) });
+  }
+
+  async listDates(req: ListDatesRequest, ctx: HandlerContext) {
+    requirePrefix(req.prefix);
+    const rows = await this.scope(ctx).aggregate<{ _id: { date: string; version: string } }>(
+      "histograms",
+      [{ $match: { prefix: req.prefix, channel: req.channel } }, { $group: { _id: { date: "$date", version: "$version" } } }, { $sort: { "_id.date": -1, "_id.version": -1 } }],
+      { timeoutMs: dbTimeoutMs(ctx) },
+    );
+    if (rows.length === 0) throw notFound(`No data for channel ${req.channel}`);
+    return create(ListDatesResponseSchema, { dates: rows.map((r) => r._id) });
+  }
+
+  async getFilters(req: GetFiltersRequest, ctx: HandlerContext) {
+    if (!req.channel || !req.version) throw notFound("Missing channel or version. Both are required.");
+    const distinct = (f: unknown) => ({ $addToSet: f });
+    const rows = await this.scope(ctx).aggregate<Record<string, string[]>>(
+      "histograms",
+      [
+        { $match: { channel: req.channel, version: req.version } },
+        {
+          $group: {
+            _id: null,
+            metric: distinct("$metric"),
+            application: distinct("$application"),
+            architecture: distinct("$architecture"),
+            os: distinct({ $concat: ["$os", ",", "$osVersion"] }),
+            child: distinct("$child"),
+          },
+        },
+      ],
+      { timeoutMs: dbTimeoutMs(ctx) },
+    );
+    const r = rows[0];
+    if (!r) throw notFound(`No data for channel ${req.channel} and version ${req.version}`);
+    const sorted = (xs: string[]) => xs.filter((x) => x !== "" && x !== ",").sort();
+    return create(GetFiltersResponseSchema, { metric: sorted(r.metric!), application: sorted(r.application!), architecture: sorted(r.architecture!), os: sorted(r.os!), child: sorted(r.child!) });
+  }
+
+  async getAggregates(req: GetAggregatesRequest, ctx: HandlerContext) {
+    requirePrefix(req.prefix);
+    if (!req.version || !req.dates || !req.metric) throw notFound("Missing date or version or metric. All three are required.");
+    const dates = req.dates.split(",").map((d) => d.trim());
+    const badDate = dates.find((d) => !isDate(d));
+    if (badDate !== undefined) throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`);
+    if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request");
+    const scope = this.scope(ctx);
+    const def = (await scope.aggregate<DefinitionDoc>("metric_definitions", [{ $match: { name: req.metric } }, { $limit: 1 }], { timeoutMs: dbTimeoutMs(ctx) }))[0];
+    if (!def) throw notFound(`Unknown metric: ${req.metric}`);
+    const match: Record<string, unknown> = { prefix: req.prefix, channel: req.channel, version: req.version, metric: req.metric, date: { $in: dates } };
+    const dims: [string, string[]][] = [
+      ["application", req.application],
+      ["architecture", req.architecture],
+      ["os", req.os],
+      ["osVersion", req.osVersion],
+      ["child", req.child.map(normalizeChild)],
+      ["label", req.label],
+    ];
+    for (const [field, values] of dims) if (values.length) match[field] = { $in: values };
+    const data = await scope.aggregate<{ date: string; label: string; count: number; sum: number; histogram: number[] }>("histograms", buildAggregatesPipeline(match), {
+      timeoutMs: dbTimeoutMs(ctx),
+      signal: ctx.signal,
+    });
+    if (data.length === 0) throw notFound("No data for the requested dates and filters");
+    const res = create(GetAggregatesResponseSchema, {
+      buckets: def.kind === "categorical" ? def.labels : def.buckets.map(String),
+      kind: def.kind,
+      description: def.description,
+      data: data.map((d) => ({ date: d.date, label: d.label, count: BigInt(d.count), sum: d.sum, histogram: d.histogram.map((n) => BigInt(n)) })),
+    });
+    res.etag = `"${createHash("sha256").update(toBinary(GetAggregatesResponseSchema, res)).digest("base64url").slice(0, 32)}"`;
+    return res;
+  }
+
+  async putMetricDefinitions(req: PutMetricDefinitionsRequest, ctx: HandlerContext) {
+    const scope = this.scope(ctx);
+    const rejections: Rejection[] = [];
+    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const items = [];
+    for (const [i, m] of req.metrics.entries()) {
+      if (!namePattern.test(m.name)) reject(i, "name", "metric names are 1-200 letters, digits, '_', '.', ':' or '-'");
+      else if (!kinds.includes(m.kind)) reject(i, "kind", `kind must be one of ${kinds.join(", ")}`);
+      else if (m.kind === "categorical" ? m.labels.length === 0 : m.buckets.length === 0) reject(i, m.kind === "categorical" ? "labels" : "buckets", "at least one bucket is required");
+      else if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!)) reject(i, "buckets", "bucket lower bounds must increase");
+      else items.push({ key: { name: m.name }, doc: { kind: m.kind, buckets: [...m.buckets], labels: [...m.labels], description: m.description, keyed: m.keyed } });
+    }
+    const { inserted, updated } = await scope.upsertMany("metric_definitions", scope.writeTenant(), items);
+    return create(PutMetricDefinitionsResponseSchema, { result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }) });
+  }
+
+  async ingestHistograms(req: IngestHistogramsRequest, ctx: HandlerContext) {
+    if (!req.batchId) throw invalidArgument("batch_id is required: it makes re-sending a batch safe");
+    if (req.histograms.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`);
+    const scope = this.scope(ctx);
+    const tenantId = scope.writeTenant();
+    if (!(await scope.claimBatch("telemetry", req.batchId))) return create(IngestHistogramsResponseSchema, { result: { replayed: true } });
+    const defs = new Map((await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [d.name, d]));
+    const rejections: Rejection[] = [];
+    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
+    const merged = new Map<string, { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }>();
+    for (const [i, h] of req.histograms.entries()) {
+      const def = defs.get(h.metric);
+      const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
+      if (!(prefixes as readonly string[]).includes(h.prefix)) reject(i, "prefix", "prefix must be build_id or submission_date");
+      else if (!h.channel || !h.version) reject(i, "channel", "channel and version are required");
+      else if (!isDate(h.date)) reject(i, "date", "date must be YYYYMMDD");
+      else if (!def) reject(i, "metric", `unknown metric ${h.metric}: define it first`);
+      else if (h.histogram.length !== expected) reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
+      else if (h.histogram.some((n) => n < 0n) || h.count < 0n) reject(i, "histogram", "bucket counts must not be negative");
+      else if (h.label !== "" && !def.keyed) reject(i, "label", `${h.metric} is not keyed`);
+      else {
+        const dims = { label: h.label, application: h.application, architecture: h.architecture, os: h.os, osVersion: h.osVersion, child: normalizeChild(h.child) };
+        const key = { prefix: h.prefix, channel: h.channel, version: h.version, date: h.date, metric: h.metric, dimsKey: dimsKey(dims), ...dims };
+        const k = JSON.stringify(key);
+        const m = merged.get(k) ?? { key, histogram: new Array<number>(expected).fill(0), sum: 0, count: 0 };
+        h.histogram.forEach((n, j) => (m.histogram[j]! += Number(n)));
+        m.sum += h.sum;
+        m.count += Number(h.count);
+        merged.set(k, m);
+      }
+    }
+    const items = [...merged.values()].map((m) => ({ key: m.key, pipeline: buildMergeUpdate(m.histogram, m.sum, m.count) }));
+    const { inserted, updated } = await scope.upsertMany("histograms", tenantId, items);
+    return create(IngestHistogramsResponseSchema, { result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }) });
+  }
+
+  private scope(ctx: HandlerContext): TenantScope {
+    return this.scopes(principalOf(ctx));
+  }
+}
+
+function requirePrefix(prefix: string): void {
+  if (!(prefixes as readonly string[]).includes(prefix)) throw notFound(`Unknown prefix ${prefix}: use build_id or submission_date`);
+}
