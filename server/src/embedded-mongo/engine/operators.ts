@@ -7,8 +7,8 @@ import * as pipelineOps from "mingo/operators/pipeline";
 import * as projectionOps from "mingo/operators/projection";
 import * as queryOps from "mingo/operators/query";
 import * as windowOps from "mingo/operators/window";
-import { dateTrunc, type DateUnit } from "./date-trunc.js";
-import { assertTimeZone } from "./timezone.js";
+import { dateTrunc, type DateUnit } from "../../platform/time/date-trunc.js";
+import { assertTimeZone } from "../../platform/time/timezone.js";
 import { badValue, locationError } from "./errors.js";
 
 type AnyObj = Record<string, unknown>;

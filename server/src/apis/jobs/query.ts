@@ -1,0 +1,93 @@
+import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import type { Query } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import { esError } from "./es-error.js";
+import { resolveField, type FieldInfo } from "./fields.js";
+
+type Expr = Record<string, unknown> | boolean;
+
+const MAX_DEPTH = 16;
+
+/**
+ * Compiles an Elasticsearch query clause (term, terms, range, bool, exists, match_all) into a MongoDB
+ * aggregation expression that is true for matching jobs. Fields pass the allowlist; values are
+ * wrapped in `$literal`, so a value such as "$where" or "$$ROOT" stays a plain string.
+ */
+export function compileQuery(q: Query, depth = 0): Expr {
+  if (depth > MAX_DEPTH) throw esError(`[bool] query nested deeper than ${MAX_DEPTH} levels`);
+  const clauses: Expr[] = [];
+  const kinds = [Object.keys(q.term).length > 0, Object.keys(q.terms).length > 0, Object.keys(q.range).length > 0, q.bool !== undefined, q.exists !== undefined, q.matchAll !== undefined].filter(Boolean).length;
+  if (kinds === 0) throw esError("query malformed, empty clause found");
+  if (kinds > 1) throw esError("[query] malformed query, expected [END_OBJECT] but found [FIELD_NAME]: a query clause holds exactly one query type");
+  for (const [name, value] of Object.entries(q.term)) {
+    const f = resolveField(name);
+    clauses.push(eq(f, termValue(f, json(value), name)));
+  }
+  for (const [name, list] of Object.entries(q.terms)) {
+    const f = resolveField(name);
+    const values = (list.values ?? []).map((v) => termValue(f, json(v), name));
+    clauses.push({ $in: [{ $ifNull: [`$${f.path}`, null] }, { $literal: values }] });
+  }
+  for (const [name, cond] of Object.entries(q.range)) {
+    const f = resolveField(name);
+    const field = { $ifNull: [`$${f.path}`, null] };
+    const parts: Expr[] = [{ $ne: [field, null] }];
+    const add = (op: string, v: JsonValue | undefined) => {
+      if (v === undefined || v === null) return;
+      parts.push({ [op]: [field, { $literal: rangeValue(f, v, name) }] });
+    };
+    add("$gt", json(cond.gt));
+    add("$gte", json(cond.gte));
+    add("$lt", json(cond.lt));
+    add("$lte", json(cond.lte));
+    if (parts.length === 1) throw esError(`[range] query for [${name}] needs one of [gt, gte, lt, lte]`);
+    clauses.push({ $and: parts });
+  }
+  if (q.exists) {
+    const f = resolveField(q.exists.field);
+    clauses.push({ $ne: [{ $ifNull: [`$${f.path}`, null] }, null] });
+  }
+  if (q.matchAll) clauses.push(true);
+  if (q.bool) {
+    const b = q.bool;
+    const all = [...b.must, ...b.filter].map((x) => compileQuery(x, depth + 1));
+    if (b.should.length) all.push({ $or: b.should.map((x) => compileQuery(x, depth + 1)) });
+    for (const x of b.mustNot) all.push({ $not: [compileQuery(x, depth + 1)] });
+    clauses.push(all.length === 0 ? true : all.length === 1 ? all[0]! : { $and: all });
+  }
+  return clauses.length === 1 ? clauses[0]! : { $and: clauses };
+}
+
+function json(v: Value | JsonValue | undefined): JsonValue | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === "object" && v !== null && "$typeName" in v ? toJson(ValueSchema, v as Value) : (v as JsonValue);
+}
+
+function eq(f: FieldInfo, v: unknown): Expr {
+  return { $eq: [{ $ifNull: [`$${f.path}`, null] }, { $literal: v }] };
+}
+
+function termValue(f: FieldInfo, v: JsonValue | undefined, name: string): unknown {
+  if (v === null || v === undefined || typeof v === "object") throw esError(`[term] query on [${name}] needs a string, number or boolean value`);
+  if (f.type === "date") return dateValue(v, name);
+  if (f.type === "boolean") return v === true || v === "true";
+  if (f.type === "number") {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw esError(`failed to create query: For input string: "${String(v)}" on field [${name}]`);
+    return n;
+  }
+  return v;
+}
+
+function rangeValue(f: FieldInfo, v: JsonValue, name: string): unknown {
+  if (f.type === "date") return dateValue(v, name);
+  if (typeof v === "number" || typeof v === "string") return f.type === "number" ? Number(v) : v;
+  throw esError(`[range] query on [${name}]: bounds must be numbers or strings`);
+}
+
+/** Epoch milliseconds or an ISO-8601 date, as Elasticsearch's default date format accepts. */
+export function dateValue(v: unknown, name: string): Date {
+  const d = typeof v === "number" ? new Date(v) : typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v) ? new Date(v) : typeof v === "string" && /^\d+$/.test(v) ? new Date(Number(v)) : undefined;
+  if (!d || Number.isNaN(d.getTime())) throw esError(`failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`);
+  return d;
+}
