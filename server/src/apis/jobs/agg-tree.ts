@@ -1,0 +1,210 @@
+import type { Aggregation } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { assertTimeZone } from "../../platform/time/timezone.js";
+import { esError } from "./es-error.js";
+import { resolveField, type FieldInfo } from "./fields.js";
+import { compileQuery, dateValue } from "./query.js";
+
+export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year";
+
+export type BucketSpec =
+  | { kind: "terms"; field: FieldInfo; size: number; minDocCount: number }
+  | { kind: "date_histogram"; field: FieldInfo; interval: { fixedMs: number } | { calendar: CalendarUnit }; timeZone: string | undefined; minDocCount: number; bounds?: { min?: number; max?: number } }
+  | { kind: "histogram"; field: FieldInfo; interval: number; offset: number; minDocCount: number; bounds?: { min?: number; max?: number } }
+  | { kind: "range"; field: FieldInfo; ranges: { from?: number; to?: number; key: string }[]; keyed: boolean }
+  | { kind: "filter"; expr: unknown }
+  | { kind: "filters"; filters: { name: string; expr: unknown }[]; otherBucketKey: string | undefined }
+  | { kind: "missing"; field: FieldInfo };
+
+export type MetricSpec =
+  | { kind: "avg" | "sum" | "min" | "max" | "stats" | "value_count" | "cardinality"; field: FieldInfo }
+  | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean };
+
+export interface BucketNode {
+  readonly type: "bucket";
+  readonly id: number;
+  readonly name: string;
+  readonly spec: BucketSpec;
+  readonly children: AggNode[];
+}
+
+export interface MetricNode {
+  readonly type: "metric";
+  readonly id: number;
+  readonly name: string;
+  readonly spec: MetricSpec;
+}
+
+export type AggNode = BucketNode | MetricNode;
+
+const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
+  minute: "minute", "1m": "minute", hour: "hour", "1h": "hour", day: "day", "1d": "day", week: "week", "1w": "week",
+  month: "month", "1M": "month", quarter: "quarter", "1q": "quarter", year: "year", "1y": "year",
+};
+const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const numericMetrics = new Set(["avg", "sum", "min", "max", "stats", "percentiles"]);
+const MAX_NODES = 64;
+const MAX_DEPTH = 8;
+const namePattern = /^[^[\]>]{1,128}$/;
+
+/** Builds the validated aggregation tree; every error carries Elasticsearch's wording. */
+export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNode[] {
+  let nextId = 0;
+  const walk = (map: Readonly<Record<string, Aggregation>>, depth: number): AggNode[] => {
+    if (depth > MAX_DEPTH) throw esError(`aggregations nested deeper than ${MAX_DEPTH} levels`);
+    const out: AggNode[] = [];
+    for (const [name, agg] of Object.entries(map)) {
+      if (!namePattern.test(name)) throw esError(`Invalid aggregation name [${name}]. Aggregation names can contain any character except '[', ']', and '>'`);
+      if (++nextId > MAX_NODES) throw esError(`too many aggregations in one request (at most ${MAX_NODES})`);
+      const id = nextId;
+      const k = agg.kind;
+      if (k.case === undefined) throw esError(`Missing definition for aggregation [${name}]`);
+      if (["avg", "sum", "min", "max", "stats", "valueCount", "cardinality", "percentiles"].includes(k.case)) {
+        if (Object.keys(agg.aggs).length) throw esError(`Aggregator [${name}] of type [${esName(k.case)}] cannot accept sub-aggregations`);
+        out.push({ type: "metric", id, name, spec: metricSpec(name, k) });
+        continue;
+      }
+      out.push({ type: "bucket", id, name, spec: bucketSpec(name, k), children: walk(agg.aggs, depth + 1) });
+    }
+    return out;
+  };
+  return walk(aggs, 0);
+}
+
+function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
+  switch (k.case) {
+    case "percentiles": {
+      const field = requireField(name, k.value.field, "percentiles");
+      const percents = k.value.percents.length ? [...k.value.percents] : [1, 5, 25, 50, 75, 95, 99];
+      for (const p of percents) if (!(p >= 0 && p <= 100)) throw esError(`percent must be in [0,100], got [${p}]: [${name}]`);
+      return { kind: "percentiles", field, percents, keyed: true };
+    }
+    case "valueCount":
+      return { kind: "value_count", field: requireField(name, k.value.field, "value_count") };
+    case "avg":
+    case "sum":
+    case "min":
+    case "max":
+    case "stats":
+    case "cardinality":
+      return { kind: k.case, field: requireField(name, k.value.field, k.case) };
+    default:
+      throw esError(`Unknown aggregation type [${String(k.case)}]`);
+  }
+}
+
+function requireField(name: string, field: string, kind: string): FieldInfo {
+  if (!field) throw esError(`Required one of fields [field, script], but none were specified. in [${name}]`);
+  const f = resolveField(field);
+  if (numericMetrics.has(kind) && (f.type === "keyword" || f.type === "boolean")) {
+    throw esError(`Field [${field}] of type [${f.type}] is not supported for aggregation [${kind}]`);
+  }
+  return f;
+}
+
+function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
+  switch (k.case) {
+    case "terms": {
+      const size = k.value.size ?? 10;
+      if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+      const minDocCount = Number(k.value.minDocCount ?? 1n);
+      if (minDocCount < 0) throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
+      return { kind: "terms", field: requireField(name, k.value.field, "terms"), size, minDocCount };
+    }
+    case "dateHistogram": {
+      const v = k.value;
+      const field = requireField(name, v.field, "date_histogram");
+      if (field.type !== "date") throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_histogram]`);
+      if (v.fixedInterval && v.calendarInterval) throw esError("Cannot use [fixed_interval] with [calendar_interval] configuration option.");
+      let interval: { fixedMs: number } | { calendar: CalendarUnit };
+      if (v.calendarInterval) {
+        const unit = calendarUnits[v.calendarInterval];
+        if (!unit) throw esError(`The supplied interval [${v.calendarInterval}] could not be parsed as a calendar interval.`);
+        interval = { calendar: unit };
+      } else if (v.fixedInterval) {
+        interval = { fixedMs: parseFixed(v.fixedInterval, "date_histogram.fixedInterval") };
+      } else if (v.interval) {
+        const unit = calendarUnits[v.interval];
+        interval = unit ? { calendar: unit } : { fixedMs: parseFixed(v.interval, "date_histogram.interval") };
+      } else throw esError("Invalid interval specified, must be non-null and non-empty");
+      let timeZone: string | undefined;
+      if (v.timeZone) {
+        try {
+          if (!/^[A-Za-z0-9_+\-/:]{1,64}$/.test(v.timeZone)) throw new Error();
+          assertTimeZone(v.timeZone === "Z" ? "UTC" : v.timeZone);
+          timeZone = v.timeZone === "Z" || v.timeZone === "UTC" || v.timeZone === "+00:00" ? undefined : v.timeZone;
+        } catch {
+          throw esError(`Unknown time-zone ID: ${v.timeZone}`);
+        }
+      }
+      const bounds = v.extendedBounds ? { min: boundMs(v.extendedBounds.min, name), max: boundMs(v.extendedBounds.max, name) } : undefined;
+      if (bounds?.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
+        throw esError(`[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`);
+      }
+      return { kind: "date_histogram", field, interval, timeZone, minDocCount: Number(v.minDocCount ?? 0n), bounds };
+    }
+    case "histogram": {
+      const v = k.value;
+      const field = requireField(name, v.field, "histogram");
+      if (field.type !== "number" && field.type !== "any") throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [histogram]`);
+      if (!(v.interval > 0)) throw esError(`[interval] must be >0 for histogram aggregation [${name}]`);
+      const bounds = v.extendedBounds ? { min: numberOf(v.extendedBounds.min), max: numberOf(v.extendedBounds.max) } : undefined;
+      return { kind: "histogram", field, interval: v.interval, offset: v.offset, minDocCount: Number(v.minDocCount ?? 0n), bounds };
+    }
+    case "range": {
+      const v = k.value;
+      const field = requireField(name, v.field, "range");
+      if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
+      const ranges = v.ranges.map((r) => ({ from: r.from, to: r.to, key: r.key || `${r.from === undefined ? "*" : fmt(r.from)}-${r.to === undefined ? "*" : fmt(r.to)}` }));
+      return { kind: "range", field, ranges, keyed: v.keyed };
+    }
+    case "filter":
+      return { kind: "filter", expr: compileQuery(k.value) };
+    case "filters": {
+      const entries = Object.entries(k.value.filters);
+      if (entries.length === 0) throw esError(`[filters] cannot be empty in [${name}]`);
+      return {
+        kind: "filters",
+        filters: entries.map(([n, q]) => ({ name: n, expr: compileQuery(q) })),
+        otherBucketKey: k.value.otherBucket || k.value.otherBucketKey ? k.value.otherBucketKey || "_other_" : undefined,
+      };
+    }
+    case "missing":
+      return { kind: "missing", field: requireField(name, k.value.field, "missing") };
+    default:
+      throw esError(`Unknown aggregation type [${String(k.case)}]`);
+  }
+}
+
+/** The Elasticsearch name of a oneof case (`dateHistogram` → `date_histogram`). */
+export function esName(c: string): string {
+  return c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`);
+}
+
+function parseFixed(v: string, setting: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
+  const ms = m ? Number(m[1]) * fixedUnits[m[2]!]! : 0;
+  if (!m || ms <= 0) throw esError(`failed to parse setting [${setting}] with value [${v}] as a time value: unit is missing or unrecognized`);
+  return ms;
+}
+
+function json(v: Value | undefined): JsonValue | undefined {
+  return v === undefined ? undefined : toJson(ValueSchema, v);
+}
+
+function boundMs(v: Value | undefined, name: string): number | undefined {
+  const j = json(v);
+  if (j === undefined || j === null) return undefined;
+  return dateValue(j, `${name}.extended_bounds`).getTime();
+}
+
+function numberOf(v: Value | undefined): number | undefined {
+  const j = json(v);
+  return typeof j === "number" ? j : typeof j === "string" && j !== "" && Number.isFinite(Number(j)) ? Number(j) : undefined;
+}
+
+/** Elasticsearch prints range bounds as doubles: `100.0`, `2.5`. */
+export function fmt(n: number): string {
+  return Number.isInteger(n) ? n.toFixed(1) : String(n);
+}

@@ -1,0 +1,260 @@
+import { create } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import {
+  AggregationResultSchema,
+  BucketSchema,
+  type AggregationResult,
+  type Bucket,
+} from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import type { Document } from "mongodb";
+import { dateTrunc } from "../../platform/time/date-trunc.js";
+import { offsetAt } from "../../platform/time/timezone.js";
+import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js";
+import { MAX_BUCKETS, tooManyBuckets } from "./es-error.js";
+import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
+
+type Row = Document & { _id: Record<string, unknown> | null; doc_count: number };
+type Results = Record<string, AggregationResult>;
+
+/**
+ * Turns the grouped rows into the nested Elasticsearch result tree: a node's rows are grouped by the
+ * keys of its keyed ancestors, so each bucket finds its children's rows by its own key path.
+ */
+export class Assembler {
+  private buckets = 0;
+  private readonly index = new Map<number, Map<string, Row[]>>();
+  private readonly topTerms = new Map<number, { all: number; top: Row[] }>();
+
+  constructor(
+    private readonly tree: readonly AggNode[],
+    private readonly rootRow: Row | undefined,
+    nodeRows: ReadonlyMap<number, Document[]>,
+  ) {
+    const visit = (n: BucketNode, keyedAncestors: BucketNode[]) => {
+      const rows = nodeRows.get(n.id) ?? [];
+      if (n.spec.kind === "terms" && keyedAncestors.length === 0) {
+        const doc = rows[0] as { all?: number; top?: Row[] } | undefined;
+        this.topTerms.set(n.id, { all: doc?.all ?? 0, top: doc?.top ?? [] });
+      } else {
+        if (rows.length > MAX_GROUP_ROWS) throw tooManyBuckets(rows.length);
+        const byPrefix = new Map<string, Row[]>();
+        for (const r of rows as Row[]) {
+          const p = prefixOf(keyedAncestors, r._id ?? {});
+          const list = byPrefix.get(p);
+          if (list) list.push(r);
+          else byPrefix.set(p, [r]);
+        }
+        this.index.set(n.id, byPrefix);
+      }
+      const next = isKeyed(n) ? [...keyedAncestors, n] : keyedAncestors;
+      for (const c of n.children) if (c.type === "bucket") visit(c, next);
+    };
+    for (const n of tree) if (n.type === "bucket") visit(n, []);
+  }
+
+  get total(): number {
+    return this.rootRow?.doc_count ?? 0;
+  }
+
+  results(): Results {
+    return this.level(this.tree, this.rootRow, [], {});
+  }
+
+  private level(children: readonly AggNode[], row: Row | undefined, keyedAncestors: BucketNode[], path: Record<string, unknown>): Results {
+    const out: Results = {};
+    for (const c of children) {
+      out[c.name] = c.type === "metric" ? metricResult(c, row) : this.bucketResult(c, keyedAncestors, path);
+    }
+    return out;
+  }
+
+  private rowsOf(n: BucketNode, keyedAncestors: BucketNode[], path: Record<string, unknown>): Row[] {
+    return this.index.get(n.id)?.get(prefixOf(keyedAncestors, path)) ?? [];
+  }
+
+  private count(n = 1): void {
+    this.buckets += n;
+    if (this.buckets > MAX_BUCKETS) throw tooManyBuckets(this.buckets);
+  }
+
+  private bucketResult(n: BucketNode, keyedAncestors: BucketNode[], path: Record<string, unknown>): AggregationResult {
+    const s = n.spec;
+    const k = `k${n.id}`;
+    const childAncestors = isKeyed(n) ? [...keyedAncestors, n] : keyedAncestors;
+    /** `raw` is the bucket's key as grouped (its children find their rows by it); `shown` is the key clients see. */
+    const bucket = (raw: unknown, shown: unknown, row: Row | undefined, extra: Partial<Bucket> = {}): Bucket => {
+      this.count();
+      return create(BucketSchema, {
+        key: jsonValue(shown),
+        docCount: BigInt(row?.doc_count ?? 0),
+        ...extra,
+        aggregations: this.level(n.children, row, childAncestors, { ...path, [k]: raw }),
+      });
+    };
+    const multi = (buckets: Bucket[], more: { sumOther?: number; keyed?: boolean } = {}) =>
+      create(AggregationResultSchema, {
+        result: {
+          case: "buckets",
+          value: {
+            buckets,
+            keyed: more.keyed ?? false,
+            ...(more.sumOther !== undefined ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n } : {}),
+          },
+        },
+      });
+
+    switch (s.kind) {
+      case "filter":
+      case "missing": {
+        const row = this.rowsOf(n, keyedAncestors, path)[0];
+        this.count();
+        return create(AggregationResultSchema, {
+          result: { case: "single", value: { docCount: BigInt(row?.doc_count ?? 0), aggregations: this.level(n.children, row, childAncestors, path) } },
+        });
+      }
+      case "terms": {
+        let top: Row[];
+        let all: number;
+        const pre = this.topTerms.get(n.id);
+        if (pre) {
+          top = pre.top;
+          all = pre.all;
+        } else {
+          const rows = this.rowsOf(n, keyedAncestors, path);
+          all = rows.reduce((a, r) => a + r.doc_count, 0);
+          top = rows
+            .filter((r) => r.doc_count >= s.minDocCount)
+            .sort((a, b) => b.doc_count - a.doc_count || compareKeys(a._id?.[k], b._id?.[k]))
+            .slice(0, s.size);
+        }
+        const shown = top.reduce((a, r) => a + r.doc_count, 0);
+        const buckets = top.map((r) => {
+          const v = r._id?.[k];
+          return bucket(v, typeof v === "boolean" ? (v ? 1 : 0) : v, r, typeof v === "boolean" ? { keyAsString: String(v) } : {});
+        });
+        return multi(buckets, { sumOther: all - shown });
+      }
+      case "date_histogram":
+      case "histogram": {
+        const rows = this.rowsOf(n, keyedAncestors, path);
+        const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
+        const keys = histogramKeys(s, [...byKey.keys()].sort((a, b) => a - b), this.buckets);
+        const buckets: Bucket[] = [];
+        for (const key of keys) {
+          const row = byKey.get(key);
+          if ((row?.doc_count ?? 0) < s.minDocCount) continue;
+          buckets.push(bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}));
+        }
+        return multi(buckets);
+      }
+      case "range": {
+        const rows = this.rowsOf(n, keyedAncestors, path);
+        const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
+        return multi(
+          s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to })),
+          { keyed: s.keyed },
+        );
+      }
+      case "filters": {
+        const rows = this.rowsOf(n, keyedAncestors, path);
+        const byName = new Map(rows.map((r) => [String(r._id?.[k]), r]));
+        const names = [...s.filters.map((f) => f.name), ...(s.otherBucketKey !== undefined ? [s.otherBucketKey] : [])];
+        return multi(
+          names.map((name) => bucket(name, name, byName.get(name))),
+          { keyed: true },
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The bucket keys of a (date) histogram: the keys with data, plus — with min_doc_count 0 — every empty
+ * bucket between the first and last and out to extended_bounds. The count is checked before any
+ * bucket is made, so a huge range is refused cheaply.
+ */
+function histogramKeys(s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>, present: number[], already: number): number[] {
+  if (s.minDocCount > 0) return present;
+  const round = s.kind === "histogram" ? (v: number) => Math.floor((v - s.offset) / s.interval) * s.interval + s.offset : (v: number) => roundDate(s, v);
+  let lo = present[0];
+  let hi = present.at(-1);
+  if (s.bounds?.min !== undefined) lo = lo === undefined ? round(s.bounds.min) : Math.min(lo, round(s.bounds.min));
+  if (s.bounds?.max !== undefined) hi = hi === undefined ? round(s.bounds.max) : Math.max(hi, round(s.bounds.max));
+  if (lo === undefined || hi === undefined) return [];
+  const approxStep = s.kind === "histogram" ? s.interval : "fixedMs" in s.interval ? s.interval.fixedMs : calendarMs[s.interval.calendar]!;
+  const estimate = Math.floor((hi - lo) / (approxStep * 0.9)) + 1;
+  if (estimate + already > MAX_BUCKETS) throw tooManyBuckets(estimate + already);
+  const keys: number[] = [];
+  for (let key = lo; key <= hi; key = next(s, key, round)) keys.push(key);
+  return keys;
+}
+
+const calendarMs: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 28 * 86_400_000, quarter: 89 * 86_400_000, year: 365 * 86_400_000 };
+
+function next(s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>, key: number, round: (v: number) => number): number {
+  if (s.kind === "histogram") return key + s.interval;
+  if ("fixedMs" in s.interval && !(s.timeZone && 86_400_000 % s.interval.fixedMs === 0)) return key + s.interval.fixedMs;
+  // Calendar (and zoned fixed) buckets vary in length: step past the bucket, then round back to its start.
+  const step = "fixedMs" in s.interval ? s.interval.fixedMs : calendarMs[s.interval.calendar]!;
+  return round(key + step * 1.5);
+}
+
+/** The same rounding the pipeline does, for filling empty buckets. */
+function roundDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
+  if ("calendar" in s.interval) return dateTrunc(new Date(v), s.interval.calendar, 1, s.timeZone, "monday").getTime();
+  const i = s.interval.fixedMs;
+  if (s.timeZone && 86_400_000 % i === 0) return dateTrunc(new Date(v), "millisecond", i, s.timeZone).getTime();
+  return v - (((v % i) + i) % i);
+}
+
+/** `2024-01-01T00:00:00.000Z`, or with the zone's offset (`...+01:00`) as Elasticsearch prints it. */
+export function formatDate(ms: number, tz: string | undefined): string {
+  const off = offsetAt(tz, ms);
+  const local = new Date(ms + off).toISOString().slice(0, 23);
+  if (off === 0) return `${local}Z`;
+  const sign = off < 0 ? "-" : "+";
+  const m = Math.abs(off) / 60_000;
+  return `${local}${sign}${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+}
+
+function metricResult(m: MetricNode, row: Row | undefined): AggregationResult {
+  const key = `m${m.id}`;
+  const num = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === "number" ? v : undefined);
+  switch (m.spec.kind) {
+    case "stats":
+      return create(AggregationResultSchema, {
+        result: {
+          case: "stats",
+          value: { count: BigInt(row?.[`${key}_count`] ?? 0), min: num(row?.[`${key}_min`]), max: num(row?.[`${key}_max`]), avg: num(row?.[`${key}_avg`]), sum: num(row?.[`${key}_sum`]) ?? 0 },
+        },
+      });
+    case "percentiles": {
+      const values = (row?.[key] as unknown[] | undefined) ?? [];
+      return create(AggregationResultSchema, {
+        result: { case: "percentiles", value: { values: m.spec.percents.map((percent, i) => ({ percent, value: num(values[i]) })) } },
+      });
+    }
+    case "sum":
+    case "value_count":
+    case "cardinality":
+      return create(AggregationResultSchema, { result: { case: "value", value: { value: num(row?.[key]) ?? 0 } } });
+    default:
+      return create(AggregationResultSchema, { result: { case: "value", value: { value: num(row?.[key]) } } });
+  }
+}
+
+function prefixOf(keyed: readonly BucketNode[], id: Record<string, unknown>): string {
+  return JSON.stringify(keyed.map((a) => id[`k${a.id}`] ?? null));
+}
+
+function compareKeys(a: unknown, b: unknown): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
+
+function jsonValue(v: unknown): Value {
+  if (typeof v === "number") return create(ValueSchema, { kind: { case: "numberValue", value: v } });
+  if (typeof v === "boolean") return create(ValueSchema, { kind: { case: "boolValue", value: v } });
+  if (v === null || v === undefined) return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
+  return create(ValueSchema, { kind: { case: "stringValue", value: String(v) } });
+}

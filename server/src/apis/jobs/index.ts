@@ -1,0 +1,11 @@
+import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import type { ApiModule } from "../api-module.js";
+import { jobsRest } from "./rest.js";
+import { JobsServiceImpl } from "./service.js";
+
+export const jobsModule: ApiModule = {
+  create: ({ scopes }) => {
+    const impl = new JobsServiceImpl(scopes);
+    return { service: JobsService, register: (router) => void router.service(JobsService, impl), rest: jobsRest };
+  },
+};

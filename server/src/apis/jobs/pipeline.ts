@@ -1,0 +1,178 @@
+import type { Document } from "mongodb";
+import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js";
+
+/** Rows a single node's `$group` may return before the request is refused as too many buckets. */
+export const MAX_GROUP_ROWS = 200_000;
+
+/** The pipeline stages (after the leading `$match`) for every node that needs its own `$group`. */
+export interface Plan {
+  /** Root: `doc_count` is the exact total; top-level metrics are its accumulators. */
+  readonly root: Document[];
+  /** Per bucket node id. */
+  readonly nodes: ReadonlyMap<number, Document[]>;
+}
+
+const keyName = (n: BucketNode) => `k${n.id}`;
+
+/** Whether a node contributes a key to its descendants' group ids (filter and missing only narrow). */
+export function isKeyed(n: BucketNode): boolean {
+  return n.spec.kind !== "filter" && n.spec.kind !== "missing";
+}
+
+/**
+ * Plans one `$group` per bucket aggregation, keyed by its keyed ancestors' keys and its own, with its
+ * metric children as accumulators; the root plan counts the total. Every field path comes from the
+ * allowlist and every user value is a `$literal`.
+ */
+export function planAggregations(tree: readonly AggNode[]): Plan {
+  const nodes = new Map<number, Document[]>();
+  const visit = (n: BucketNode, ancestors: BucketNode[]) => {
+    const chain = [...ancestors, n];
+    const stages: Document[] = [];
+    for (const a of chain) stages.push(...narrowStages(a));
+    const keyed = chain.filter(isKeyed);
+    const group: Document = { _id: Object.fromEntries(keyed.map((a) => [keyName(a), `$${keyName(a)}`])), doc_count: { $sum: 1 } };
+    const metrics = n.children.filter((c): c is MetricNode => c.type === "metric");
+    Object.assign(group, accumulators(metrics));
+    stages.push({ $group: group });
+    stages.push(...finishMetrics(metrics));
+    if (n.spec.kind === "terms" && keyed.length === 1) {
+      // Top-level terms: top-N in the database; `all` gives sum_other_doc_count without shipping every key.
+      stages.push(
+        { $sort: { doc_count: -1, _id: 1 } },
+        { $group: { _id: null, all: { $sum: "$doc_count" }, top: { $push: "$$ROOT" } } },
+        { $project: { _id: 0, all: 1, top: { $slice: [{ $filter: { input: "$top", cond: { $gte: ["$$this.doc_count", n.spec.minDocCount] } } }, n.spec.size] } } },
+      );
+    } else {
+      stages.push({ $limit: MAX_GROUP_ROWS + 1 });
+    }
+    nodes.set(n.id, stages);
+    for (const c of n.children) if (c.type === "bucket") visit(c, chain);
+  };
+  for (const n of tree) if (n.type === "bucket") visit(n, []);
+  const rootMetrics = tree.filter((c): c is MetricNode => c.type === "metric");
+  const root = [{ $group: { _id: null, doc_count: { $sum: 1 }, ...accumulators(rootMetrics) } }, ...finishMetrics(rootMetrics)];
+  return { root, nodes };
+}
+
+/** The same plan as one `$facet` (measured against concurrent aggregates by `npm run bench`). */
+export function facetPipeline(plan: Plan): Document[] {
+  const facet: Document = { root: plan.root };
+  for (const [id, stages] of plan.nodes) facet[`n${id}`] = stages;
+  return [{ $facet: facet }];
+}
+
+/** Stages that put a node's key on each document (unwinding multi-bucket keys) or drop non-members. */
+function narrowStages(n: BucketNode): Document[] {
+  const s = n.spec;
+  const k = keyName(n);
+  switch (s.kind) {
+    case "filter":
+      return [{ $match: { $expr: s.expr } }];
+    case "missing":
+      return [{ $match: { $expr: { $eq: [{ $ifNull: [`$${s.field.path}`, null] }, null] } } }];
+    case "range":
+    case "filters":
+      return [{ $set: { [k]: keyExpr(s) } }, { $unwind: `$${k}` }];
+    default:
+      return [{ $set: { [k]: keyExpr(s) } }, { $match: { [k]: { $ne: null } } }];
+  }
+}
+
+function keyExpr(s: BucketSpec): unknown {
+  switch (s.kind) {
+    case "terms":
+      return { $ifNull: [`$${s.field.path}`, null] };
+    case "date_histogram":
+      return dateKey(s);
+    case "histogram": {
+      const v = `$${s.field.path}`;
+      return { $cond: [{ $isNumber: v }, { $add: [{ $multiply: [{ $floor: { $divide: [{ $subtract: [v, s.offset] }, s.interval] } }, s.interval] }, s.offset] }, null] };
+    }
+    case "range": {
+      const v = `$${s.field.path}`;
+      return {
+        $concatArrays: s.ranges.map((r, i) => ({
+          $cond: [{ $and: [{ $isNumber: v }, ...(r.from !== undefined ? [{ $gte: [v, r.from] }] : []), ...(r.to !== undefined ? [{ $lt: [v, r.to] }] : [])] }, [i], []],
+        })),
+      };
+    }
+    case "filters": {
+      const matched = { $concatArrays: s.filters.map((f) => ({ $cond: [f.expr, { $literal: [f.name] }, []] })) };
+      if (s.otherBucketKey === undefined) return matched;
+      return { $let: { vars: { m: matched }, in: { $cond: [{ $eq: [{ $size: "$$m" }, 0] }, { $literal: [s.otherBucketKey] }, "$$m"] } } };
+    }
+    default:
+      return null;
+  }
+}
+
+const unitMs: [string, number][] = [
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+  ["second", 1000],
+  ["millisecond", 1],
+];
+
+/**
+ * The bucket start (epoch ms) of a date. Calendar intervals: `$dateTrunc` in the zone, weeks from
+ * Monday. Fixed intervals: epoch-aligned `t - (t mod i)` on `$toLong` (`$dateTrunc` with binSize > 1
+ * would align to 2000-01-01); with a time zone and an interval that divides a day, `$dateTrunc` with a
+ * bin size, whose 2000-01-01 alignment then coincides with local midnight.
+ */
+function dateKey(s: Extract<BucketSpec, { kind: "date_histogram" }>): unknown {
+  const date = `$${s.field.path}`;
+  if ("calendar" in s.interval) {
+    return { $toLong: { $dateTrunc: { date, unit: s.interval.calendar, timezone: s.timeZone ?? "UTC", startOfWeek: "monday" } } };
+  }
+  const i = s.interval.fixedMs;
+  if (s.timeZone && 86_400_000 % i === 0) {
+    const [unit, ms] = unitMs.find(([, m]) => i % m === 0)!;
+    return { $toLong: { $dateTrunc: { date, unit, binSize: i / ms, timezone: s.timeZone } } };
+  }
+  return { $let: { vars: { t: { $toLong: date } }, in: { $subtract: ["$$t", { $mod: [{ $add: [{ $mod: ["$$t", i] }, i] }, i] }] } } };
+}
+
+function accumulators(metrics: readonly MetricNode[]): Document {
+  const out: Document = {};
+  for (const m of metrics) {
+    const v = `$${m.spec.field.path}`;
+    const key = `m${m.id}`;
+    const present = { $sum: { $cond: [{ $eq: [{ $ifNull: [v, null] }, null] }, 0, 1] } };
+    switch (m.spec.kind) {
+      case "avg":
+        out[key] = { $avg: v };
+        break;
+      case "sum":
+        out[key] = { $sum: v };
+        break;
+      case "min":
+        out[key] = { $min: v };
+        break;
+      case "max":
+        out[key] = { $max: v };
+        break;
+      case "value_count":
+        out[key] = present;
+        break;
+      case "cardinality":
+        out[key] = { $addToSet: v };
+        break;
+      case "stats":
+        Object.assign(out, { [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } }, [`${key}_min`]: { $min: v }, [`${key}_max`]: { $max: v }, [`${key}_avg`]: { $avg: v }, [`${key}_sum`]: { $sum: v } });
+        break;
+      case "percentiles":
+        out[key] = { $percentile: { input: v, p: m.spec.percents.map((p) => p / 100), method: "approximate" } };
+        break;
+    }
+  }
+  return out;
+}
+
+/** After `$group`: distinct sets become counts (null is not a value). */
+function finishMetrics(metrics: readonly MetricNode[]): Document[] {
+  const set: Document = {};
+  for (const m of metrics) if (m.spec.kind === "cardinality") set[`m${m.id}`] = { $size: { $setDifference: [`$m${m.id}`, [null]] } };
+  return Object.keys(set).length ? [{ $set: set }] : [];
+}

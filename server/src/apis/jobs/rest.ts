@@ -1,0 +1,201 @@
+import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
+import { JobDocumentSchema, type AggregateJobsResponse, type AggregationResult, type Bucket } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import { toJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
+import { offendingField } from "../../transcoding/offending-field.js";
+import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
+import { fmt } from "./agg-tree.js";
+import { esError } from "./es-error.js";
+
+const aggTypes = new Set(["terms", "date_histogram", "histogram", "range", "filter", "filters", "missing", "avg", "sum", "min", "max", "stats", "value_count", "cardinality", "percentiles"]);
+
+/**
+ * Checks the raw `aggs` object the way Elasticsearch parses it, so REST clients get its messages
+ * (unknown type, two types, missing definition) before protobuf decoding; also accepts the
+ * `aggregations` alias, `meta`, and `{"term": {"f": {"value": v}}}`.
+ */
+export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
+  if (aggs === null || typeof aggs !== "object" || Array.isArray(aggs)) throw esError(`[${path}] must be an object of named aggregations`);
+  const out: JsonObject = {};
+  for (const [name, def] of Object.entries(aggs)) {
+    if (def === null || typeof def !== "object" || Array.isArray(def)) throw esError(`Expected [START_OBJECT] under [${name}], but got a [${def === null ? "VALUE_NULL" : Array.isArray(def) ? "START_ARRAY" : "VALUE"}] in [${name}]`);
+    const agg: JsonObject = {};
+    let type: string | undefined;
+    for (const [k, v] of Object.entries(def)) {
+      if (k === "aggs" || k === "aggregations") {
+        if ("aggs" in agg) throw esError(`Found two sub aggregation definitions under [${name}]`);
+        agg.aggs = normalizeAggs(v, `${name}.${k}`);
+      } else if (k === "meta") {
+        continue;
+      } else if (aggTypes.has(k)) {
+        if (type) throw esError(`Found two aggregation type definitions in [${name}]: [${type}] and [${k}]`);
+        type = k;
+        agg[k] = k === "filter" ? normalizeQuery(v) : k === "filters" ? normalizeFilters(v, name) : v;
+      } else {
+        throw esError(`Unknown aggregation type [${k}]`);
+      }
+    }
+    if (!type) throw esError(`Missing definition for aggregation [${name}]`);
+    out[name] = agg;
+  }
+  return out;
+}
+
+function normalizeFilters(v: JsonValue, name: string): JsonValue {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw esError(`[filters] must be an object in [${name}]`);
+  const filters = (v as JsonObject).filters;
+  if (filters && typeof filters === "object" && !Array.isArray(filters)) {
+    return { ...v, filters: Object.fromEntries(Object.entries(filters).map(([k, q]) => [k, normalizeQuery(q)])) };
+  }
+  return v;
+}
+
+/** `{"term": {"f": {"value": v}}}` → `{"term": {"f": v}}`, recursively through bool. */
+export function normalizeQuery(q: JsonValue): JsonValue {
+  if (q === null || typeof q !== "object" || Array.isArray(q)) return q;
+  const out: JsonObject = { ...q };
+  if (out.term && typeof out.term === "object" && !Array.isArray(out.term)) {
+    out.term = Object.fromEntries(
+      Object.entries(out.term).map(([f, v]) => [f, v && typeof v === "object" && !Array.isArray(v) && "value" in v ? (v as JsonObject).value! : v]),
+    );
+  }
+  if (out.bool && typeof out.bool === "object" && !Array.isArray(out.bool)) {
+    const b: JsonObject = { ...out.bool };
+    for (const k of ["must", "filter", "should", "must_not", "mustNot"]) {
+      const v = b[k];
+      if (v !== undefined) b[k] = (Array.isArray(v) ? v : [v]).map(normalizeQuery);
+    }
+    out.bool = b;
+  }
+  return out;
+}
+
+/** NDJSON (one job per line) or a JSON array of jobs. */
+function parseJobs(raw: string): JsonValue {
+  const text = raw.trim();
+  if (text === "") return [];
+  if (text.startsWith("[")) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch (e) {
+      throw esError(`request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  return text.split("\n").flatMap((line, i) => {
+    if (line.trim() === "") return [];
+    try {
+      return [JSON.parse(line) as JsonValue];
+    } catch {
+      throw esError(`line ${i + 1} of the NDJSON body is not valid JSON`);
+    }
+  });
+}
+
+export const jobsRest: RestShape = {
+  parseBody(raw, ctx) {
+    if (ctx.route.method.name === "IngestJobs") return parseJobs(raw);
+    if (raw.trim() === "") return {};
+    try {
+      return JSON.parse(raw) as JsonValue;
+    } catch (e) {
+      throw esError(`request body is not valid JSON: ${(e as Error).message}`);
+    }
+  },
+  request(json: JsonObject, ctx: RestContext) {
+    if (ctx.route.method.name === "IngestJobs") {
+      const jobs = json.jobs;
+      if (!Array.isArray(jobs)) throw esError("the body must be a JSON array of jobs, or NDJSON");
+      const pre: JsonObject[] = [];
+      json.jobs = jobs.map((item, index) => {
+        try {
+          fromJson(JobDocumentSchema, item, { ignoreUnknownFields: false });
+          return item;
+        } catch (e) {
+          pre.push({ index, field: offendingField(JobDocumentSchema, item), reason: (e as Error).message });
+          return {};
+        }
+      });
+      if (pre.length) json.preRejected = pre;
+      return;
+    }
+    for (const key of ["app_type", "appType", "domain"]) if (typeof json[key] === "string") json[key] = [json[key]];
+    if (json.aggregations !== undefined) {
+      if (json.aggs !== undefined) throw esError("Found two aggregation definitions: [aggs] and [aggregations]");
+      json.aggs = json.aggregations;
+      delete json.aggregations;
+    }
+    if (json.aggs !== undefined) json.aggs = normalizeAggs(json.aggs);
+    if (json.query !== undefined) json.query = normalizeQuery(json.query);
+  },
+  response(message, ctx) {
+    if (ctx.route.method.name !== "AggregateJobs") {
+      return { status: 200, body: messageToRestJson(ctx.route.method.output, message, { useProtoFieldName: true, emitDefaults: true }) };
+    }
+    const m = message as AggregateJobsResponse;
+    return { status: 200, body: { data: { total: m.data?.total ?? 0n, aggregations: resultsJson(m.data?.aggregations ?? {}) } } };
+  },
+  error(err: ConnectError): RestReply {
+    const reply = (status: number, detail: string): RestReply => ({ status, body: { status_code: status, detail } });
+    switch (err.code) {
+      case Code.InvalidArgument:
+        return reply(400, err.rawMessage);
+      case Code.Unauthenticated:
+        return { ...reply(401, "Invalid or missing access token"), headers: { "www-authenticate": 'Bearer error="invalid_token"' } };
+      case Code.Internal:
+      case Code.Unknown:
+        return reply(500, "Internal server error");
+      default:
+        return reply(codeToHttpStatus(err.code), err.rawMessage);
+    }
+  },
+};
+
+/** Typed results → Elasticsearch's JSON shapes. */
+export function resultsJson(results: Readonly<Record<string, AggregationResult>>): Record<string, RestJson> {
+  const out: Record<string, RestJson> = {};
+  for (const [name, r] of Object.entries(results)) out[name] = resultJson(r);
+  return out;
+}
+
+function resultJson(r: AggregationResult): RestJson {
+  const v = r.result;
+  switch (v.case) {
+    case "buckets": {
+      const buckets = v.value.buckets.map(bucketJson);
+      const head = v.value.sumOtherDocCount !== undefined ? { doc_count_error_upper_bound: v.value.docCountErrorUpperBound ?? 0n, sum_other_doc_count: v.value.sumOtherDocCount } : {};
+      if (!v.value.keyed) return { ...head, buckets };
+      const keyed: Record<string, RestJson> = {};
+      v.value.buckets.forEach((b, i) => {
+        const { key, ...rest } = buckets[i] as Record<string, RestJson>;
+        keyed[String(key ?? toJson(ValueSchema, b.key!))] = rest;
+      });
+      return { ...head, buckets: keyed };
+    }
+    case "single":
+      return { doc_count: v.value.docCount, ...resultsJson(v.value.aggregations) };
+    case "value":
+      return { value: v.value.value ?? null };
+    case "stats":
+      return { count: v.value.count, min: v.value.min ?? null, max: v.value.max ?? null, avg: v.value.avg ?? null, sum: v.value.sum };
+    case "percentiles":
+      return { values: Object.fromEntries(v.value.values.map((p) => [fmt(p.percent), p.value ?? null])) };
+    default:
+      return null;
+  }
+}
+
+function bucketJson(b: Bucket): RestJson {
+  return {
+    ...(b.keyAsString !== undefined ? { key_as_string: b.keyAsString } : {}),
+    key: b.key ? (toJson(ValueSchema, b.key) as RestJson) : null,
+    ...(b.from !== undefined ? { from: b.from } : {}),
+    ...(b.to !== undefined ? { to: b.to } : {}),
+    doc_count: b.docCount,
+    ...resultsJson(b.aggregations),
+  };
+}
+
+

@@ -1,0 +1,102 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import {
+  AggregateJobsResponseSchema,
+  IngestJobsResponseSchema,
+  JobsService,
+  type AggregateJobsRequest,
+  type IngestJobsRequest,
+} from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import type { Document } from "mongodb";
+import type { TenantScopeFactory } from "../../db/tenant-scope.js";
+import { dbTimeoutMs, principalOf } from "../principal.js";
+import { buildAggTree } from "./agg-tree.js";
+import { Assembler } from "./assemble.js";
+import { esError } from "./es-error.js";
+import { JobInputError, toJobDoc } from "./job-doc.js";
+import { facetPipeline, planAggregations } from "./pipeline.js";
+import { compileQuery } from "./query.js";
+
+/** How the per-aggregation pipelines run: one aggregate each, concurrently (default), or one `$facet`. */
+export type AggStrategy = "concurrent" | "facet";
+
+const MAX_BATCH = 10_000;
+
+/** Job aggregations with an Elasticsearch-style DSL. */
+export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
+  constructor(
+    private readonly scopes: TenantScopeFactory,
+    private readonly strategy: AggStrategy = "concurrent",
+  ) {}
+
+  async aggregateJobs(req: AggregateJobsRequest, ctx: HandlerContext) {
+    const match = leadingMatch(req);
+    const tree = buildAggTree(req.aggs);
+    const plan = planAggregations(tree);
+    const scope = this.scopes(principalOf(ctx));
+    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal };
+    let rootRows: Document[];
+    const nodeRows = new Map<number, Document[]>();
+    if (this.strategy === "facet") {
+      const [doc] = await scope.aggregate("jobs", [{ $match: match }, ...facetPipeline(plan)], opts);
+      rootRows = (doc?.root as Document[] | undefined) ?? [];
+      for (const id of plan.nodes.keys()) nodeRows.set(id, (doc?.[`n${id}`] as Document[] | undefined) ?? []);
+    } else {
+      const ids = [...plan.nodes.keys()];
+      const all = await Promise.all([plan.root, ...ids.map((id) => plan.nodes.get(id)!)].map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)));
+      rootRows = all[0]!;
+      ids.forEach((id, i) => nodeRows.set(id, all[i + 1]!));
+    }
+    const assembler = new Assembler(tree, rootRows[0] as never, nodeRows);
+    const aggregations = assembler.results();
+    return create(AggregateJobsResponseSchema, { data: { total: BigInt(assembler.total), aggregations } });
+  }
+
+  async ingestJobs(req: IngestJobsRequest, ctx: HandlerContext) {
+    if (req.jobs.length > MAX_BATCH) throw esError(`at most ${MAX_BATCH} jobs per request`);
+    const scope = this.scopes(principalOf(ctx));
+    if (!(await scope.claimBatch("jobs", req.batchId))) return create(IngestJobsResponseSchema, { result: { replayed: true } });
+    const rejections: Rejection[] = [...req.preRejected];
+    const skip = new Set(req.preRejected.map((r) => r.index));
+    const items: { key: Record<string, unknown>; doc: Document }[] = [];
+    const seen = new Map<string, number>();
+    req.jobs.forEach((j, index) => {
+      if (skip.has(index)) return;
+      try {
+        const doc = toJobDoc(j);
+        // Within one batch the last item for a job id wins, as a later batch would.
+        const at = seen.get(doc.jobId);
+        if (at !== undefined) items[at] = { key: { jobId: doc.jobId }, doc };
+        else {
+          seen.set(doc.jobId, items.length);
+          items.push({ key: { jobId: doc.jobId }, doc });
+        }
+      } catch (e) {
+        if (!(e instanceof JobInputError)) throw e;
+        rejections.push({ $typeName: "tally.common.v1.Rejection", index, field: e.field, reason: e.message });
+      }
+    });
+    rejections.sort((a, b) => a.index - b.index);
+    const { inserted, updated } = await scope.upsertMany("jobs", scope.writeTenant(), items);
+    return create(IngestJobsResponseSchema, {
+      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
+    });
+  }
+}
+
+/** Everything filterable, in one `$match` that the (tenantId, timestamp) index serves. */
+export function leadingMatch(req: AggregateJobsRequest): Document {
+  const match: Document = {};
+  const start = req.startTime ? timestampDate(req.startTime) : undefined;
+  const end = req.endTime ? timestampDate(req.endTime) : undefined;
+  if (start && end && start > end) throw esError("[start_time] must be before or equal to [end_time]");
+  if (start || end) match.timestamp = { ...(start ? { $gte: start } : {}), ...(end ? { $lte: end } : {}) };
+  if (req.application) match.application = req.application;
+  if (req.appType.length) match.app_type = { $in: [...req.appType] };
+  if (req.domain.length) match.domain = { $in: [...req.domain] };
+  if (req.includesEu === false) match.eu = { $ne: true };
+  if (req.query) match.$expr = compileQuery(req.query);
+  return match;
+}
