@@ -1,20 +1,71 @@
+import type { Db } from "mongodb";
 import { createClient, ensureTenant } from "../auth/bootstrap.js";
 import type { Logger } from "../platform/logger.js";
 import type { RunningTally } from "../server.js";
+import { demoPoints } from "./delivery-stats.js";
+import { demoJobs } from "./jobs.js";
+import { demoChoices, demoMetricRows } from "./metrics.js";
+import { demoRecords } from "./records.js";
+import { demoDefinitions, demoHistograms } from "./telemetry.js";
+
+/** Sizes of the demo data set; tests shrink them. */
+export interface DemoSizes {
+  readonly jobs: number;
+  readonly recordRunsPerDay: number;
+  readonly deliveryDays: number;
+  readonly telemetryDates: number;
+  readonly metricDays: number;
+}
+
+export const defaultDemoSizes: DemoSizes = { jobs: 100_000, recordRunsPerDay: 60, deliveryDays: 14, telemetryDates: 30, metricDays: 60 };
 
 /**
- * Demo data for the zero-setup server: a small tenant tree and a demo client that reads every API's
- * demo data. Idempotent: a restart on the same data directory loads nothing twice and prints no new secret.
+ * Demo data for the zero-setup server: tenants demo → {demo-eu, demo-us} and a demo client that reads
+ * (and writes) every API's demo data. Idempotent: on a data directory that already has it, nothing is
+ * loaded and no secret is printed again.
  */
-export async function loadDemo(tally: RunningTally, logger: Logger, out: (line: string) => void): Promise<void> {
+export async function loadDemo(tally: RunningTally, logger: Logger, out: (line: string) => void, sizes: DemoSizes = defaultDemoSizes, now = new Date()): Promise<void> {
   const { directory } = tally.app;
   if (await directory.clients.findOne({ _id: "c-demo" })) {
-    logger.info("demo data already present (credentials were printed on first start)");
+    logger.info("demo data already present (its credentials were printed when it was created)");
     return;
   }
+  const started = performance.now();
   await ensureTenant(directory, "demo", "Demo", "root");
   await ensureTenant(directory, "demo-eu", "Demo EU", "demo");
   await ensureTenant(directory, "demo-us", "Demo US", "demo");
+  const db = tally.database.db;
+  const counts = {
+    jobs: await insertAll(db, "jobs", "demo", demoJobs(now, sizes.jobs)),
+    records: (await insertAll(db, "records", "demo", demoRecords(now, ["frontend", "backend", "data"], sizes.recordRunsPerDay))) + (await insertAll(db, "records", "demo-eu", demoRecords(now, ["payments"], Math.ceil(sizes.recordRunsPerDay / 4), 60, 12))),
+    metricChoices: await insertAll(db, "metric_choices", "demo", demoChoices()),
+    metricRows: await insertAll(db, "metric_rows", "demo", demoMetricRows(now, sizes.metricDays)),
+    deliveryServices: await insertAll(db, "delivery_services", "demo", [{ xmlId: "demo1", id: 1 }, { xmlId: "demo2", id: 2 }]),
+    dsPoints:
+      (await insertAll(db, "ds_points", "demo", demoPoints(now, "demo1", ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"], 1200, sizes.deliveryDays))) +
+      (await insertAll(db, "ds_points", "demo", demoPoints(now, "demo2", ["kbps", "tps_total"], 300, sizes.deliveryDays))),
+    metricDefinitions: await insertAll(db, "metric_definitions", "demo", demoDefinitions),
+    histograms: await insertAll(db, "histograms", "demo", demoHistograms(now, sizes.telemetryDates)),
+  };
+  await insertAll(db, "delivery_services", "demo-eu", [{ xmlId: "eu-video", id: 3 }]);
+  await insertAll(db, "ds_points", "demo-eu", demoPoints(now, "eu-video", ["kbps", "tps_total"], 500, sizes.deliveryDays));
+  await db.collection<{ _id: string; seq: number }>("counters").updateOne({ _id: "delivery_service" }, { $max: { seq: 3 } }, { upsert: true });
   const creds = await createClient(directory, "demo", ["reader", "writer"], "c-demo");
+  logger.info({ ...counts, ms: Math.round(performance.now() - started) }, "loaded demo data for tenants demo, demo-eu, demo-us");
   out(`demo credentials (shown once): client_id=${creds.clientId} client_secret=${creds.clientSecret}`);
+}
+
+async function insertAll(db: Db, collection: string, tenantId: string, docs: Iterable<object>): Promise<number> {
+  let batch: object[] = [];
+  let n = 0;
+  for (const d of docs) {
+    batch.push({ ...d, tenantId });
+    if (batch.length === 10_000) {
+      await db.collection(collection).insertMany(batch, { ordered: false });
+      n += batch.length;
+      batch = [];
+    }
+  }
+  if (batch.length) await db.collection(collection).insertMany(batch, { ordered: false });
+  return n + batch.length;
 }
