@@ -19,25 +19,12 @@ type AnyObj = Record<string, unknown>;
  * `$count` on empty input produced a document where MongoDB produces none.
  */
 const fixes = Context.init({
-  accumulator: {
-    $percentile: (coll: unknown[], expr: unknown, options: Options) => {
-      const spec = expr as AnyObj;
-      if (!spec || typeof spec !== "object" || !("input" in spec) || !Array.isArray(spec.p)) {
-        throw locationError(7436100, "$percentile requires 'input', 'p' and 'method'");
-      }
-      const values = numericSorted(coll, spec.input, options);
-      return (spec.p as unknown[]).map((p) => {
-        if (typeof p !== "number" || p < 0 || p > 1) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
-        return discretePercentile(values, p);
-      });
-    },
-    $median: (coll: unknown[], expr: unknown, options: Options) => {
-      const spec = expr as AnyObj;
-      if (!spec || typeof spec !== "object" || !("input" in spec)) throw locationError(7436100, "$median requires 'input' and 'method'");
-      return discretePercentile(numericSorted(coll, spec.input, options), 0.5);
-    },
-  } as never,
+  accumulator: { $percentile: percentileOp, $median: medianOp } as never,
+  // mingo resolves expression operators before accumulators, even inside $group, so the expression
+  // forms must be replaced too; each handles both a group (array of documents) and a single document.
   expression: {
+    $percentile: percentileOp,
+    $median: medianOp,
     $dateTrunc: (obj: unknown, expr: unknown, options: Options) => {
       const spec = evalExpr(obj, expr, options) as AnyObj;
       const date = spec.date;
@@ -76,13 +63,36 @@ const fixes = Context.init({
   } as never,
 });
 
-function numericSorted(coll: unknown[], input: unknown, options: Options): number[] {
-  const out: number[] = [];
-  for (const doc of coll) {
-    const v = evalExpr(doc, input, options);
-    if (typeof v === "number" && !Number.isNaN(v)) out.push(v);
+function percentileOp(obj: unknown, expr: unknown, options: Options): unknown {
+  const spec = expr as AnyObj;
+  if (!spec || typeof spec !== "object" || !("input" in spec) || !Array.isArray(spec.p)) {
+    throw locationError(7436100, "$percentile requires 'input', 'p' and 'method'");
   }
-  return out.sort((a, b) => a - b);
+  const values = inputValues(obj, spec.input, options);
+  return (spec.p as unknown[]).map((p) => {
+    if (typeof p !== "number" || p < 0 || p > 1) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
+    return discretePercentile(values, p);
+  });
+}
+
+function medianOp(obj: unknown, expr: unknown, options: Options): unknown {
+  const spec = expr as AnyObj;
+  if (!spec || typeof spec !== "object" || !("input" in spec)) throw locationError(7436100, "$median requires 'input' and 'method'");
+  return discretePercentile(inputValues(obj, spec.input, options), 0.5);
+}
+
+/** Accumulator use (a group of documents): one input per document. Expression use: the input is an array (or a number). */
+function inputValues(obj: unknown, input: unknown, options: Options): number[] {
+  if (Array.isArray(obj)) return numericSorted(obj, input, options);
+  const v = evalExpr(obj, input, options);
+  const xs = Array.isArray(v) ? v : [v];
+  return xs.filter((x): x is number => typeof x === "number" && !Number.isNaN(x)).sort((a, b) => a - b);
+}
+
+/** Each document's input (mingo's own `$push` sets every document as the root), numbers only, sorted numerically. */
+function numericSorted(coll: unknown[], input: unknown, options: Options): number[] {
+  const values = (accumulatorOps.$push as (c: unknown[], e: unknown, o: Options) => unknown[])(coll, input, options);
+  return values.filter((v): v is number => typeof v === "number" && !Number.isNaN(v)).sort((a, b) => a - b);
 }
 
 /** The discrete percentile MongoDB returns for small inputs: the value at rank ceil(p·n). */
