@@ -1,0 +1,48 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { ValueSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { AggregationSchema, QuerySchema, type Aggregation, type Query } from "./gen/tally/jobs/v1/jobs_pb.js";
+
+type AggInit = MessageInitShape<typeof AggregationSchema>;
+type Subs = Record<string, Aggregation>;
+const agg = (kind: AggInit["kind"], aggs?: Subs): Aggregation => create(AggregationSchema, { kind, aggs });
+
+/**
+ * Small typed builders for the jobs aggs DSL, producing the generated messages (nothing hidden):
+ * `aggs.terms("job.state", { size: 20 }, { avg_ms: aggs.avg("job.duration_ms") })`.
+ */
+export const aggs = {
+  terms: (field: string, o: { size?: number; minDocCount?: number } = {}, sub?: Subs) =>
+    agg({ case: "terms", value: { field, size: o.size, minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount) } }, sub),
+  dateHistogram: (field: string, o: { fixedInterval?: string; calendarInterval?: string; timeZone?: string; minDocCount?: number }, sub?: Subs) =>
+    agg({ case: "dateHistogram", value: { field, fixedInterval: o.fixedInterval, calendarInterval: o.calendarInterval, timeZone: o.timeZone, minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount) } }, sub),
+  histogram: (field: string, interval: number, sub?: Subs) => agg({ case: "histogram", value: { field, interval } }, sub),
+  range: (field: string, ranges: { from?: number; to?: number; key?: string }[], sub?: Subs) => agg({ case: "range", value: { field, ranges } }, sub),
+  filter: (query: Query, sub?: Subs) => agg({ case: "filter", value: query }, sub),
+  filters: (filters: Record<string, Query>, sub?: Subs) => agg({ case: "filters", value: { filters } }, sub),
+  missing: (field: string, sub?: Subs) => agg({ case: "missing", value: { field } }, sub),
+  avg: (field: string) => agg({ case: "avg", value: { field } }),
+  sum: (field: string) => agg({ case: "sum", value: { field } }),
+  min: (field: string) => agg({ case: "min", value: { field } }),
+  max: (field: string) => agg({ case: "max", value: { field } }),
+  stats: (field: string) => agg({ case: "stats", value: { field } }),
+  valueCount: (field: string) => agg({ case: "valueCount", value: { field } }),
+  cardinality: (field: string) => agg({ case: "cardinality", value: { field } }),
+  percentiles: (field: string, percents?: number[]) => agg({ case: "percentiles", value: { field, percents } }),
+};
+
+/** Query clauses for filters: `q.term("job.state", "FAILED")`. */
+export const q = {
+  term: (field: string, value: string | number | boolean): Query =>
+    create(QuerySchema, { term: { [field]: { kind: typeof value === "string" ? { case: "stringValue", value } : typeof value === "number" ? { case: "numberValue", value } : { case: "boolValue", value } } } }),
+  terms: (field: string, values: string[]): Query =>
+    create(QuerySchema, { terms: { [field]: { values: values.map((value) => create(ValueSchema, { kind: { case: "stringValue", value } })) } } }),
+  exists: (field: string): Query => create(QuerySchema, { exists: { field } }),
+  not: (query: Query): Query => create(QuerySchema, { bool: { mustNot: [query] } }),
+  all: (...must: Query[]): Query => create(QuerySchema, { bool: { must } }),
+  any: (...should: Query[]): Query => create(QuerySchema, { bool: { should } }),
+};
+
+/** A time range ending now: `{ startTime, endTime }` for the last `days` days. */
+export function lastDays(days: number, now = new Date()) {
+  return { startTime: timestampFromDate(new Date(now.getTime() - days * 86_400_000)), endTime: timestampFromDate(now) };
+}

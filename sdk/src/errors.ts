@@ -1,0 +1,30 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+const is = (code: Code) => (e: unknown): e is ConnectError => e instanceof ConnectError && e.code === code;
+
+/** "Doesn't exist" and "not yours" look the same, by design. */
+export const isNotFound = is(Code.NotFound);
+export const isPermissionDenied = is(Code.PermissionDenied);
+export const isUnauthenticated = is(Code.Unauthenticated);
+export const isInvalidArgument = is(Code.InvalidArgument);
+export const isUnavailable = is(Code.Unavailable);
+
+/** A field-level problem: from an ingest rejection or an InvalidArgument message. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+  /** Position in the batch, for ingest rejections. */
+  readonly index?: number;
+}
+
+/**
+ * Field violations of a failed call or of an ingest result: ingest answers list rejected items with
+ * their field; a refused request's message names the field (`<field>: <reason>` or `[<field>] ...`).
+ */
+export function fieldViolations(e: unknown): FieldViolation[] {
+  const result = (e as { result?: { rejections?: { index: number; field: string; reason: string }[] } } | undefined)?.result;
+  if (result?.rejections) return result.rejections.map((r) => ({ field: r.field, description: r.reason, index: r.index }));
+  if (!(e instanceof ConnectError) || e.code !== Code.InvalidArgument) return [];
+  const m = /^([\w.@]+): (.*)$/.exec(e.rawMessage) ?? /^\[([\w.@]+)\] (.*)$/.exec(e.rawMessage);
+  return [{ field: m?.[1] ?? "", description: m?.[2] ?? e.rawMessage }];
+}
