@@ -1,12 +1,29 @@
-import { EJSON } from "bson";
+import { EJSON, ObjectId } from "bson";
 
-/** A canonical string for a BSON value, so equal values (numbers of any width, dates, ObjectIds) compare equal. */
+/**
+ * A canonical string for a BSON value, so equal values (numbers of any width, dates, ObjectIds)
+ * compare equal; plain objects and arrays are keyed recursively (the hot path of `$group` ids).
+ */
 export function valueKey(v: unknown): string {
   if (v === undefined || v === null) return "null";
-  if (typeof v === "number") return `n:${v}`;
-  if (typeof v === "string") return `s:${v}`;
-  if (typeof v === "boolean") return `b:${v}`;
+  switch (typeof v) {
+    case "number":
+      return `n:${v}`;
+    case "string":
+      return `s:${v}`;
+    case "boolean":
+      return v ? "b:1" : "b:0";
+    case "bigint":
+      return `n:${v}`;
+  }
   if (v instanceof Date) return `d:${v.getTime()}`;
+  if (v instanceof ObjectId) return `o:${v.toHexString()}`;
+  if (Array.isArray(v)) return `a:[${v.map(valueKey).join(",")}]`;
+  if ((v as { _bsontype?: string })._bsontype === undefined) {
+    let out = "{";
+    for (const k in v as Record<string, unknown>) out += `${JSON.stringify(k)}:${valueKey((v as Record<string, unknown>)[k])},`;
+    return `${out}}`;
+  }
   return `x:${EJSON.stringify(v as never, { relaxed: false })}`;
 }
 

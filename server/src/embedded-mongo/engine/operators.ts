@@ -7,8 +7,7 @@ import * as pipelineOps from "mingo/operators/pipeline";
 import * as projectionOps from "mingo/operators/projection";
 import * as queryOps from "mingo/operators/query";
 import * as windowOps from "mingo/operators/window";
-import { dateTrunc, type DateUnit } from "../../platform/time/date-trunc.js";
-import { assertTimeZone } from "../../platform/time/timezone.js";
+import { evalDateTrunc } from "./compile-expr.js";
 import { badValue, locationError } from "./errors.js";
 
 type AnyObj = Record<string, unknown>;
@@ -25,27 +24,7 @@ const fixes = Context.init({
   expression: {
     $percentile: percentileOp,
     $median: medianOp,
-    $dateTrunc: (obj: unknown, expr: unknown, options: Options) => {
-      const spec = evalExpr(obj, expr, options) as AnyObj;
-      const date = spec.date;
-      if (date === null || date === undefined) return null;
-      if (!(date instanceof Date)) throw locationError(5439012, "$dateTrunc requires 'date' to be a date");
-      const unit = spec.unit as DateUnit;
-      if (!["year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"].includes(unit)) {
-        throw locationError(5439014, `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${String(unit)}`);
-      }
-      const binSize = spec.binSize === undefined ? 1 : Number(spec.binSize);
-      if (!Number.isInteger(binSize) || binSize <= 0) throw locationError(5439017, "$dateTrunc requires 'binSize' to be greater than 0");
-      const tz = spec.timezone === undefined || spec.timezone === null ? undefined : String(spec.timezone);
-      if (tz) {
-        try {
-          assertTimeZone(tz);
-        } catch {
-          throw locationError(40485, `unrecognized time zone identifier: "${tz}"`);
-        }
-      }
-      return dateTrunc(date, unit, binSize, tz, spec.startOfWeek === undefined ? "sunday" : String(spec.startOfWeek));
-    },
+    $dateTrunc: (obj: unknown, expr: unknown, options: Options) => evalDateTrunc(evalExpr(obj, expr, options) as Record<string, unknown>),
   } as never,
   pipeline: {
     $count: (coll: { size(): number }, expr: unknown) => {

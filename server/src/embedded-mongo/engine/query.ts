@@ -4,6 +4,9 @@ import { ProcessingMode } from "mingo/core";
 import { Query } from "mingo/query";
 import type { Options } from "mingo/types";
 import { engineContext } from "./operators.js";
+import { Unsupported, type Doc } from "./compile-expr.js";
+import { compileMatch } from "./compile-match.js";
+import { runCompiled } from "./compile-pipeline.js";
 import { badValue } from "./errors.js";
 import type { Store } from "./database.js";
 
@@ -25,6 +28,11 @@ export function engineOptions(store: Store, db: string): Partial<Options> {
 export function matcher(filter: Document | undefined, opts: Partial<Options>): (doc: Document) => boolean {
   if (!filter || Object.keys(filter).length === 0) return () => true;
   assertNoScript(filter);
+  try {
+    return compileMatch(filter as Doc);
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e;
+  }
   const q = new Query(filter, opts);
   return (doc) => q.test(doc);
 }
@@ -49,7 +57,7 @@ export function runPipeline(docs: Document[], pipeline: Document[], opts: Partia
     if (refusedStages.has(name)) throw badValue(`${name} is not supported by the embedded database`);
   }
   assertNoScript(pipeline);
-  return new Aggregator(pipeline, opts).run(docs) as Document[];
+  return runCompiled(docs as Doc[], pipeline, (rest, stages) => new Aggregator(stages, opts).run(rest) as Doc[]) as Document[];
 }
 
 /** `$where`, `$function` and `$accumulator` run JavaScript; refused as a server with scripting off does. */

@@ -1,0 +1,349 @@
+import { dateTrunc, type DateUnit } from "../../platform/time/date-trunc.js";
+import { assertTimeZone } from "../../platform/time/timezone.js";
+import { compareValues, valuesEqual } from "./bson-order.js";
+import { locationError } from "./errors.js";
+import { valueKey } from "./keys.js";
+
+export type Doc = Record<string, unknown>;
+export type Vars = Record<string, unknown>;
+/** A compiled aggregation expression. */
+export type Expr = (doc: Doc, vars: Vars) => unknown;
+
+/** Marks an expression the compiler does not handle; the caller falls back to mingo. */
+export class Unsupported extends Error {}
+
+/** `$a.b.c` on a document; arrays on the way yield arrays of the rest of the path (MongoDB semantics). */
+export function fieldPath(doc: unknown, parts: readonly string[], from = 0): unknown {
+  let cur: unknown = doc;
+  for (let i = from; i < parts.length; i++) {
+    if (cur === null || cur === undefined) return undefined;
+    if (Array.isArray(cur)) {
+      const out: unknown[] = [];
+      for (const el of cur) {
+        const v = fieldPath(el, parts, i);
+        if (v !== undefined) out.push(v);
+      }
+      return out;
+    }
+    if (typeof cur !== "object" || cur instanceof Date) return undefined;
+    cur = (cur as Doc)[parts[i]!];
+  }
+  return cur;
+}
+
+/** MongoDB truthiness: false, null, missing and numeric zero are false. */
+export function truthy(v: unknown): boolean {
+  return !(v === false || v === null || v === undefined || v === 0);
+}
+
+const isNum = (v: unknown): v is number => typeof v === "number";
+
+/** Compiles an aggregation expression into a closure; throws Unsupported for anything else. */
+export function compileExpr(e: unknown): Expr {
+  if (typeof e === "string") {
+    if (e.startsWith("$$")) {
+      const [name, ...rest] = e.slice(2).split(".");
+      if (name === "ROOT" || name === "CURRENT") return rest.length ? (d) => fieldPath(d, rest) : (d) => d;
+      if (name === "NOW") {
+        const now = new Date();
+        return () => now;
+      }
+      if (name === "REMOVE") return () => undefined;
+      return (_d, vars) => (rest.length ? fieldPath(vars[name!], rest) : vars[name!]);
+    }
+    if (e.startsWith("$")) {
+      const parts = e.slice(1).split(".");
+      if (parts.length === 1) {
+        const k = parts[0]!;
+        return (d) => d[k];
+      }
+      return (d) => fieldPath(d, parts);
+    }
+    return () => e;
+  }
+  if (e === null || typeof e !== "object" || e instanceof Date || (e as { _bsontype?: string })._bsontype) return () => e;
+  if (Array.isArray(e)) {
+    const items = e.map(compileExpr);
+    return (d, v) => items.map((f) => f(d, v));
+  }
+  const keys = Object.keys(e);
+  if (keys.length === 1 && keys[0]!.startsWith("$")) return compileOperator(keys[0]!, (e as Doc)[keys[0]!]);
+  const fields = keys.map((k) => [k, compileExpr((e as Doc)[k])] as const);
+  return (d, v) => {
+    const out: Doc = {};
+    for (const [k, f] of fields) {
+      const x = f(d, v);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  };
+}
+
+function args(spec: unknown, n?: number): Expr[] {
+  const list = Array.isArray(spec) ? spec : [spec];
+  if (n !== undefined && list.length !== n) throw new Unsupported();
+  return list.map(compileExpr);
+}
+
+/** Aggregation comparison: total BSON order, where a missing value sorts below null. */
+function cmp(a: unknown, b: unknown): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
+  return compareValues(a, b);
+}
+
+function compileOperator(op: string, spec: unknown): Expr {
+  switch (op) {
+    case "$literal":
+      return () => spec;
+    case "$ifNull": {
+      const xs = args(spec);
+      return (d, v) => {
+        for (let i = 0; i < xs.length - 1; i++) {
+          const x = xs[i]!(d, v);
+          if (x !== null && x !== undefined) return x;
+        }
+        return xs.at(-1)!(d, v);
+      };
+    }
+    case "$cond": {
+      const [c, t, f] = Array.isArray(spec) ? args(spec, 3) : [compileExpr((spec as Doc).if), compileExpr((spec as Doc).then), compileExpr((spec as Doc).else)];
+      return (d, v) => (truthy(c!(d, v)) ? t!(d, v) : f!(d, v));
+    }
+    case "$eq":
+    case "$ne":
+    case "$gt":
+    case "$gte":
+    case "$lt":
+    case "$lte": {
+      const [a, b] = args(spec, 2) as [Expr, Expr];
+      const test = { $eq: (c: number) => c === 0, $ne: (c: number) => c !== 0, $gt: (c: number) => c > 0, $gte: (c: number) => c >= 0, $lt: (c: number) => c < 0, $lte: (c: number) => c <= 0 }[op];
+      return (d, v) => test(cmp(a(d, v), b(d, v)));
+    }
+    case "$and": {
+      const xs = args(spec);
+      return (d, v) => xs.every((x) => truthy(x(d, v)));
+    }
+    case "$or": {
+      const xs = args(spec);
+      return (d, v) => xs.some((x) => truthy(x(d, v)));
+    }
+    case "$not": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => !truthy(x(d, v));
+    }
+    case "$in": {
+      const [x, arr] = args(spec, 2) as [Expr, Expr];
+      return (d, v) => {
+        const list = arr(d, v);
+        if (!Array.isArray(list)) throw locationError(40081, "$in requires an array as a second argument");
+        const needle = x(d, v);
+        return list.some((y) => valuesEqual(needle, y));
+      };
+    }
+    case "$add": {
+      const xs = args(spec);
+      return (d, v) => {
+        let sum = 0;
+        let date = false;
+        for (const f of xs) {
+          const x = f(d, v);
+          if (x === null || x === undefined) return null;
+          if (x instanceof Date) {
+            date = true;
+            sum += x.getTime();
+          } else if (isNum(x)) sum += x;
+          else throw locationError(16554, "$add only supports numeric or date types");
+        }
+        return date ? new Date(sum) : sum;
+      };
+    }
+    case "$subtract": {
+      const [a, b] = args(spec, 2) as [Expr, Expr];
+      return (d, v) => {
+        const x = a(d, v);
+        const y = b(d, v);
+        if (x === null || x === undefined || y === null || y === undefined) return null;
+        if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime();
+        if (x instanceof Date && isNum(y)) return new Date(x.getTime() - y);
+        if (isNum(x) && isNum(y)) return x - y;
+        throw locationError(16556, "cant $subtract these types");
+      };
+    }
+    case "$multiply":
+    case "$divide":
+    case "$mod": {
+      const xs = args(spec);
+      if (op !== "$multiply" && xs.length !== 2) throw new Unsupported();
+      return (d, v) => {
+        const vals = xs.map((f) => f(d, v));
+        if (vals.some((x) => x === null || x === undefined)) return null;
+        if (!vals.every(isNum)) throw locationError(16555, `${op} only supports numeric types`);
+        if (op === "$multiply") return vals.reduce((p, x) => p * x, 1);
+        if (vals[1] === 0) throw locationError(op === "$divide" ? 2 : 16610, op === "$divide" ? "can't $divide by zero" : "can't $mod by zero");
+        return op === "$divide" ? vals[0]! / vals[1]! : vals[0]! % vals[1]!;
+      };
+    }
+    case "$floor":
+    case "$abs": {
+      const [x] = args(spec, 1) as [Expr];
+      const fn = op === "$floor" ? Math.floor : Math.abs;
+      return (d, v) => {
+        const n = x(d, v);
+        return n === null || n === undefined ? null : isNum(n) ? fn(n) : null;
+      };
+    }
+    case "$toLong": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => {
+        const n = x(d, v);
+        if (n === null || n === undefined) return null;
+        if (n instanceof Date) return n.getTime();
+        if (isNum(n)) return Math.trunc(n);
+        if (typeof n === "boolean") return n ? 1 : 0;
+        if (typeof n === "string" && /^-?\d+$/.test(n)) return Number(n);
+        throw locationError(241, `Failed to parse number '${String(n)}' in $convert`);
+      };
+    }
+    case "$dateTrunc": {
+      const s = compileExpr(spec);
+      return (d, v) => evalDateTrunc(s(d, v) as Doc);
+    }
+    case "$concat": {
+      const xs = args(spec);
+      return (d, v) => {
+        let out = "";
+        for (const f of xs) {
+          const x = f(d, v);
+          if (x === null || x === undefined) return null;
+          if (typeof x !== "string") throw locationError(16702, "$concat only supports strings");
+          out += x;
+        }
+        return out;
+      };
+    }
+    case "$isNumber": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => isNum(x(d, v));
+    }
+    case "$isArray": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => Array.isArray(x(d, v));
+    }
+    case "$size": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => {
+        const a = x(d, v);
+        if (!Array.isArray(a)) throw locationError(17124, "The argument to $size must be an array");
+        return a.length;
+      };
+    }
+    case "$arrayElemAt": {
+      const [a, i] = args(spec, 2) as [Expr, Expr];
+      return (d, v) => {
+        const arr = a(d, v);
+        const idx = i(d, v);
+        if (arr === null || arr === undefined || idx === null || idx === undefined) return null;
+        if (!Array.isArray(arr) || !isNum(idx)) throw locationError(28689, "$arrayElemAt needs an array and a number");
+        return idx < 0 ? arr[arr.length + idx] : arr[idx];
+      };
+    }
+    case "$concatArrays": {
+      const xs = args(spec);
+      return (d, v) => {
+        const out: unknown[] = [];
+        for (const f of xs) {
+          const a = f(d, v);
+          if (a === null || a === undefined) return null;
+          if (!Array.isArray(a)) throw locationError(28664, "$concatArrays only supports arrays");
+          out.push(...a);
+        }
+        return out;
+      };
+    }
+    case "$setDifference": {
+      const [a, b] = args(spec, 2) as [Expr, Expr];
+      return (d, v) => {
+        const x = a(d, v);
+        const y = b(d, v);
+        if (!Array.isArray(x) || !Array.isArray(y)) return null;
+        const drop = new Set(y.map(valueKey));
+        const seen = new Set<string>();
+        return x.filter((el) => {
+          const k = valueKey(el);
+          if (drop.has(k) || seen.has(k)) return false;
+          seen.add(k);
+          return true;
+        });
+      };
+    }
+    case "$range": {
+      const [s, e2] = args(spec) as [Expr, Expr];
+      return (d, v) => {
+        const from = s(d, v) as number;
+        const to = e2(d, v) as number;
+        return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+      };
+    }
+    case "$let":
+    case "$map":
+    case "$filter":
+    case "$reduce":
+      return compileScoped(op, spec as Doc);
+    default:
+      throw new Unsupported(op);
+  }
+}
+
+function compileScoped(op: string, spec: Doc): Expr {
+  if (op === "$let") {
+    const vars = Object.entries(spec.vars as Doc).map(([k, x]) => [k, compileExpr(x)] as const);
+    const body = compileExpr(spec.in);
+    return (d, v) => {
+      const scope = { ...v };
+      for (const [k, f] of vars) scope[k] = f(d, v);
+      return body(d, scope);
+    };
+  }
+  const input = compileExpr(spec.input);
+  if (op === "$reduce") {
+    const init = compileExpr(spec.initialValue);
+    const body = compileExpr(spec.in);
+    return (d, v) => {
+      const arr = input(d, v);
+      if (arr === null || arr === undefined) return null;
+      let acc = init(d, v);
+      for (const el of arr as unknown[]) acc = body(d, { ...v, value: acc, this: el });
+      return acc;
+    };
+  }
+  const as = typeof spec.as === "string" ? spec.as : "this";
+  const body = compileExpr(op === "$map" ? spec.in : spec.cond);
+  return (d, v) => {
+    const arr = input(d, v);
+    if (arr === null || arr === undefined) return null;
+    if (!Array.isArray(arr)) throw locationError(op === "$map" ? 16883 : 28651, `input to ${op} must be an array`);
+    return op === "$map" ? arr.map((el) => body(d, { ...v, [as]: el })) : arr.filter((el) => truthy(body(d, { ...v, [as]: el })));
+  };
+}
+
+const units = ["year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"];
+
+/** `$dateTrunc` on an evaluated spec, with MongoDB's validation and messages. */
+export function evalDateTrunc(spec: Doc): Date | null {
+  const date = spec.date;
+  if (date === null || date === undefined || spec.unit === null || spec.unit === undefined) return null;
+  if (!(date instanceof Date)) throw locationError(5439012, "$dateTrunc requires 'date' to be a date");
+  const unit = spec.unit as DateUnit;
+  if (!units.includes(unit)) throw locationError(5439014, `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${String(unit)}`);
+  const binSize = spec.binSize === undefined ? 1 : Number(spec.binSize);
+  if (!Number.isInteger(binSize) || binSize <= 0) throw locationError(5439017, "$dateTrunc requires 'binSize' to be greater than 0");
+  const tz = spec.timezone === undefined || spec.timezone === null ? undefined : String(spec.timezone);
+  if (tz) {
+    try {
+      assertTimeZone(tz);
+    } catch {
+      throw locationError(40485, `unrecognized time zone identifier: "${tz}"`);
+    }
+  }
+  return dateTrunc(date, unit, binSize, tz, spec.startOfWeek === undefined ? "sunday" : String(spec.startOfWeek));
+}

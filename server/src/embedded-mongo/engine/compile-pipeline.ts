@@ -1,0 +1,276 @@
+import type { Document } from "bson";
+import { compareValues } from "./bson-order.js";
+import { Unsupported, compileExpr, fieldPath, type Doc, type Expr } from "./compile-expr.js";
+import { compileMatch } from "./compile-match.js";
+import { badValue, locationError } from "./errors.js";
+import { valueKey } from "./keys.js";
+
+type Stage = (docs: Doc[]) => Doc[];
+
+/**
+ * Runs a pipeline with compiled closures for the stages Tally's queries use ($match, $project, $set,
+ * $addFields, $group, $sort, $unwind, $limit, $skip, $count, $facet), one pass each. At the first stage
+ * (or operator) it does not cover, the rest of the pipeline goes to `fallback` (mingo) — same results,
+ * only slower.
+ */
+export function runCompiled(docs: Doc[], pipeline: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Doc[] {
+  let cur = docs;
+  for (let i = 0; i < pipeline.length; i++) {
+    let stage: Stage;
+    try {
+      stage = compileStage(pipeline[i]!, fallback);
+    } catch (e) {
+      if (e instanceof Unsupported) return fallback(cur, pipeline.slice(i) as Document[]);
+      throw e;
+    }
+    cur = stage(cur);
+  }
+  return cur;
+}
+
+function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[]) => Doc[]): Stage {
+  const name = Object.keys(stage)[0]!;
+  const spec = stage[name];
+  switch (name) {
+    case "$match": {
+      const p = compileMatch(spec as Doc);
+      return (docs) => docs.filter(p);
+    }
+    case "$set":
+    case "$addFields":
+      return compileSet(spec as Doc);
+    case "$project":
+      return compileProject(spec as Doc);
+    case "$group":
+      return compileGroup(spec as Doc);
+    case "$sort": {
+      const keys = Object.entries(spec as Doc).map(([k, dir]) => {
+        if (dir !== 1 && dir !== -1) throw new Unsupported("$sort meta");
+        return [k.split("."), dir] as const;
+      });
+      return (docs) =>
+        docs.slice().sort((a, b) => {
+          for (const [path, dir] of keys) {
+            const c = compareValues(fieldPath(a, path), fieldPath(b, path));
+            if (c !== 0) return c * dir;
+          }
+          return 0;
+        });
+    }
+    case "$limit": {
+      const n = Number(spec);
+      if (!Number.isInteger(n) || n <= 0) throw badValue("the limit must be positive");
+      return (docs) => docs.slice(0, n);
+    }
+    case "$skip": {
+      const n = Number(spec);
+      if (!Number.isInteger(n) || n < 0) throw badValue("invalid argument to $skip stage");
+      return (docs) => docs.slice(n);
+    }
+    case "$count": {
+      if (typeof spec !== "string" || spec === "" || spec.includes(".") || spec.startsWith("$")) throw badValue("the count field must be a non-empty string");
+      return (docs) => (docs.length === 0 ? [] : [{ [spec]: docs.length }]);
+    }
+    case "$unwind": {
+      const path = typeof spec === "string" ? spec : (spec as Doc).path;
+      if (typeof path !== "string" || !path.startsWith("$") || (typeof spec === "object" && Object.keys(spec as Doc).length > 1)) throw new Unsupported("$unwind options");
+      const parts = path.slice(1).split(".");
+      return (docs) => {
+        const out: Doc[] = [];
+        for (const d of docs) {
+          const v = fieldPath(d, parts);
+          if (Array.isArray(v)) for (const el of v) out.push(setPath(d, parts, el));
+          else if (v !== undefined && v !== null) out.push(d);
+        }
+        return out;
+      };
+    }
+    case "$facet": {
+      const branches = Object.entries(spec as Doc).map(([k, p]) => [k, p as Document[]] as const);
+      return (docs) => [Object.fromEntries(branches.map(([k, p]) => [k, runCompiled(docs, p, fallback)]))];
+    }
+    default:
+      throw new Unsupported(name);
+  }
+}
+
+/** A copy of `doc` with `parts` set to `value` (copying only the objects on the path). */
+function setPath(doc: Doc, parts: readonly string[], value: unknown): Doc {
+  const out: Doc = { ...doc };
+  let cur = out;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = cur[parts[i]!];
+    const copy: Doc = next !== null && typeof next === "object" && !Array.isArray(next) && !(next instanceof Date) ? { ...(next as Doc) } : {};
+    cur[parts[i]!] = copy;
+    cur = copy;
+  }
+  if (value === undefined) delete cur[parts.at(-1)!];
+  else cur[parts.at(-1)!] = value;
+  return out;
+}
+
+function compileSet(spec: Doc): Stage {
+  const fields = Object.entries(spec).map(([k, v]) => [k.split("."), compileExpr(v)] as const);
+  return (docs) =>
+    docs.map((d) => {
+      let out = d;
+      for (const [parts, f] of fields) out = setPath(out, parts, f(d, {}));
+      return out;
+    });
+}
+
+function compileProject(spec: Doc): Stage {
+  const entries = Object.entries(spec);
+  const isFlag = (v: unknown) => v === 0 || v === 1 || v === true || v === false;
+  const excluded = entries.filter(([k, v]) => k !== "_id" && (v === 0 || v === false));
+  if (excluded.length) {
+    if (entries.some(([k, v]) => k !== "_id" && !(v === 0 || v === false))) throw new Unsupported("mixed projection");
+    const paths = entries.filter(([, v]) => v === 0 || v === false).map(([k]) => k.split("."));
+    return (docs) => docs.map((d) => paths.reduce((acc, p) => setPath(acc, p, undefined), d));
+  }
+  const keepId = !entries.some(([k, v]) => k === "_id" && (v === 0 || v === false));
+  const idExpr = entries.find(([k, v]) => k === "_id" && !isFlag(v));
+  const parts: [string[], Expr | "include"][] = [];
+  for (const [k, v] of entries) {
+    if (k === "_id") continue;
+    if (v === 1 || v === true) parts.push([k.split("."), "include"]);
+    else parts.push([k.split("."), compileExpr(v)]);
+  }
+  const id = idExpr ? compileExpr(idExpr[1]) : undefined;
+  return (docs) =>
+    docs.map((d) => {
+      let out: Doc = {};
+      if (id) out._id = id(d, {});
+      else if (keepId && d._id !== undefined) out._id = d._id;
+      for (const [p, f] of parts) {
+        const v = f === "include" ? fieldPath(d, p) : f(d, {});
+        if (v !== undefined) out = setPath(out, p, v);
+      }
+      return out;
+    });
+}
+
+interface Acc {
+  init(): unknown;
+  step(state: unknown, doc: Doc): unknown;
+  done(state: unknown): unknown;
+}
+
+function accumulator(spec: unknown): Acc {
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new Unsupported("accumulator");
+  const [op, arg] = Object.entries(spec as Doc)[0]!;
+  if (op === "$count") return { init: () => 0, step: (s) => (s as number) + 1, done: (s) => s };
+  if (op === "$percentile" || op === "$median") {
+    const a = arg as Doc;
+    const input = compileExpr(a.input);
+    const ps = op === "$median" ? [0.5] : (a.p as number[]);
+    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "number" || p < 0 || p > 1)) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
+    return {
+      init: () => [] as number[],
+      step: (s, d) => {
+        const v = input(d, {});
+        if (typeof v === "number" && !Number.isNaN(v)) (s as number[]).push(v);
+        return s;
+      },
+      done: (s) => {
+        const xs = (s as number[]).sort((x, y) => x - y);
+        const pick = (p: number) => (xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))]!);
+        return op === "$median" ? pick(0.5) : ps.map(pick);
+      },
+    };
+  }
+  const f = compileExpr(arg);
+  switch (op) {
+    case "$sum":
+      return {
+        init: () => 0,
+        step: (s, d) => {
+          const v = f(d, {});
+          return typeof v === "number" ? (s as number) + v : s;
+        },
+        done: (s) => s,
+      };
+    case "$avg":
+      return {
+        init: () => [0, 0],
+        step: (s, d) => {
+          const v = f(d, {});
+          if (typeof v === "number") {
+            (s as number[])[0]! += v;
+            (s as number[])[1]! += 1;
+          }
+          return s;
+        },
+        done: (s) => ((s as number[])[1] === 0 ? null : (s as number[])[0]! / (s as number[])[1]!),
+      };
+    case "$min":
+    case "$max":
+      return {
+        init: () => undefined,
+        step: (s, d) => {
+          const v = f(d, {});
+          if (v === null || v === undefined) return s;
+          if (s === undefined) return v;
+          const c = compareValues(v, s);
+          return (op === "$min" ? c < 0 : c > 0) ? v : s;
+        },
+        done: (s) => (s === undefined ? null : s),
+      };
+    case "$push":
+      return {
+        init: () => [] as unknown[],
+        step: (s, d) => {
+          const v = f(d, {});
+          if (v !== undefined) (s as unknown[]).push(v);
+          return s;
+        },
+        done: (s) => s,
+      };
+    case "$addToSet":
+      return {
+        init: () => new Map<string, unknown>(),
+        step: (s, d) => {
+          const v = f(d, {});
+          if (v !== undefined) (s as Map<string, unknown>).set(valueKey(v), v);
+          return s;
+        },
+        done: (s) => [...(s as Map<string, unknown>).values()],
+      };
+    case "$first":
+      return { init: () => undefined, step: (s, d) => (s === undefined ? { v: f(d, {}) ?? null } : s), done: (s) => (s as { v: unknown } | undefined)?.v ?? null };
+    case "$last":
+      return { init: () => undefined, step: (_s, d) => ({ v: f(d, {}) ?? null }), done: (s) => (s as { v: unknown } | undefined)?.v ?? null };
+    default:
+      throw new Unsupported(op);
+  }
+}
+
+function compileGroup(spec: Doc): Stage {
+  if (!("_id" in spec)) throw badValue("a group specification must include an _id");
+  const id = compileExpr(spec._id);
+  const accs = Object.entries(spec)
+    .filter(([k]) => k !== "_id")
+    .map(([k, v]) => [k, accumulator(v)] as const);
+  return (docs) => {
+    const groups = new Map<string, { id: unknown; states: unknown[] }>();
+    for (const d of docs) {
+      const key = id(d, {});
+      const k = valueKey(key === undefined ? null : key);
+      let g = groups.get(k);
+      if (!g) {
+        g = { id: key === undefined ? null : key, states: accs.map(([, a]) => a.init()) };
+        groups.set(k, g);
+      }
+      for (let i = 0; i < accs.length; i++) g.states[i] = accs[i]![1].step(g.states[i], d);
+    }
+    const out: Doc[] = [];
+    for (const g of groups.values()) {
+      const row: Doc = { _id: g.id };
+      accs.forEach(([k, a], i) => (row[k] = a.done(g.states[i])));
+      out.push(row);
+    }
+    return out;
+  };
+}
+
+
