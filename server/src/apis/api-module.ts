@@ -2,12 +2,14 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Db } from "mongodb";
 import type { TenantDirectory } from "../auth/tenant-directory.js";
+import type { Config } from "../config.js";
 import type { TenantScopeFactory } from "../db/tenant-scope.js";
 import type { Logger } from "../platform/logger.js";
 import type { RestShape } from "../transcoding/rest-shape.js";
 
 /** What an API module gets from the composition root. */
 export interface ApiDeps {
+  readonly config: Config;
   readonly scopes: TenantScopeFactory;
   /** For tenant-independent catalogues only (e.g. delivery-service lookup by xmlId); data goes through scopes. */
   readonly db: Db;

@@ -4,8 +4,8 @@ import { jobsRest } from "./rest.js";
 import { JobsServiceImpl } from "./service.js";
 
 export const jobsModule: ApiModule = {
-  create: ({ scopes }) => {
-    const impl = new JobsServiceImpl(scopes);
+  create: ({ scopes, config }) => {
+    const impl = new JobsServiceImpl(scopes, config.JOBS_AGG_STRATEGY);
     return { service: JobsService, register: (router) => void router.service(JobsService, impl), rest: jobsRest };
   },
 };

@@ -1,0 +1,61 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { startEmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
+import { benchDeliveryStats, benchJobs, benchMetrics, benchRecords, benchTelemetry, startBenchServers } from "./api.js";
+import { benchEmbedded } from "./embedded.js";
+import { benchLoad } from "./load.js";
+import { benchProtocols } from "./protocol.js";
+import type { Figure } from "./stats.js";
+
+/**
+ * `npm run bench` (BENCH_SIZE=small keeps it under two minutes). Prints one table and writes
+ * bench-results/bench.json. Every figure's comparison is measured in the same run.
+ */
+const small = process.env.BENCH_SIZE === "small";
+const figures: Figure[] = [];
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const t0 = performance.now();
+
+log(`bench: ${small ? "small" : "full"} run`);
+figures.push(...(await benchEmbedded(small ? [100_000] : [100_000, 1_000_000])));
+log("bench: embedded-db done");
+
+const db = await startEmbeddedMongo();
+const ctx = await startBenchServers(db.uri);
+for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchJobs(ctx, n)));
+log("bench: jobs done");
+for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchRecords(ctx, n)));
+log("bench: records done");
+figures.push(...(await benchMetrics(ctx)));
+figures.push(...(await benchDeliveryStats(ctx, small ? 200_000 : 1_000_000)));
+figures.push(...(await benchTelemetry(ctx)));
+log("bench: metrics, delivery stats, telemetry done");
+figures.push(...(await benchProtocols(ctx.tally.url, ctx.token, small ? 300 : 2000)));
+log("bench: protocols done");
+figures.push(...(await benchLoad(ctx, small ? 5 : 60)));
+log("bench: load done");
+await ctx.tally.stop();
+await ctx.facet.stop();
+await db.stop();
+
+for (const peer of ["psql", "influxd"]) {
+  let found = true;
+  try {
+    execFileSync("which", [peer], { stdio: "ignore" });
+  } catch {
+    found = false;
+  }
+  figures.push({ section: "peers", name: peer === "psql" ? "PostgreSQL (records, telemetry)" : "InfluxDB 1.x (delivery stats)", size: "", value: found ? "installed; peer comparison not implemented yet" : `skipped: ${peer} not installed (apt-get install ${peer === "psql" ? "postgresql" : "influxdb"})` });
+}
+
+const rows = figures.map((f) => [f.section, f.name, f.size, f.value, f.baseline ?? "", f.ratio === undefined ? "" : `${f.ratio}×`, f.target ?? "", f.note ?? ""]);
+const head = ["section", "figure", "data", "tally", "comparison", "ratio", "target", "note"];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+console.log(line(head));
+console.log(widths.map((w) => "-".repeat(w)).join("  "));
+for (const r of rows) console.log(line(r));
+console.log(`\n${small ? "small" : "full"} run in ${((performance.now() - t0) / 1000).toFixed(0)} s on ${process.version}`);
+mkdirSync("bench-results", { recursive: true });
+writeFileSync("bench-results/bench.json", JSON.stringify({ size: small ? "small" : "full", at: new Date().toISOString(), node: process.version, figures }, null, 2));
+process.exit(0);
