@@ -39,7 +39,7 @@ export interface App {
 }
 
 /** Builds every service with its dependencies and returns the one handler that serves them. */
-export async function createApp(config: Config, logger: Logger, db: Db): Promise<App> {
+export async function createApp(config: Config, logger: Logger, db: Db, embedded = false): Promise<App> {
   const directory = new TenantDirectory(db);
   const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS);
   await keys.init();
@@ -48,7 +48,7 @@ export async function createApp(config: Config, logger: Logger, db: Db): Promise
   const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
   const scopes = createTenantScopeFactory(db);
 
-  const apis = apiModules.map((m) => m.create({ config, scopes, db, logger, directory }));
+  const apis = apiModules.map((m) => m.create({ config, embedded, scopes, db, logger, directory }));
   const apiServices: DescService[] = apis.map((a) => a.service);
   const servedServices: DescService[] = [...apiServices, AdminService];
   const health = new HealthState(servedServices.map((s) => s.typeName));

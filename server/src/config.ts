@@ -20,8 +20,12 @@ const configZod = z.object({
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
   MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
   MAX_DEADLINE_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(60_000),
-  /** How jobs aggregations run: one aggregate per aggregation, concurrently, or one $facet (see README). */
-  JOBS_AGG_STRATEGY: z.enum(["concurrent", "facet"]).default("concurrent"),
+  /**
+   * How jobs aggregations run: one aggregate per aggregation concurrently, or one $facet after the
+   * shared $match. `auto`: $facet on the embedded engine (single-threaded: one scan beats several),
+   * concurrent on MongoDB (parallel across cores, no 16 MiB cap on one result document). See README.
+   */
+  JOBS_AGG_STRATEGY: z.enum(["auto", "concurrent", "facet"]).default("auto"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 

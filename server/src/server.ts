@@ -21,7 +21,7 @@ export interface RunningTally {
 export async function startTally(config: Config, logger: Logger, out: (line: string) => void = () => {}): Promise<RunningTally> {
   const database = await openDatabase(config, logger);
   await ensureIndexes(database.db);
-  const app = await createApp(config, logger, database.db);
+  const app = await createApp(config, logger, database.db, database.embedded !== undefined);
   const admin = await bootstrapRoot(app.directory, logger, out);
   const listener: Listener = await listen(app.handler, {
     host: config.HOST,

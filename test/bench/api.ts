@@ -23,7 +23,7 @@ export interface ApiBenchContext {
 /** Two Tally servers (concurrent and $facet jobs strategies) over one shared embedded database. */
 export async function startBenchServers(mongoUri: string): Promise<ApiBenchContext> {
   const base = { PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", MONGODB_URI: mongoUri, MONGODB_DB: "bench" };
-  const tally = await startTally(loadConfig(base), createLogger("silent"));
+  const tally = await startTally(loadConfig({ ...base, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
   const facet = await startTally(loadConfig({ ...base, JOBS_AGG_STRATEGY: "facet" }), createLogger("silent"));
   await ensureTenant(tally.app.directory, "bench", "Bench", "root");
   const creds: Credentials = await createClient(tally.app.directory, "bench", ["admin"]);

@@ -212,6 +212,29 @@ describe("POST /v3/jobs/aggs: bad input → 400 with the documented body, nothin
   });
 });
 
+describe("both execution strategies agree", () => {
+  it("concurrent aggregates and one $facet give identical answers on the same data", async () => {
+    const { startTally } = await import("../../server/src/server.js");
+    const { loadConfig } = await import("../../server/src/config.js");
+    const { createLogger } = await import("../../server/src/platform/logger.js");
+    const concurrent = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", MONGODB_URI: s.tally.database.embedded!.uri, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
+    try {
+      const body = atr({
+        s: { terms: { field: "job.state" }, aggs: { d: { date_histogram: { field: "@timestamp", calendar_interval: "day" }, aggs: { m: { max: { field: "job.duration_ms" } } } } } },
+        r: { range: { field: "job.duration_ms", ranges: [{ to: 250 }, { from: 250 }] }, aggs: { t: { terms: { field: "app_type" } } } },
+        f: { filters: { filters: { a: { term: { app_type: "ec2" } } } } },
+        p: { percentiles: { field: "job.duration_ms" } },
+      });
+      const viaFacet = await aggs(ops, body);
+      const res = await fetch(`${concurrent.url}/v3/jobs/aggs`, { method: "POST", headers: { authorization: `Bearer ${await s.token(ops)}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect(await res.json()).toEqual(viaFacet.body);
+      expect(viaFacet.body.data.total).toBe(5);
+    } finally {
+      await concurrent.stop();
+    }
+  });
+});
+
 describe("ingest and tenancy", () => {
   it("re-sending a job updates it; bad items are named and the good ones land", async () => {
     const res = await restCall(s, ops, "/v3/jobs", {

@@ -10,6 +10,8 @@ import type { RestShape } from "../transcoding/rest-shape.js";
 /** What an API module gets from the composition root. */
 export interface ApiDeps {
   readonly config: Config;
+  /** True when the database is the embedded engine (some strategies differ; see JOBS_AGG_STRATEGY). */
+  readonly embedded: boolean;
   readonly scopes: TenantScopeFactory;
   /** For tenant-independent catalogues only (e.g. delivery-service lookup by xmlId); data goes through scopes. */
   readonly db: Db;

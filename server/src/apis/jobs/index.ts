@@ -4,8 +4,9 @@ import { jobsRest } from "./rest.js";
 import { JobsServiceImpl } from "./service.js";
 
 export const jobsModule: ApiModule = {
-  create: ({ scopes, config }) => {
-    const impl = new JobsServiceImpl(scopes, config.JOBS_AGG_STRATEGY);
+  create: ({ scopes, config, embedded }) => {
+    const strategy = config.JOBS_AGG_STRATEGY === "auto" ? (embedded ? "facet" : "concurrent") : config.JOBS_AGG_STRATEGY;
+    const impl = new JobsServiceImpl(scopes, strategy);
     return { service: JobsService, register: (router) => void router.service(JobsService, impl), rest: jobsRest };
   },
 };

@@ -31,10 +31,15 @@ export function planAggregations(tree: readonly AggNode[]): Plan {
     const stages: Document[] = [];
     for (const a of chain) stages.push(...narrowStages(a));
     const keyed = chain.filter(isKeyed);
-    const group: Document = { _id: Object.fromEntries(keyed.map((a) => [keyName(a), `$${keyName(a)}`])), doc_count: { $sum: 1 } };
+    // Single-valued keys go straight into the group id (no $set pass); a group whose key part is
+    // null (a missing field) is dropped after grouping, which equals dropping its documents before.
+    const id = Object.fromEntries(keyed.map((a) => [keyName(a), isMultiValued(a) ? `$${keyName(a)}` : keyExpr(a.spec)]));
+    const group: Document = { _id: id, doc_count: { $sum: 1 } };
     const metrics = n.children.filter((c): c is MetricNode => c.type === "metric");
     Object.assign(group, accumulators(metrics));
     stages.push({ $group: group });
+    const nonNull = keyed.filter((a) => !isMultiValued(a));
+    if (nonNull.length) stages.push({ $match: Object.fromEntries(nonNull.map((a) => [`_id.${keyName(a)}`, { $ne: null }])) });
     stages.push(...finishMetrics(metrics));
     if (n.spec.kind === "terms" && keyed.length === 1) {
       // Top-level terms: top-N in the database; `all` gives sum_other_doc_count without shipping every key.
@@ -62,7 +67,12 @@ export function facetPipeline(plan: Plan): Document[] {
   return [{ $facet: facet }];
 }
 
-/** Stages that put a node's key on each document (unwinding multi-bucket keys) or drop non-members. */
+/** Range and filters put a document in several buckets: their key is an array, unwound. */
+function isMultiValued(n: BucketNode): boolean {
+  return n.spec.kind === "range" || n.spec.kind === "filters";
+}
+
+/** Stages that drop non-members (filter, missing) or unwind multi-bucket keys (range, filters). */
 function narrowStages(n: BucketNode): Document[] {
   const s = n.spec;
   const k = keyName(n);
@@ -75,7 +85,7 @@ function narrowStages(n: BucketNode): Document[] {
     case "filters":
       return [{ $set: { [k]: keyExpr(s) } }, { $unwind: `$${k}` }];
     default:
-      return [{ $set: { [k]: keyExpr(s) } }, { $match: { [k]: { $ne: null } } }];
+      return [];
   }
 }
 
