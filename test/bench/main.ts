@@ -17,6 +17,16 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const t0 = performance.now();
 
 log(`bench: ${small ? "small" : "full"} run`);
+{
+  // Protocol overhead first, on fresh servers with an empty database and a small heap.
+  const fresh = await startEmbeddedMongo();
+  const p = await startBenchServers(fresh.uri);
+  figures.push(...(await benchProtocols(p.tally.url, p.token, small ? 500 : 2000)));
+  await p.tally.stop();
+  await p.facet.stop();
+  await fresh.stop();
+  log("bench: protocols done");
+}
 figures.push(...(await benchEmbedded(small ? [100_000] : [100_000, 1_000_000])));
 log("bench: embedded-db done");
 
@@ -30,8 +40,6 @@ figures.push(...(await benchMetrics(ctx)));
 figures.push(...(await benchDeliveryStats(ctx, small ? 200_000 : 1_000_000)));
 figures.push(...(await benchTelemetry(ctx)));
 log("bench: metrics, delivery stats, telemetry done");
-figures.push(...(await benchProtocols(ctx.tally.url, ctx.token, small ? 300 : 2000)));
-log("bench: protocols done");
 figures.push(...(await benchLoad(ctx, small ? 5 : 60)));
 log("bench: load done");
 await ctx.tally.stop();

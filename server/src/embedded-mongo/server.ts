@@ -39,19 +39,27 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     const connectionId = ++connections;
     sockets.add(socket);
     socket.setNoDelay(true);
-    let buffered: Buffer = Buffer.alloc(0);
+    // Chunks are kept in a list and joined once per complete message (re-concatenating on every
+    // chunk is quadratic for multi-megabyte insert batches).
+    const chunks: Buffer[] = [];
+    let buffered = 0;
     socket.on("data", (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      while (buffered.length >= 4) {
-        const len = buffered.readInt32LE(0);
+      chunks.push(chunk);
+      buffered += chunk.length;
+      while (buffered >= 4) {
+        const head = chunks[0]!.length >= 4 ? chunks[0]! : Buffer.concat(chunks);
+        const len = head.readInt32LE(0);
         if (len < 16 || len > MAX_MESSAGE_BYTES) {
           socket.destroy();
           return;
         }
-        if (buffered.length < len) break;
-        const msg = buffered.subarray(0, len);
-        buffered = buffered.subarray(len);
-        handle(msg, socket, connectionId);
+        if (buffered < len) break;
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
+        chunks.length = 0;
+        const rest = all.subarray(len);
+        if (rest.length) chunks.push(rest);
+        buffered = rest.length;
+        handle(all.subarray(0, len), socket, connectionId);
       }
     });
     socket.on("error", () => socket.destroy());
