@@ -48,7 +48,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
   const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
   const scopes = createTenantScopeFactory(db);
 
-  const apis = apiModules.map((m) => m.create({ config, embedded, scopes, db, logger, directory }));
+  const apis = apiModules.map((m) => m.create({ config, embedded, scopes, logger }));
   const apiServices: DescService[] = apis.map((a) => a.service);
   const servedServices: DescService[] = [...apiServices, AdminService];
   const health = new HealthState(servedServices.map((s) => s.typeName));

@@ -21,7 +21,7 @@ log(`bench: ${small ? "small" : "full"} run`);
   // Protocol overhead first, on fresh servers with an empty database and a small heap.
   const fresh = await startEmbeddedMongo();
   const p = await startBenchServers(fresh.uri);
-  figures.push(...(await benchProtocols(p.tally.url, p.token, small ? 500 : 2000)));
+  figures.push(...(await benchProtocols(p.tally.url, p.token, small ? 250 : 2000)));
   await p.tally.stop();
   await p.facet.stop();
   await fresh.stop();
@@ -40,7 +40,7 @@ figures.push(...(await benchMetrics(ctx)));
 figures.push(...(await benchDeliveryStats(ctx, small ? 200_000 : 1_000_000)));
 figures.push(...(await benchTelemetry(ctx)));
 log("bench: metrics, delivery stats, telemetry done");
-figures.push(...(await benchLoad(ctx, small ? 5 : 60)));
+figures.push(...(await benchLoad(ctx, small ? 3 : 60)));
 log("bench: load done");
 await ctx.tally.stop();
 await ctx.facet.stop();

@@ -38,7 +38,10 @@ export async function benchProtocols(tallyUrl: string, token: string, calls: num
   const out: Figure[] = [];
   const results: Record<string, { tally: Awaited<ReturnType<typeof load>>; bare?: Awaited<ReturnType<typeof load>> }> = {};
   const protocols: [string, (url: string) => { call: () => Promise<unknown>; close?: () => void }][] = [
-    ["connect h1.1", (url) => ({ call: () => createClient(MetricsService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" })).listMetricsTypes({}, { headers }) })],
+    ["connect h1.1", (url) => {
+      const c = createClient(MetricsService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
+      return { call: () => c.listMetricsTypes({}, { headers }) };
+    }],
     ["connect h2c", (url) => {
       const c = createClient(MetricsService, createConnectTransport({ baseUrl: url, httpVersion: "2" }));
       return { call: () => c.listMetricsTypes({}, { headers }) };
@@ -51,10 +54,7 @@ export async function benchProtocols(tallyUrl: string, token: string, calls: num
   ];
   for (const [name, make] of protocols) {
     for (const [which, url] of [["tally", tallyUrl], ["bare", bare.url]] as const) {
-      const client = name === "connect h1.1" ? (() => {
-        const c = createClient(MetricsService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
-        return { call: () => c.listMetricsTypes({}, { headers }), close: undefined };
-      })() : make(url);
+      const client = make(url);
       await load(client.call, 50, 1);
       const c1 = await load(client.call, calls, 1);
       const c64 = await load(client.call, calls * 2, 64);

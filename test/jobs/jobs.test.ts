@@ -212,6 +212,50 @@ describe("POST /v3/jobs/aggs: bad input → 400 with the documented body, nothin
   });
 });
 
+describe("every aggregation type through the typed SDK", () => {
+  it("builders + createTallyClient give the same figures as REST", async () => {
+    const { createTallyClient, aggs: a, q } = await import("@tally/sdk");
+    const { resultsJson } = await import("../../server/src/apis/jobs/rest.js");
+    const f = "job.duration_ms";
+    const sdkAggs = {
+      terms: a.terms("job.state", { size: 2 }, { avg: a.avg(f) }),
+      date: a.dateHistogram("@timestamp", { calendarInterval: "week" }, { max: a.max(f) }),
+      fixed: a.dateHistogram("@timestamp", { fixedInterval: "1d", timeZone: "Europe/Paris", minDocCount: 1 }),
+      hist: a.histogram(f, 200),
+      range: a.range(f, [{ to: 200 }, { from: 200 }]),
+      failed: a.filter(q.term("job.state", "FAILED"), { sum: a.sum(f) }),
+      buckets: a.filters({ ec2: q.terms("app_type", ["ec2"]), slow: q.not(q.exists("job.attributes.none")) }),
+      missing: a.missing(f),
+      min: a.min(f),
+      stats: a.stats(f),
+      count: a.valueCount(f),
+      card: a.cardinality("domain"),
+      pct: a.percentiles(f, [50, 90]),
+    };
+    const restAggs = {
+      terms: { terms: { field: "job.state", size: 2 }, aggs: { avg: { avg: { field: f } } } },
+      date: { date_histogram: { field: "@timestamp", calendar_interval: "week" }, aggs: { max: { max: { field: f } } } },
+      fixed: { date_histogram: { field: "@timestamp", fixed_interval: "1d", time_zone: "Europe/Paris", min_doc_count: 1 } },
+      hist: { histogram: { field: f, interval: 200 } },
+      range: { range: { field: f, ranges: [{ to: 200 }, { from: 200 }] } },
+      failed: { filter: { term: { "job.state": "FAILED" } }, aggs: { sum: { sum: { field: f } } } },
+      buckets: { filters: { filters: { ec2: { terms: { app_type: ["ec2"] } }, slow: { bool: { must_not: [{ exists: { field: "job.attributes.none" } }] } } } } },
+      missing: { missing: { field: f } },
+      min: { min: { field: f } },
+      stats: { stats: { field: f } },
+      count: { value_count: { field: f } },
+      card: { cardinality: { field: "domain" } },
+      pct: { percentiles: { field: f, percents: [50, 90] } },
+    };
+    const tally = createTallyClient({ baseUrl: s.url, ...ops });
+    const res = await tally.jobs.aggregateJobs({ application: "atr", aggs: sdkAggs });
+    const viaRest = await aggs(ops, atr(restAggs));
+    expect(JSON.parse(JSON.stringify(resultsJson(res.data!.aggregations), (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)))).toEqual(viaRest.body.data.aggregations);
+    expect(viaRest.body.data.aggregations.stats).toEqual({ count: 4, min: 100, max: 400, avg: 250, sum: 1000 });
+    expect(viaRest.body.data.aggregations.buckets.buckets).toEqual({ ec2: { doc_count: 2 }, slow: { doc_count: 5 } });
+  });
+});
+
 describe("both execution strategies agree", () => {
   it("concurrent aggregates and one $facet give identical answers on the same data", async () => {
     const { startTally } = await import("../../server/src/server.js");

@@ -1,22 +1,17 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
-import type { Db } from "mongodb";
-import type { TenantDirectory } from "../auth/tenant-directory.js";
 import type { Config } from "../config.js";
 import type { TenantScopeFactory } from "../db/tenant-scope.js";
 import type { Logger } from "../platform/logger.js";
 import type { RestShape } from "../transcoding/rest-shape.js";
 
-/** What an API module gets from the composition root. */
+/** What an API module gets from the composition root: data only through `scopes`, never a collection. */
 export interface ApiDeps {
   readonly config: Config;
   /** True when the database is the embedded engine (some strategies differ; see JOBS_AGG_STRATEGY). */
   readonly embedded: boolean;
   readonly scopes: TenantScopeFactory;
-  /** For tenant-independent catalogues only (e.g. delivery-service lookup by xmlId); data goes through scopes. */
-  readonly db: Db;
   readonly logger: Logger;
-  readonly directory: TenantDirectory;
 }
 
 /** One API: its service descriptor, how it registers on a router, and its REST rules. */

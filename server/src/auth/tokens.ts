@@ -23,8 +23,17 @@ const claimsZod = z.object({
 
 export type TokenClaims = z.infer<typeof claimsZod>;
 
+const CACHE_ENTRIES = 10_000;
+
 /** Issues and verifies ES256 access tokens. */
 export class Tokens {
+  /**
+   * Tokens whose signature and claims were verified, with their expiry: an ES256 verification costs
+   * about a millisecond, and a client sends the same token for its lifetime. A hit still checks
+   * expiry (with the skew) and that the signing key is still published.
+   */
+  private readonly verified = new Map<string, { claims: TokenClaims; exp: number; kid: string }>();
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly settings: TokenSettings,
@@ -51,6 +60,12 @@ export class Tokens {
    */
   async verify(token: string): Promise<TokenClaims | undefined> {
     if (token.length === 0 || token.length > MAX_TOKEN_BYTES) return undefined;
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (Date.now() / 1000 < hit.exp + CLOCK_SKEW_SECONDS && (await this.keys.publicKey(hit.kid))) return hit.claims;
+      this.verified.delete(token);
+      return undefined;
+    }
     try {
       const header = decodeProtectedHeader(token);
       if (header.alg !== "ES256" || typeof header.kid !== "string") return undefined;
@@ -64,7 +79,10 @@ export class Tokens {
         requiredClaims: ["exp", "iat", "sub", "jti"],
       });
       const parsed = claimsZod.safeParse(payload);
-      return parsed.success ? parsed.data : undefined;
+      if (!parsed.success) return undefined;
+      if (this.verified.size >= CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims: parsed.data, exp: payload.exp!, kid: header.kid });
+      return parsed.data;
     } catch {
       return undefined;
     }
