@@ -1,20 +1,13 @@
 import { dimsKey } from "../apis/telemetry/dimensions.js";
 import { Random } from "./random.js";
 
-export interface DemoDefinition {
-  name: string;
-  kind: string;
-  buckets: number[];
-  labels: string[];
-  description: string;
-  keyed: boolean;
-}
+import type { DefinitionDoc } from "../apis/telemetry/definition-doc.js";
 
 const exp = (max: number, n: number) => [0, ...Array.from({ length: n - 1 }, (_, i) => Math.round(Math.exp((Math.log(max) * (i + 1)) / (n - 1))))];
 const lin = (max: number, n: number) => Array.from({ length: n }, (_, i) => Math.round((max * i) / (n - 1)));
 
 /** A dozen metrics of every kind, keyed and unkeyed. */
-export const demoDefinitions: DemoDefinition[] = [
+export const demoDefinitions: DefinitionDoc[] = [
   { name: "GC_MS", kind: "exponential", buckets: exp(10000, 20), labels: [], description: "Time spent running JS GC (ms)", keyed: false },
   { name: "CYCLE_COLLECTOR", kind: "exponential", buckets: exp(10000, 20), labels: [], description: "Time spent on one cycle collection (ms)", keyed: false },
   { name: "PAGE_LOAD_MS", kind: "exponential", buckets: exp(60000, 30), labels: [], description: "Time to load a page (ms)", keyed: false },

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import { Rejections, replayed } from "../ingest-result.js";
 import {
   DeliveryStatsService,
   GetDeliveryServiceStatsResponseSchema,
@@ -64,11 +64,9 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   async ingestDeliveryServiceStats(req: IngestDeliveryServiceStatsRequest, ctx: HandlerContext) {
     if (req.points.length > MAX_POINTS) throw invalidArgument(`at most ${MAX_POINTS} points per batch`);
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch("delivery-stats", req.batchId))) {
-      return create(IngestDeliveryServiceStatsResponseSchema, { result: create(IngestResultSchema, { replayed: true }) });
-    }
-    const rejections: Rejection[] = [];
-    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    if (!(await scope.claimBatch("delivery-stats", req.batchId))) return create(IngestDeliveryServiceStatsResponseSchema, { result: replayed() });
+    const rejections = new Rejections();
+    const reject = rejections.add.bind(rejections);
     const owners = new Map<string, DeliveryServiceDoc | undefined>();
     // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
     const minutes = new Map<string, { tenantId: string; ds: string; metric: string; time: Date; sum: number; n: number }>();
@@ -112,9 +110,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
       inserted += r.inserted;
       updated += r.updated;
     }
-    return create(IngestDeliveryServiceStatsResponseSchema, {
-      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
-    });
+    return create(IngestDeliveryServiceStatsResponseSchema, { result: rejections.result({ inserted, updated }) });
   }
 
   async registerDeliveryService(req: RegisterDeliveryServiceRequest, ctx: HandlerContext) {

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import { Rejections, replayed } from "../ingest-result.js";
 import {
   AggregateJobsResponseSchema,
   IngestJobsResponseSchema,
@@ -57,8 +57,8 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
   async ingestJobs(req: IngestJobsRequest, ctx: HandlerContext) {
     if (req.jobs.length > MAX_BATCH) throw esError(`at most ${MAX_BATCH} jobs per request`);
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch("jobs", req.batchId))) return create(IngestJobsResponseSchema, { result: { replayed: true } });
-    const rejections: Rejection[] = [...req.preRejected];
+    if (!(await scope.claimBatch("jobs", req.batchId))) return create(IngestJobsResponseSchema, { result: replayed() });
+    const rejections = new Rejections(req.preRejected);
     const skip = new Set(req.preRejected.map((r) => r.index));
     const items: { key: Record<string, unknown>; doc: Document }[] = [];
     const seen = new Map<string, number>();
@@ -75,14 +75,11 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
         }
       } catch (e) {
         if (!(e instanceof JobInputError)) throw e;
-        rejections.push({ $typeName: "tally.common.v1.Rejection", index, field: e.field, reason: e.message });
+        rejections.add(index, e.field, e.message);
       }
     });
-    rejections.sort((a, b) => a.index - b.index);
-    const { inserted, updated } = await scope.upsertMany("jobs", scope.writeTenant(), items);
-    return create(IngestJobsResponseSchema, {
-      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
-    });
+    const counts = await scope.upsertMany("jobs", scope.writeTenant(), items);
+    return create(IngestJobsResponseSchema, { result: rejections.result(counts) });
   }
 }
 

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import { Rejections, replayed } from "../ingest-result.js";
 import {
   GetPlotDataResponseSchema,
   IngestMetricEventsResponseSchema,
@@ -90,10 +90,10 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const def = requireType(req.name);
     if (req.rows.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} rows per batch`);
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch(`metrics:${def.name}`, req.batchId))) return create(IngestMetricRowsResponseSchema, { result: { replayed: true } });
+    if (!(await scope.claimBatch(`metrics:${def.name}`, req.batchId))) return create(IngestMetricRowsResponseSchema, { result: replayed() });
     const tenantId = scope.writeTenant();
-    const rejections: Rejection[] = [];
-    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const rejections = new Rejections();
+    const reject = rejections.add.bind(rejections);
     const choiceItems = [];
     for (const [i, c] of req.choices.entries()) {
       if (c.id <= 0 || !c.name) reject(i, "choices", "a choice needs a positive id and a name");
@@ -125,23 +125,21 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
       const hour = new Date(Math.floor(timestampDate(r.occurred).getTime() / HOUR) * HOUR);
       items.push({ key: { type: def.name, choiceId: r.choiceId, hour }, doc: { values: { ...r.values } } });
     }
-    const { inserted, updated } = await scope.upsertMany("metric_rows", tenantId, items);
-    return create(IngestMetricRowsResponseSchema, {
-      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
-    });
+    const counts = await scope.upsertMany("metric_rows", tenantId, items);
+    return create(IngestMetricRowsResponseSchema, { result: rejections.result(counts) });
   }
 
   async ingestMetricEvents(req: IngestMetricEventsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
     if (req.events.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} events per batch`);
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch(`metrics-events:${def.name}`, req.batchId))) return create(IngestMetricEventsResponseSchema, { result: { replayed: true } });
+    if (!(await scope.claimBatch(`metrics-events:${def.name}`, req.batchId))) return create(IngestMetricEventsResponseSchema, { result: replayed() });
     const tenantId = scope.writeTenant();
     const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
     const outcomes: Record<string, string[]> = { "job-types": ["completed", "failed", "canceled"], errors: ["error"], ingests: ["deferred", "ingested", "errored", "duplicate"] };
     const measures = new Set(eventMeasures[def.name]);
-    const rejections: Rejection[] = [];
-    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const rejections = new Rejections();
+    const reject = rejections.add.bind(rejections);
     const items = [];
     const touched = new Map<string, { choiceId: number; hour: Date }>();
     for (const [i, e] of req.events.entries()) {
@@ -156,7 +154,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
         touched.set(`${e.choiceId}@${hour.getTime()}`, { choiceId: e.choiceId, hour });
       }
     }
-    const { inserted, updated } = await scope.upsertMany("metric_events", tenantId, items);
+    const counts = await scope.upsertMany("metric_events", tenantId, items);
     if (touched.size) {
       const rows = await scope.aggregate<{ choiceId: number; hour: Date; values: Record<string, number | null> }>(
         "metric_events",
@@ -165,9 +163,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
       );
       await scope.upsertMany("metric_rows", tenantId, rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })));
     }
-    return create(IngestMetricEventsResponseSchema, {
-      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
-    });
+    return create(IngestMetricEventsResponseSchema, { result: rejections.result(counts) });
   }
 }
 

@@ -11,7 +11,7 @@ import {
   type Record as RecordMessage,
   RecordsService,
 } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
-import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import { Rejections, replayed } from "../ingest-result.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../principal.js";
@@ -63,10 +63,8 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
     const { namespace, result } = parseWriteParent(req.parent);
     if (req.records.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} records per batch`);
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch("records", req.batchId))) {
-      return create(IngestRecordsResponseSchema, { result: create(IngestResultSchema, { replayed: true }) });
-    }
-    const rejections: Rejection[] = [];
+    if (!(await scope.claimBatch("records", req.batchId))) return create(IngestRecordsResponseSchema, { result: replayed() });
+    const rejections = new Rejections();
     const items: { key: Record<string, string>; doc: RecordDoc }[] = [];
     req.records.forEach((r, index) => {
       try {
@@ -74,13 +72,11 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
         items.push({ key: { namespace, result, name: doc.name }, doc });
       } catch (e) {
         if (!(e instanceof RecordInputError)) throw e;
-        rejections.push({ $typeName: "tally.common.v1.Rejection", index, field: e.field, reason: e.message });
+        rejections.add(index, e.field, e.message);
       }
     });
-    const { inserted, updated } = await scope.upsertMany("records", scope.writeTenant(), items);
-    return create(IngestRecordsResponseSchema, {
-      result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }),
-    });
+    const counts = await scope.upsertMany("records", scope.writeTenant(), items);
+    return create(IngestRecordsResponseSchema, { result: rejections.result(counts) });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { IngestResultSchema, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import { Rejections, replayed } from "../ingest-result.js";
 import {
   GetAggregatesResponseSchema,
   GetFiltersResponseSchema,
@@ -23,14 +23,7 @@ import { dbTimeoutMs, principalOf } from "../principal.js";
 import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
 import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
 
-interface DefinitionDoc {
-  name: string;
-  kind: string;
-  buckets: number[];
-  labels: string[];
-  description: string;
-  keyed: boolean;
-}
+import type { DefinitionDoc } from "./definition-doc.js";
 
 const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
 const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -121,8 +114,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async putMetricDefinitions(req: PutMetricDefinitionsRequest, ctx: HandlerContext) {
     const scope = this.scope(ctx);
-    const rejections: Rejection[] = [];
-    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const rejections = new Rejections();
+    const reject = rejections.add.bind(rejections);
     const items = [];
     for (const [i, m] of req.metrics.entries()) {
       if (!namePattern.test(m.name)) reject(i, "name", "metric names are 1-200 letters, digits, '_', '.', ':' or '-'");
@@ -131,8 +124,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       else if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!)) reject(i, "buckets", "bucket lower bounds must increase");
       else items.push({ key: { name: m.name }, doc: { kind: m.kind, buckets: [...m.buckets], labels: [...m.labels], description: m.description, keyed: m.keyed } });
     }
-    const { inserted, updated } = await scope.upsertMany("metric_definitions", scope.writeTenant(), items);
-    return create(PutMetricDefinitionsResponseSchema, { result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }) });
+    const counts = await scope.upsertMany("metric_definitions", scope.writeTenant(), items);
+    return create(PutMetricDefinitionsResponseSchema, { result: rejections.result(counts) });
   }
 
   async ingestHistograms(req: IngestHistogramsRequest, ctx: HandlerContext) {
@@ -140,10 +133,10 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     if (req.histograms.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`);
     const scope = this.scope(ctx);
     const tenantId = scope.writeTenant();
-    if (!(await scope.claimBatch("telemetry", req.batchId))) return create(IngestHistogramsResponseSchema, { result: { replayed: true } });
+    if (!(await scope.claimBatch("telemetry", req.batchId))) return create(IngestHistogramsResponseSchema, { result: replayed() });
     const defs = new Map((await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [d.name, d]));
-    const rejections: Rejection[] = [];
-    const reject = (index: number, field: string, reason: string) => rejections.push({ $typeName: "tally.common.v1.Rejection", index, field, reason });
+    const rejections = new Rejections();
+    const reject = rejections.add.bind(rejections);
     // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
     const merged = new Map<string, { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }>();
     for (const [i, h] of req.histograms.entries()) {
@@ -168,8 +161,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       }
     }
     const items = [...merged.values()].map((m) => ({ key: m.key, pipeline: buildMergeUpdate(m.histogram, m.sum, m.count) }));
-    const { inserted, updated } = await scope.upsertMany("histograms", tenantId, items);
-    return create(IngestHistogramsResponseSchema, { result: create(IngestResultSchema, { inserted: BigInt(inserted), updated: BigInt(updated), rejected: BigInt(rejections.length), rejections }) });
+    const counts = await scope.upsertMany("histograms", tenantId, items);
+    return create(IngestHistogramsResponseSchema, { result: rejections.result(counts) });
   }
 
   private scope(ctx: HandlerContext): TenantScope {
