@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { startEmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
 import { benchDeliveryStats, benchJobs, benchMetrics, benchRecords, benchTelemetry, startBenchServers } from "./api.js";
 import { benchEmbedded } from "./embedded.js";
 import { benchLoad } from "./load.js";
+import { benchPeers } from "./peers.js";
 import { benchProtocols } from "./protocol.js";
 import type { Figure } from "./stats.js";
 
@@ -42,19 +42,12 @@ figures.push(...(await benchTelemetry(ctx)));
 log("bench: metrics, delivery stats, telemetry done");
 figures.push(...(await benchLoad(ctx, small ? 3 : 60)));
 log("bench: load done");
+if (process.env.CI) figures.push({ section: "peers", name: "PostgreSQL, InfluxDB", size: "", value: "skipped in CI" });
+else figures.push(...(await benchPeers(ctx, { records: small ? 50_000 : 1_000_000, points: small ? 50_000 : 1_000_000 })));
+log("bench: peers done");
 await ctx.tally.stop();
 await ctx.facet.stop();
 await db.stop();
-
-for (const peer of ["psql", "influxd"]) {
-  let found = true;
-  try {
-    execFileSync("which", [peer], { stdio: "ignore" });
-  } catch {
-    found = false;
-  }
-  figures.push({ section: "peers", name: peer === "psql" ? "PostgreSQL (records, telemetry)" : "InfluxDB 1.x (delivery stats)", size: "", value: found ? "installed; peer comparison not implemented yet" : `skipped: ${peer} not installed (apt-get install ${peer === "psql" ? "postgresql" : "influxdb"})` });
-}
 
 const rows = figures.map((f) => [f.section, f.name, f.size, f.value, f.baseline ?? "", f.ratio === undefined ? "" : `${f.ratio}×`, f.target ?? "", f.note ?? ""]);
 const head = ["section", "figure", "data", "tally", "comparison", "ratio", "target", "note"];

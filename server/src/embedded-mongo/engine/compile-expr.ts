@@ -312,7 +312,13 @@ function compileScoped(op: string, spec: Doc): Expr {
       const arr = input(d, v);
       if (arr === null || arr === undefined) return null;
       let acc = init(d, v);
-      for (const el of arr as unknown[]) acc = body(d, { ...v, value: acc, this: el });
+      // One scope per evaluation, updated per element (a fresh object per element dominated the cost).
+      const scope: Vars = { ...v, value: acc, this: undefined };
+      for (const el of arr as unknown[]) {
+        scope.value = acc;
+        scope.this = el;
+        acc = body(d, scope);
+      }
       return acc;
     };
   }
@@ -322,7 +328,12 @@ function compileScoped(op: string, spec: Doc): Expr {
     const arr = input(d, v);
     if (arr === null || arr === undefined) return null;
     if (!Array.isArray(arr)) throw locationError(op === "$map" ? 16883 : 28651, `input to ${op} must be an array`);
-    return op === "$map" ? arr.map((el) => body(d, { ...v, [as]: el })) : arr.filter((el) => truthy(body(d, { ...v, [as]: el })));
+    const scope: Vars = { ...v };
+    const at = (el: unknown) => {
+      scope[as] = el;
+      return body(d, scope);
+    };
+    return op === "$map" ? arr.map(at) : arr.filter((el) => truthy(at(el)));
   };
 }
 
