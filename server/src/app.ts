@@ -18,6 +18,7 @@ import type { Config } from "./config.js";
 import { createTenantScopeFactory } from "./db/tenant-scope.js";
 import { apiModules } from "./apis/registry.js";
 import { kProtocol } from "./platform/context.js";
+import { applyCors } from "./platform/cors.js";
 import { normalizeGrpcMessageTrailer } from "./platform/grpc-message.js";
 import { HealthServiceImpl, HealthState } from "./platform/health.js";
 import { createRequestLogInterceptor } from "./platform/interceptors.js";
@@ -112,6 +113,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
     },
   });
   const handler = (req: NodeRequest, res: NodeResponse): void => {
+    if (applyCors(config.CORS_ALLOWED_ORIGINS, req, res)) return;
     const ct = req.headers["content-type"];
     if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web")) normalizeGrpcMessageTrailer(res);
     rpc(req as never, res as never);

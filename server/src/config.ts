@@ -26,6 +26,11 @@ const configZod = z.object({
    * concurrent on MongoDB (parallel across cores, no 16 MiB cap on one result document). See README.
    */
   JOBS_AGG_STRATEGY: z.enum(["auto", "concurrent", "facet"]).default("auto"),
+  /** Origins browsers may call from (comma-separated, `*` for any); empty: no CORS headers. */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 
