@@ -85,6 +85,7 @@ export async function benchJobs(ctx: ApiBenchContext, n: number): Promise<Figure
   const facetMs = await medianMs(() => rest(ctx, "/v3/jobs/aggs", body, ctx.facet), 3);
   const loopMs = await medianMs(loop, 3);
   const check = (await rest(ctx, "/v3/jobs/aggs", body)) as { data: { total: number } };
+  await ctx.db.collection("jobs").deleteMany({}); // free the memory before the next section
   return [
     { section: "jobs", name: "seed request via REST (concurrent)", size, value: fmtMs(tallyMs), baseline: fmtMs(loopMs), ratio: ratio(tallyMs, loopMs), note: `total ${check.data.total} = loop ${loop().total}` },
     { section: "jobs", name: "seed request via REST ($facet)", size, value: fmtMs(facetMs), baseline: fmtMs(tallyMs), ratio: ratio(facetMs, tallyMs), note: "vs concurrent" },
@@ -125,6 +126,7 @@ export async function benchRecords(ctx: ApiBenchContext, n: number): Promise<Fig
     const l = await medianMs(loop(key), 3);
     out.push({ section: "records", name: `summary group_by=${g}`, size, value: fmtMs(t), baseline: fmtMs(l), ratio: ratio(t, l) });
   }
+  await ctx.db.collection("records").deleteMany({});
   return out;
 }
 

@@ -17,7 +17,7 @@ import {
   type SetTenantActiveRequest,
 } from "@tally/sdk/gen/tally/admin/v1/admin_pb.js";
 import { z } from "zod";
-import { kPrincipal } from "../platform/context.js";
+import { principalOf } from "../platform/handler-context.js";
 import { invalidArgument } from "../platform/errors.js";
 import type { Authenticator } from "./authenticator.js";
 import { isRoleName } from "./permissions.js";
@@ -37,7 +37,7 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
   ) {}
 
   async createTenant(req: CreateTenantRequest, ctx: HandlerContext) {
-    const p = principal(ctx);
+    const p = principalOf(ctx);
     const id = req.id || `t-${randomUUID().slice(0, 8)}`;
     const parsed = tenantIdZod.safeParse(id);
     if (!parsed.success) throw invalidArgument(`id: ${parsed.error.issues[0]!.message}`);
@@ -56,13 +56,13 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
   }
 
   async listTenants(_req: unknown, ctx: HandlerContext) {
-    const p = principal(ctx);
+    const p = principalOf(ctx);
     const docs = await this.directory.tenants.find({ $or: [{ _id: p.tenantId }, { path: p.tenantId }] }).sort({ _id: 1 }).toArray();
     return create(ListTenantsResponseSchema, { tenants: docs.map(tenantMessage) });
   }
 
   async setTenantActive(req: SetTenantActiveRequest, ctx: HandlerContext) {
-    const p = principal(ctx);
+    const p = principalOf(ctx);
     const t = await this.subtreeTenant(p, req.id);
     if (t._id === p.tenantId) throw new ConnectError("a tenant cannot change its own state", Code.FailedPrecondition);
     await this.directory.tenants.updateOne({ _id: t._id }, { $set: { active: req.active } });
@@ -71,7 +71,7 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
   }
 
   async createClient(req: CreateClientRequest, ctx: HandlerContext) {
-    const p = principal(ctx);
+    const p = principalOf(ctx);
     const tenant = await this.subtreeTenant(p, req.tenantId || p.tenantId);
     const roles = req.roles.length ? req.roles : ["reader"];
     const bad = roles.filter((r) => !isRoleName(r));
@@ -83,27 +83,27 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
   }
 
   async listClients(_req: unknown, ctx: HandlerContext) {
-    const p = principal(ctx);
+    const p = principalOf(ctx);
     const docs = await this.directory.clients.find({ tenantId: { $in: await this.subtreeIds(p) } }).sort({ createdAt: 1 }).toArray();
     return create(ListClientsResponseSchema, { clients: docs.map(clientMessage) });
   }
 
   async setClientActive(req: SetClientActiveRequest, ctx: HandlerContext) {
-    const c = await this.subtreeClient(principal(ctx), req.id);
+    const c = await this.subtreeClient(principalOf(ctx), req.id);
     await this.directory.clients.updateOne({ _id: c._id }, { $set: { active: req.active } });
     this.authenticator.invalidate();
     return clientMessage({ ...c, active: req.active });
   }
 
   async rotateClientSecret(req: RotateClientSecretRequest, ctx: HandlerContext) {
-    const c = await this.subtreeClient(principal(ctx), req.id);
+    const c = await this.subtreeClient(principalOf(ctx), req.id);
     const secret = newSecret();
     await this.directory.clients.updateOne({ _id: c._id }, { $set: { secretHash: await hashSecret(secret) } });
     return create(ClientWithSecretSchema, { client: clientMessage(c), clientSecret: secret });
   }
 
   async rotateSigningKey(_req: unknown, ctx: HandlerContext) {
-    const p = principal(ctx);
+    const p = principalOf(ctx);
     const root = await this.directory.tenants.findOne({ _id: p.tenantId });
     if (!root || root.parentId !== null) throw new ConnectError("only the root tenant's admins rotate signing keys", Code.PermissionDenied);
     return create(RotateSigningKeyResponseSchema, { kid: await this.keys.rotate() });
@@ -127,12 +127,6 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
   }
 }
 
-function principal(ctx: HandlerContext): Principal {
-  const p = ctx.values.get(kPrincipal);
-  if (!p) throw new ConnectError("unauthenticated", Code.Unauthenticated);
-  return p;
-}
-
 function tenantMessage(t: TenantDoc) {
   return create(TenantSchema, { id: t._id, name: t.name, parentId: t.parentId ?? "", active: t.active, path: t.path, createTime: timestampFromDate(t.createdAt) });
 }
@@ -141,4 +135,3 @@ function clientMessage(c: ClientDoc) {
   return create(ClientSchema, { id: c._id, tenantId: c.tenantId, roles: c.roles, active: c.active, createTime: timestampFromDate(c.createdAt) });
 }
 
-export { principal as principalOf };

@@ -14,7 +14,7 @@ import {
 } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../principal.js";
+import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
 import { buildSeriesPipeline, buildSummaryPipeline, type SummaryDoc } from "./pipeline.js";
 import { metricTypes, missingRequired, parseStatsQuery } from "./request.js";

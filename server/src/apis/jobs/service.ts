@@ -11,7 +11,7 @@ import {
 } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { Document } from "mongodb";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
-import { dbTimeoutMs, principalOf } from "../principal.js";
+import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { buildAggTree } from "./agg-tree.js";
 import { Assembler } from "./assemble.js";
 import { esError } from "./es-error.js";

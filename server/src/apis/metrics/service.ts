@@ -18,7 +18,7 @@ import {
 } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../principal.js";
+import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { metricsType, metricsTypes, type ColumnDef, type MetricsTypeDef } from "./catalogue.js";
 import { choiceFromDoc, choiceToDoc, columnMessage, typeMessage, type ChoiceDoc } from "./convert.js";
 import { buildPlotPipeline, buildRollupPipeline, eventMeasures } from "./pipeline.js";

@@ -54,22 +54,10 @@ export function toSummaryMessage(row: SummaryRow | undefined, q: SummaryQuery): 
     total_duration: dur(r.durSum),
   };
   const msg = create(RecordSummarySchema, { fields: [...q.summary] });
-  const camel: Record<string, keyof RecordSummary> = {
-    total: "total",
-    succeeded: "succeeded",
-    failed: "failed",
-    cancelled: "cancelled",
-    running: "running",
-    others: "others",
-    last_runtime: "lastRuntime",
-    avg_duration: "avgDuration",
-    min_duration: "minDuration",
-    max_duration: "maxDuration",
-    total_duration: "totalDuration",
-  };
   for (const name of q.summary) {
     const v = values[name];
-    if (v !== undefined) (msg as unknown as Record<string, unknown>)[camel[name]!] = v;
+    // Message fields are the summary names in camelCase (last_runtime → lastRuntime).
+    if (v !== undefined) (msg as unknown as Record<string, unknown>)[name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
   }
   if (q.groupBy.kind !== "none") {
     const g = r._id;

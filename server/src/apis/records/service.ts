@@ -14,7 +14,7 @@ import {
 import { Rejections, replayed } from "../ingest-result.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../principal.js";
+import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { FilterError, compileFilter } from "./cel-filter.js";
 import { toSummaryMessage } from "./convert.js";
 import { buildSummaryPipeline, type SummaryRow } from "./pipeline.js";

@@ -19,7 +19,7 @@ import {
 } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../principal.js";
+import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
 import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
 

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { Principal } from "../auth/principal.js";
-import { kPrincipal } from "../platform/context.js";
+import { kPrincipal } from "./context.js";
 
 /** The caller, set by the auth interceptor (every API method requires one). */
 export function principalOf(ctx: HandlerContext): Principal {
