@@ -18,10 +18,18 @@ export async function benchEmbedded(sizes: number[]): Promise<Figure[]> {
     const coll = client.db("bench").collection("jobs");
     const docs: (JobDoc & { tenantId: string })[] = [...demoJobs(new Date(), n)].map((d) => ({ ...d, tenantId: "t" }));
     const size = `${n.toLocaleString("en")} jobs`;
-    const rate = async (uri: string) => {
-      const c = await new MongoClient(uri).connect();
+    /** Insert rate with `inflight` batches of 5,000 outstanding (a bulk loader keeps several in flight). */
+    const rate = async (uri: string, inflight: number, coll: string) => {
+      const c = await new MongoClient(uri, { maxPoolSize: 8 }).connect();
+      const batches: (typeof docs)[] = [];
+      for (let i = 0; i < docs.length; i += 5_000) batches.push(docs.slice(i, i + 5_000));
+      let next = 0;
       const t0 = performance.now();
-      for (let i = 0; i < docs.length; i += 10_000) await c.db("bench").collection("ins").insertMany(docs.slice(i, i + 10_000).map((d) => ({ ...d })));
+      await Promise.all(
+        Array.from({ length: inflight }, async () => {
+          while (next < batches.length) await c.db("bench").collection(coll).insertMany(batches[next++]!.map((d) => ({ ...d })));
+        }),
+      );
       const r = Math.round(n / ((performance.now() - t0) / 1000));
       await c.close();
       return r;
@@ -29,11 +37,13 @@ export async function benchEmbedded(sizes: number[]): Promise<Figure[]> {
     // The database in its own process, as it runs behind `npm start` for other clients, and in this one.
     const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../embedded-mongo/child-server.ts", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
     const childUri = await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
-    const separate = await rate(childUri);
+    const sequential = await rate(childUri, 1, "seq");
+    const pipelined = await rate(childUri, 4, "par");
     child.kill();
-    const sameProcess = await rate(m.uri);
-    out.push({ section: "embedded-db", name: "insert over the wire (server in its own process)", size, value: `${separate.toLocaleString("en")} docs/s`, target: "≥ 100,000 docs/s", note: "in-memory, batches of 10,000" });
-    out.push({ section: "embedded-db", name: "insert over the wire (client and server in one process)", size, value: `${sameProcess.toLocaleString("en")} docs/s` });
+    const sameProcess = await rate(m.uri, 1, "ins");
+    out.push({ section: "embedded-db", name: "insert over the wire, own process, 1 batch in flight", size, value: `${sequential.toLocaleString("en")} docs/s`, target: "≥ 100,000 docs/s", note: "in-memory, batches of 5,000" });
+    out.push({ section: "embedded-db", name: "insert over the wire, own process, 4 batches in flight", size, value: `${pipelined.toLocaleString("en")} docs/s`, target: "≥ 100,000 docs/s" });
+    out.push({ section: "embedded-db", name: "insert over the wire, same process as the client", size, value: `${sameProcess.toLocaleString("en")} docs/s` });
     for (let i = 0; i < docs.length; i += 10_000) await coll.insertMany(docs.slice(i, i + 10_000).map((d) => ({ ...d })));
 
     const groupMs = await medianMs(() => coll.aggregate([{ $match: { tenantId: "t", application: "atr" } }, { $group: { _id: "$job.state", n: { $sum: 1 } } }]).toArray(), 3);
