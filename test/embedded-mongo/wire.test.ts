@@ -133,3 +133,20 @@ describe("durability", () => {
     await again.stop();
   });
 });
+
+describe("updates through a unique index", () => {
+  it("an upsert by the unique key finds its document without a scan, and still honours the rest of the filter", async () => {
+    const c = client.db("wire").collection("keyed");
+    await c.createIndex({ t: 1, k: 1 }, { unique: true });
+    await c.insertMany(Array.from({ length: 1000 }, (_, i) => ({ t: "a", k: i, v: 0 })));
+    const hit = await c.updateOne({ t: "a", k: 7 }, { $set: { v: 1 } });
+    expect(hit).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
+    const narrowed = await c.updateOne({ t: "a", k: 8, v: 99 }, { $set: { v: 2 } });
+    expect(narrowed.matchedCount).toBe(0);
+    const upsert = await c.replaceOne({ t: "a", k: 5000 }, { t: "a", k: 5000, v: 3 }, { upsert: true });
+    expect(upsert.upsertedCount).toBe(1);
+    await expect(c.updateOne({ t: "a", k: 9 }, { $set: { k: 7 } })).rejects.toMatchObject({ code: 11000 });
+    expect(await c.deleteOne({ _id: (await c.findOne({ k: 7 }))!._id })).toMatchObject({ deletedCount: 1 });
+    expect(await c.countDocuments({ v: { $gte: 1 } })).toBe(1);
+  });
+});

@@ -98,7 +98,7 @@ export class CommandExecutor {
       case "aggregate":
         return this.aggregate(cmd, db);
       case "getMore":
-        return this.getMore(cmd, db);
+        return this.getMore(cmd);
       case "killCursors":
         return this.killCursors(cmd);
       case "count": {
@@ -226,7 +226,8 @@ export class CommandExecutor {
       try {
         const test = matcher(u.q, opts);
         let matched = 0;
-        for (const [idKey, doc] of coll.docs) {
+        // Replacing an existing key while iterating a Map does not revisit it, so no copy is needed.
+        for (const [idKey, doc] of coll.candidates(u.q)) {
           if (!test(doc)) continue;
           matched++;
           const next = applyModifier(doc, u.u, u.arrayFilters, false, this.store, db);
@@ -262,7 +263,7 @@ export class CommandExecutor {
       const opts = engineOptions(this.store, db);
       for (const d of (cmd.deletes ?? []) as Document[]) {
         const test = matcher(d.q, opts);
-        for (const [idKey, doc] of [...coll.docs]) {
+        for (const [idKey, doc] of [...coll.candidates(d.q)]) {
           if (!test(doc)) continue;
           coll.remove(idKey);
           n++;
@@ -319,14 +320,13 @@ export class CommandExecutor {
     return this.cursorReply(`${db}.${String(cmd.aggregate)}`, docs, cmd.cursor?.batchSize ?? DEFAULT_FIRST_BATCH);
   }
 
-  private getMore(cmd: Document, db: string): Document {
+  private getMore(cmd: Document): Document {
     const id = BigInt(cmd.getMore instanceof Long ? cmd.getMore.toBigInt() : cmd.getMore);
     const cur = this.cursors.get(id);
     if (!cur) throw cursorNotFound(`cursor id ${id} not found`);
     const nextBatch = takeBatch(cur, cmd.batchSize || Number.MAX_SAFE_INTEGER);
     const done = cur.pos >= cur.docs.length;
     if (done) this.cursors.delete(id);
-    void db;
     return { cursor: { id: Long.fromBigInt(done ? 0n : id), ns: cur.ns, nextBatch }, ok: 1 };
   }
 

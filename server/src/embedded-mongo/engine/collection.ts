@@ -60,6 +60,30 @@ export class Collection {
     this.docs.delete(idKey);
   }
 
+  /**
+   * The documents a filter can match, through a unique index when the filter pins every field of one
+   * with a plain equality (as MongoDB's planner would use it): at most one document. Otherwise every
+   * document. Callers still test the whole filter on what comes back.
+   */
+  candidates(filter: Document | undefined): Iterable<[string, Document]> {
+    if (filter) {
+      for (const spec of this.indexes) {
+        if (spec.partialFilterExpression) continue;
+        const parts: string[] = [];
+        for (const field of Object.keys(spec.key)) {
+          const v = filter[field];
+          if (!isPlainEquality(v)) break;
+          parts.push(valueKey(v));
+        }
+        if (parts.length !== Object.keys(spec.key).length) continue;
+        const id = spec.name === "_id_" ? parts[0]! : this.uniqueMaps.get(spec.name)?.get(parts.join("\u0000"));
+        const doc = id === undefined ? undefined : this.docs.get(id);
+        return doc ? [[id!, doc]] : [];
+      }
+    }
+    return this.docs.entries();
+  }
+
   addIndex(spec: IndexSpec): boolean {
     const existing = this.indexes.find((i) => i.name === spec.name);
     if (existing) {
@@ -115,6 +139,14 @@ export class Collection {
       if (k !== undefined) this.uniqueMaps.get(spec.name)?.delete(k);
     }
   }
+}
+
+/** A filter value that means "equals this": not null, not an operator object, not an array or regex. */
+function isPlainEquality(v: unknown): boolean {
+  if (v === null || v === undefined || Array.isArray(v) || v instanceof RegExp) return false;
+  if (typeof v !== "object" || v instanceof Date) return true;
+  const t = (v as { _bsontype?: string })._bsontype;
+  return t === "ObjectId" || t === "Long" || t === "Int32" || t === "Double";
 }
 
 function uniqueKey(spec: IndexSpec, doc: Document): string | undefined {
