@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Health } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { startEmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
-import { restCall, startTestServer } from "../helpers/server.js";
+import { freePort, restCall, startTestServer } from "../helpers/server.js";
 
 describe("faults", () => {
   it("the database stopping mid-flight gives Unavailable; service resumes without a restart once it is back", async () => {
@@ -78,7 +78,7 @@ describe("faults", () => {
   });
 
   it("SIGTERM under load: in-flight calls complete, new ones are refused, the process exits 0", async () => {
-    const port = 21000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
       env: { ...process.env, PORT: String(port), TALLY_DEMO: "off", LOG_LEVEL: "warn", SHUTDOWN_GRACE_MS: "5000" },
       stdio: ["ignore", "pipe", "inherit"],

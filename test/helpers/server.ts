@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { loadConfig, type Config } from "../../server/src/config.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
@@ -81,4 +82,13 @@ export async function restCall(s: TestServer, creds: Credentials | string, path:
   if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
   if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
   return fetch(`${s.url}${path}`, { ...init, headers });
+}
+
+/** A TCP port that was free a moment ago, for tests that must know the port before the server starts. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => srv.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }

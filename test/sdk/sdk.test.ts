@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aggs, clientCredentials, createTallyClient, fieldViolations, isInvalidArgument, isNotFound, isPermissionDenied, lastDays, q } from "@tally/sdk";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
-import { createClientFor, createTenantWithClient, startTestServer, type TestServer } from "../helpers/server.js";
+import { createClientFor, createTenantWithClient, freePort, startTestServer, type TestServer } from "../helpers/server.js";
 
 const run = promisify(execFile);
 let s: TestServer;
@@ -104,7 +104,7 @@ describe("createTallyClient", () => {
 
   it("a server restart during a read-only loop is absorbed by retries", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tally-restart-"));
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const env = { PORT: port, TALLY_DATA_DIR: dir };
     let server = await startTestServer(env);
     const creds = server.admin;

@@ -10,7 +10,7 @@ export class Rejections {
   }
 
   add(index: number, field: string, reason: string): void {
-    this.list.push(create(RejectionSchema, { index, field, reason }));
+    this.list.push(create(RejectionSchema, { index, field: clip(field), reason: clip(reason) }));
   }
 
   /** The result: counts from the upsert and the rejections in item order. */
@@ -18,6 +18,11 @@ export class Rejections {
     const rejections = [...this.list].sort((a, b) => a.index - b.index);
     return create(IngestResultSchema, { inserted: BigInt(counts.inserted), updated: BigInt(counts.updated), rejected: BigInt(rejections.length), rejections });
   }
+}
+
+/** Reasons may quote a caller's value; keep every answer small however long that value was. */
+function clip(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** The answer to a batch id seen before: nothing changed. */

@@ -6,6 +6,7 @@ import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { kProtocol } from "../platform/context.js";
 import { toConnectError } from "../platform/errors.js";
 import type { InProcessDispatcher } from "./dispatch.js";
+import { describeDecodeFailure } from "./offending-field.js";
 import { BindError, bindParams } from "./query-binder.js";
 import { messageToRestJson, stringifyRestJson, type RestJson } from "./rest-json.js";
 import type { RestContext, RestReply, RestShape } from "./rest-shape.js";
@@ -86,8 +87,9 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       let input;
       try {
         input = fromJson(route.method.input, json, { ignoreUnknownFields: false });
-      } catch (e) {
-        throw new ConnectError(e instanceof Error ? e.message : String(e), Code.InvalidArgument);
+      } catch {
+        const { field, reason } = describeDecodeFailure(route.method.input, json);
+        throw new ConnectError(field ? `invalid request field ${field}: ${reason}` : `invalid request: ${reason}`, Code.InvalidArgument);
       }
       const fwd = new Headers();
       for (const [k, v] of headers) if (!dropHeaders.has(k)) fwd.set(k, v);

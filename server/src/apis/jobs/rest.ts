@@ -5,7 +5,7 @@ import { JobDocumentSchema, type AggregateJobsResponse, type AggregationResult, 
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
-import { offendingField } from "../../transcoding/offending-field.js";
+import { describeDecodeFailure } from "../../transcoding/offending-field.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
 import { fmt } from "./agg-tree.js";
 import { esError } from "./es-error.js";
@@ -113,8 +113,8 @@ export const jobsRest: RestShape = {
         try {
           fromJson(JobDocumentSchema, item, { ignoreUnknownFields: false });
           return item;
-        } catch (e) {
-          pre.push({ index, field: offendingField(JobDocumentSchema, item), reason: (e as Error).message });
+        } catch {
+          pre.push({ index, ...describeDecodeFailure(JobDocumentSchema, item) });
           return {};
         }
       });
