@@ -77,6 +77,16 @@ describe("wire protocol and commands through the real driver", () => {
     const after = await c.findOneAndUpdate({ _id: "seq" as never }, { $inc: { n: 1 } }, { upsert: true, returnDocument: "after" });
     expect(after?.n).toBe(1);
   });
+
+  it("stores _id first, and a field named __proto__ as plain data", async () => {
+    const c = client.db("wire").collection("order");
+    const doc = JSON.parse('{"a": 1, "__proto__": {"polluted": true}, "b": 2}') as Record<string, unknown>;
+    await c.insertOne(doc);
+    const back = (await c.findOne({})) as Record<string, unknown>;
+    expect(Object.keys(back)).toEqual(["_id", "a", "__proto__", "b"]);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });
 
 describe("durability", () => {

@@ -400,8 +400,16 @@ export function hello(legacy: boolean, connectionId: number): Document {
 
 /** MongoDB stores `_id` as the first field, generating one when absent. */
 function withIdFirst(doc: Document): Document {
-  const { _id, ...rest } = doc;
-  return { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+  const keys = Object.keys(doc);
+  if (keys[0] === "_id" && doc._id !== undefined) return doc;
+  const out: Document = { _id: doc._id === undefined ? new ObjectId() : doc._id };
+  for (const k of keys) {
+    if (k === "_id") continue;
+    // A stored "__proto__" field is data, as in MongoDB; plain assignment would change the prototype.
+    if (k === "__proto__") Object.defineProperty(out, k, { value: doc[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = doc[k];
+  }
+  return out;
 }
 
 function writeError(index: number, e: unknown): Document {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -45,6 +46,8 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
       for (const id of plan.nodes.keys()) nodeRows.set(id, (doc?.[`n${id}`] as Document[] | undefined) ?? []);
     } else {
       const ids = [...plan.nodes.keys()];
+      // Each of the (at most 65) concurrent aggregations listens for the call's abort.
+      setMaxListeners(ids.length + 10, ctx.signal);
       const all = await Promise.all([plan.root, ...ids.map((id) => plan.nodes.get(id)!)].map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)));
       rootRows = all[0]!;
       ids.forEach((id, i) => nodeRows.set(id, all[i + 1]!));
