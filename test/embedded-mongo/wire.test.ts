@@ -65,6 +65,19 @@ describe("wire protocol and commands through the real driver", () => {
     await expect(coll.aggregate([{ $group: { _id: "$g", s: { $sum: "$i" } } }, { $sort: { s: -1 } }], { maxTimeMS: 1 }).toArray()).rejects.toMatchObject({ code: 50 });
   });
 
+  it("maxTimeMS stops the aggregation while it runs, instead of after it finishes", async () => {
+    const coll = client.db("wire").collection("unwind");
+    await coll.insertMany(Array.from({ length: 1_200 }, (_, i) => ({ i, xs: Array.from({ length: 400 }, (_, j) => j) })));
+    const pipeline = [{ $unwind: "$xs" }, { $set: { y: { $multiply: ["$xs", "$i"] } } }, { $group: { _id: { $mod: ["$y", 997] }, s: { $sum: "$y" } } }];
+    let t0 = performance.now();
+    expect(await coll.aggregate(pipeline).toArray()).toHaveLength(997);
+    const whole = performance.now() - t0;
+    t0 = performance.now();
+    await expect(coll.aggregate(pipeline, { maxTimeMS: 20 }).toArray()).rejects.toMatchObject({ code: 50, codeName: "MaxTimeMSExpired" });
+    const limited = performance.now() - t0;
+    expect(limited, `whole run ${whole.toFixed(0)} ms, limited ${limited.toFixed(0)} ms`).toBeLessThan(whole / 3);
+  });
+
   it("countDocuments, estimatedDocumentCount, distinct, upserts, findOneAndUpdate", async () => {
     const c = client.db("wire").collection("misc");
     await c.insertMany([{ a: 1, t: "x" }, { a: 2, t: "y" }, { a: 3, t: "x" }]);

@@ -3,6 +3,7 @@ import { update as applyUpdate } from "mingo/updater";
 import type { Store } from "./engine/database.js";
 import type { Collection } from "./engine/collection.js";
 import { deepClone } from "./engine/clone.js";
+import { checkDeadline, runWithin } from "./engine/deadline.js";
 import {
   MongoCommandError,
   badValue,
@@ -11,7 +12,6 @@ import {
   illegalOperation,
   indexNotFound,
   invalidNamespace,
-  maxTimeExpired,
 } from "./engine/errors.js";
 import { valueKey } from "./engine/keys.js";
 import { engineOptions, matcher, runFind, runPipeline } from "./engine/query.js";
@@ -54,11 +54,12 @@ export class CommandExecutor {
     if (cmd.txnNumber !== undefined || cmd.startTransaction !== undefined) {
       throw illegalOperation("Transaction numbers are only allowed on a replica set member or mongos");
     }
-    const started = performance.now();
-    const maxTimeMS = typeof cmd.maxTimeMS === "number" ? cmd.maxTimeMS : 0;
-    const reply = this.dispatch(name, cmd, db, connectionId, events);
-    if (maxTimeMS > 0 && performance.now() - started > maxTimeMS && (name === "aggregate" || name === "find")) throw maxTimeExpired();
-    return reply;
+    const maxTimeMS = typeof cmd.maxTimeMS === "number" && (name === "aggregate" || name === "find") ? cmd.maxTimeMS : 0;
+    return runWithin(maxTimeMS, () => {
+      const reply = this.dispatch(name, cmd, db, connectionId, events);
+      if (maxTimeMS > 0) checkDeadline();
+      return reply;
+    });
   }
 
   private dispatch(name: string, cmd: Document, db: string, connectionId: number, events: Event[]): Document {

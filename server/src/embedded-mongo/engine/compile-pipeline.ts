@@ -2,6 +2,7 @@ import type { Document } from "bson";
 import { compareValues } from "./bson-order.js";
 import { Unsupported, compileExpr, fieldPath, type Doc, type Expr } from "./compile-expr.js";
 import { compileMatch } from "./compile-match.js";
+import { checkDeadline, tick } from "./deadline.js";
 import { badValue, locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 
@@ -23,6 +24,7 @@ export function runCompiled(docs: Doc[], pipeline: readonly Document[], fallback
       if (e instanceof Unsupported) return fallback(cur, pipeline.slice(i) as Document[]);
       throw e;
     }
+    checkDeadline();
     cur = stage(cur);
   }
   return cur;
@@ -34,7 +36,11 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
   switch (name) {
     case "$match": {
       const p = compileMatch(spec as Doc);
-      return (docs) => docs.filter(p);
+      return (docs) =>
+        docs.filter((d) => {
+          tick();
+          return p(d);
+        });
     }
     case "$set":
     case "$addFields":
@@ -50,6 +56,7 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
       });
       return (docs) =>
         docs.slice().sort((a, b) => {
+          tick();
           for (const [path, dir] of keys) {
             const c = compareValues(fieldPath(a, path), fieldPath(b, path));
             if (c !== 0) return c * dir;
@@ -78,6 +85,7 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
       return (docs) => {
         const out: Doc[] = [];
         for (const d of docs) {
+          tick();
           const v = fieldPath(d, parts);
           if (Array.isArray(v)) for (const el of v) out.push(setPath(d, parts, el));
           else if (v !== undefined && v !== null) out.push(d);
@@ -113,6 +121,7 @@ function compileSet(spec: Doc): Stage {
   const fields = Object.entries(spec).map(([k, v]) => [k.split("."), compileExpr(v)] as const);
   return (docs) =>
     docs.map((d) => {
+      tick();
       let out = d;
       for (const [parts, f] of fields) out = setPath(out, parts, f(d, {}));
       return out;
@@ -139,6 +148,7 @@ function compileProject(spec: Doc): Stage {
   const id = idExpr ? compileExpr(idExpr[1]) : undefined;
   return (docs) =>
     docs.map((d) => {
+      tick();
       let out: Doc = {};
       if (id) out._id = id(d, {});
       else if (keepId && d._id !== undefined) out._id = d._id;
@@ -254,6 +264,7 @@ function compileGroup(spec: Doc): Stage {
   return (docs) => {
     const groups = new Map<string, { id: unknown; states: unknown[] }>();
     for (const d of docs) {
+      tick();
       const key = id(d, {});
       const k = valueKey(key === undefined ? null : key);
       let g = groups.get(k);

@@ -6,6 +6,7 @@ import type { Options } from "mingo/types";
 import { engineContext } from "./operators.js";
 import { Unsupported, type Doc } from "./compile-expr.js";
 import { compileMatch } from "./compile-match.js";
+import { ticking } from "./deadline.js";
 import { runCompiled } from "./compile-pipeline.js";
 import { badValue } from "./errors.js";
 import type { Store } from "./database.js";
@@ -43,7 +44,7 @@ export function runFind(
   opts: Partial<Options>,
 ): Document[] {
   assertNoScript(cmd.filter);
-  let cursor = new Query(cmd.filter ?? {}, opts).find(docs, cmd.projection && Object.keys(cmd.projection).length ? cmd.projection : undefined);
+  let cursor = new Query(cmd.filter ?? {}, opts).find(ticking(docs), cmd.projection && Object.keys(cmd.projection).length ? cmd.projection : undefined);
   if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort as never);
   if (cmd.skip) cursor = cursor.skip(cmd.skip);
   if (cmd.limit) cursor = cursor.limit(Math.abs(cmd.limit));
@@ -57,7 +58,7 @@ export function runPipeline(docs: Document[], pipeline: Document[], opts: Partia
     if (refusedStages.has(name)) throw badValue(`${name} is not supported by the embedded database`);
   }
   assertNoScript(pipeline);
-  return runCompiled(docs as Doc[], pipeline, (rest, stages) => new Aggregator(stages, opts).run(rest) as Doc[]) as Document[];
+  return runCompiled(docs as Doc[], pipeline, (rest, stages) => new Aggregator(stages, opts).run(ticking(rest)) as Doc[]) as Document[];
 }
 
 /** `$where`, `$function` and `$accumulator` run JavaScript; refused as a server with scripting off does. */
