@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { create, createFileRegistry, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { createConnectRouter, createContextValues, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
@@ -70,6 +71,8 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
     for (const a of apis) a.register(router);
   };
   const shutdown = new AbortController();
+  // connect-node links every in-flight call to this signal: one listener per call, so no fixed limit.
+  setMaxListeners(0, shutdown.signal);
   const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createAuthInterceptor(authenticator)];
   const routerOptions: ConnectRouterOptions = {
     interceptors,

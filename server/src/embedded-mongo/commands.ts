@@ -14,6 +14,7 @@ import {
   invalidNamespace,
 } from "./engine/errors.js";
 import { valueKey } from "./engine/keys.js";
+import { leadingEqualities } from "./engine/partition.js";
 import { engineOptions, matcher, runFind, runPipeline } from "./engine/query.js";
 import { MAX_BSON_OBJECT_BYTES, MAX_MESSAGE_BYTES } from "./wire.js";
 
@@ -308,7 +309,7 @@ export class CommandExecutor {
 
   private find(cmd: Document, db: string): Document {
     const coll = this.coll(db, cmd.find, false);
-    const docs = coll ? runFind(coll.snapshot(), cmd, engineOptions(this.store, db)) : [];
+    const docs = coll ? runFind(coll.scan(leadingEqualities(isDoc(cmd.filter) ? [cmd.filter] : [])), cmd, engineOptions(this.store, db)) : [];
     const firstBatch = cmd.singleBatch ? Number.MAX_SAFE_INTEGER : (cmd.batchSize ?? DEFAULT_FIRST_BATCH);
     return this.cursorReply(`${db}.${String(cmd.find)}`, docs, firstBatch, cmd.singleBatch === true);
   }
@@ -316,7 +317,8 @@ export class CommandExecutor {
   private aggregate(cmd: Document, db: string): Document {
     if (!Array.isArray(cmd.pipeline)) throw new MongoCommandError(14, "TypeMismatch", "'pipeline' option must be specified as an array");
     if (!cmd.cursor && !cmd.explain) throw new MongoCommandError(9, "FailedToParse", "The 'cursor' option is required, except for aggregate with the explain argument");
-    const source = cmd.aggregate === 1 ? [] : (this.coll(db, cmd.aggregate, false)?.snapshot() ?? []);
+    const coll = cmd.aggregate === 1 ? undefined : this.coll(db, cmd.aggregate, false);
+    const source = coll ? coll.scan(leadingEqualities(leadingMatches(cmd.pipeline as Document[]))) : [];
     const docs = runPipeline(source, cmd.pipeline as Document[], engineOptions(this.store, db));
     return this.cursorReply(`${db}.${String(cmd.aggregate)}`, docs, cmd.cursor?.batchSize ?? DEFAULT_FIRST_BATCH);
   }
@@ -472,4 +474,18 @@ function getDotted(doc: Document, path: string): unknown {
 
 function sameDoc(a: Document, b: Document): boolean {
   return Buffer.compare(BSON.serialize(a), BSON.serialize(b)) === 0;
+}
+
+/** The `$match` stages a pipeline starts with (what an index could serve). */
+function leadingMatches(pipeline: readonly Document[]): Document[] {
+  const out: Document[] = [];
+  for (const stage of pipeline) {
+    if (!isDoc(stage) || !isDoc(stage.$match) || Object.keys(stage).length !== 1) break;
+    out.push(stage.$match);
+  }
+  return out;
+}
+
+function isDoc(v: unknown): v is Document {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

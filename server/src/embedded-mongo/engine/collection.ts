@@ -1,6 +1,7 @@
 import type { Document } from "bson";
 import { MongoCommandError, badValue } from "./errors.js";
 import { getPath, valueKey } from "./keys.js";
+import { Partition } from "./partition.js";
 
 export interface IndexSpec {
   readonly name: string;
@@ -11,14 +12,17 @@ export interface IndexSpec {
 
 /**
  * One collection: documents in insertion order keyed by `_id`, plus index definitions. Unique indexes
- * are enforced with a key → `_id` map each; other indexes are recorded (listIndexes reports them) but
- * do not change how queries run.
+ * are enforced with a key → `_id` map each. Queries that pin an index's leading fields with
+ * equalities read through a Partition on those fields (see `scan`); range and sort parts of an index
+ * are not used.
  */
 export class Collection {
   /** `_id` key → document. A Map keeps insertion order, like a natural-order scan. */
   readonly docs = new Map<string, Document>();
   readonly indexes: IndexSpec[] = [{ name: "_id_", key: { _id: 1 }, unique: true }];
   private readonly uniqueMaps = new Map<string, Map<string, string>>();
+  /** Partitions built so far, by their fields joined with NUL; maintained by every write. */
+  private readonly partitions = new Map<string, Partition>();
 
   constructor(readonly name: string) {}
 
@@ -38,6 +42,7 @@ export class Collection {
     this.checkUnique(doc, undefined);
     this.docs.set(id, doc);
     this.indexUnique(doc, id);
+    for (const p of this.partitions.values()) p.add(doc);
   }
 
   /** Replaces the document with the same `_id` (which must exist). */
@@ -51,6 +56,10 @@ export class Collection {
     this.unindexUnique(prev);
     this.docs.set(idKey, next);
     this.indexUnique(next, idKey);
+    for (const p of this.partitions.values()) {
+      p.delete(prev);
+      p.add(next);
+    }
   }
 
   remove(idKey: string): void {
@@ -58,6 +67,39 @@ export class Collection {
     if (!prev) return;
     this.unindexUnique(prev);
     this.docs.delete(idKey);
+    for (const p of this.partitions.values()) p.delete(prev);
+  }
+
+  /**
+   * The documents a query may match, given the equalities its filter imposes (see
+   * `leadingEqualities`): through the index with the longest leading run of pinned fields, as
+   * mongod's planner would pick it, or every document. Always a superset; callers apply the filter.
+   */
+  scan(equalities: ReadonlyMap<string, readonly unknown[]>): Document[] {
+    let best: string[] = [];
+    for (const spec of this.indexes) {
+      if (spec.partialFilterExpression) continue;
+      const fields: string[] = [];
+      for (const f of Object.keys(spec.key)) {
+        if (!equalities.has(f) || f.includes(".")) break;
+        fields.push(f);
+      }
+      if (fields.length > best.length) best = fields;
+    }
+    if (best.length === 0) return this.snapshot();
+    let tuples: unknown[][] = [[]];
+    for (const f of best) {
+      tuples = tuples.flatMap((t) => equalities.get(f)!.map((v) => [...t, v]));
+      if (tuples.length > MAX_LOOKUPS) return this.snapshot();
+    }
+    const key = best.join("\u0000");
+    let p = this.partitions.get(key);
+    if (!p) {
+      p = new Partition(best);
+      for (const d of this.docs.values()) p.add(d);
+      this.partitions.set(key, p);
+    }
+    return p.lookup(tuples);
   }
 
   /**
@@ -140,6 +182,9 @@ export class Collection {
     }
   }
 }
+
+/** Beyond this many value combinations (`$in` × `$in` …) a full scan is cheaper. */
+const MAX_LOOKUPS = 256;
 
 /** A filter value that means "equals this": not null, not an operator object, not an array or regex. */
 function isPlainEquality(v: unknown): boolean {
