@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "./gen/google/rpc/error_details_pb.js";
 
 const is = (code: Code) => (e: unknown): e is ConnectError => e instanceof ConnectError && e.code === code;
 
@@ -18,13 +19,16 @@ export interface FieldViolation {
 }
 
 /**
- * Field violations of a failed call or of an ingest result: ingest answers list rejected items with
- * their field; a refused request's message names the field (`<field>: <reason>` or `[<field>] ...`).
+ * Field violations of a failed call or of an ingest result. Ingest answers list rejected items with
+ * their field; a refused request carries google.rpc.BadRequest details (over Connect, gRPC and
+ * gRPC-Web alike); failing those, its message may name the field (`<field>: <reason>` or `[<field>] ...`).
  */
 export function fieldViolations(e: unknown): FieldViolation[] {
   const result = (e as { result?: { rejections?: { index: number; field: string; reason: string }[] } } | undefined)?.result;
   if (result?.rejections) return result.rejections.map((r) => ({ field: r.field, description: r.reason, index: r.index }));
   if (!(e instanceof ConnectError) || e.code !== Code.InvalidArgument) return [];
+  const fromDetails = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => ({ field: v.field, description: v.description })));
+  if (fromDetails.length) return fromDetails;
   const m = /^([\w.@]+): (.*)$/.exec(e.rawMessage) ?? /^\[([\w.@]+)\] (.*)$/.exec(e.rawMessage);
   return [{ field: m?.[1] ?? "", description: m?.[2] ?? e.rawMessage }];
 }

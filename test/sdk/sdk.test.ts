@@ -44,8 +44,14 @@ describe("createTallyClient", () => {
     expect(isNotFound(e1)).toBe(true);
     const e2 = await c.jobs.aggregateJobs({ aggs: { x: aggs.terms("job.state", { size: 0 }) } }).catch((e: unknown) => e);
     expect(isInvalidArgument(e2)).toBe(true);
-    const e3 = await c.records.getRecordListSummary({ parent: "bad" }).catch((e: unknown) => e);
-    expect(fieldViolations(e3)).toEqual([{ field: "", description: "name must match (^[a-z0-9_-]{1,63})/results/([a-z0-9_-]{1,63}$)" }]);
+    // Field violations travel as google.rpc.BadRequest details, over every transport.
+    for (const transport of ["connect", "grpc", "grpc-web"] as const) {
+      const t = createTallyClient({ baseUrl: s.url, ...team, transport });
+      const e3 = await t.records.getRecordListSummary({ parent: "bad" }).catch((e: unknown) => e);
+      expect(fieldViolations(e3), transport).toEqual([{ field: "parent", description: "name must match (^[a-z0-9_-]{1,63})/results/([a-z0-9_-]{1,63}$)" }]);
+      const e5 = await t.deliveryStats.getDeliveryServiceStats({ deliveryServiceName: "x", metricType: "kbps", startDate: "yesterday", endDate: "1" }).catch((e: unknown) => e);
+      expect(fieldViolations(e5), transport).toEqual([{ field: "start_date", description: "Invalid startDate!" }]);
+    }
     const res = await c.jobs.ingestJobs({ jobs: [{ ...job("bad", "nope") }] });
     expect(fieldViolations(res)).toEqual([{ field: "job.state", description: expect.stringContaining("upper case"), index: 0 }]);
     const reader = await createClientFor(s, "team", ["reader"]);

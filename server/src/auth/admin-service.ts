@@ -40,8 +40,8 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
     const p = principalOf(ctx);
     const id = req.id || `t-${randomUUID().slice(0, 8)}`;
     const parsed = tenantIdZod.safeParse(id);
-    if (!parsed.success) throw invalidArgument(`id: ${parsed.error.issues[0]!.message}`);
-    if (!req.name || req.name.length > 200) throw invalidArgument("name: required, at most 200 characters");
+    if (!parsed.success) throw invalidArgument(`id: ${parsed.error.issues[0]!.message}`, "id");
+    if (!req.name || req.name.length > 200) throw invalidArgument("name: required, at most 200 characters", "name");
     const parentId = req.parentId || p.tenantId;
     const parent = await this.subtreeTenant(p, parentId);
     const doc: TenantDoc = { _id: id, name: req.name, parentId, path: [...parent.path, parent._id], active: true, createdAt: new Date() };
@@ -75,7 +75,7 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
     const tenant = await this.subtreeTenant(p, req.tenantId || p.tenantId);
     const roles = req.roles.length ? req.roles : ["reader"];
     const bad = roles.filter((r) => !isRoleName(r));
-    if (bad.length) throw invalidArgument(`roles: unknown role ${bad.join(", ")}`);
+    if (bad.length) throw invalidArgument(`roles: unknown role ${bad.join(", ")}`, "roles");
     const secret = newSecret();
     const doc: ClientDoc = { _id: `c-${randomUUID()}`, tenantId: tenant._id, roles, secretHash: await hashSecret(secret), active: true, createdAt: new Date() };
     await this.directory.clients.insertOne(doc);

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from "mongodb";
+import { BadRequestSchema } from "@tally/sdk/gen/google/rpc/error_details_pb.js";
 
 /**
  * Maps any thrown value to the ConnectError that may cross the API boundary. ConnectErrors pass as
@@ -34,7 +35,17 @@ export function connectErrorFromMongo(e: MongoError): ConnectError {
   return new ConnectError("database error", Code.Internal, undefined, undefined, e);
 }
 
-/** InvalidArgument with the given message: the common case for validation failures. */
-export function invalidArgument(message: string): ConnectError {
-  return new ConnectError(message, Code.InvalidArgument);
+/**
+ * InvalidArgument with the given message: the common case for validation failures. With `field` (the
+ * request field's path, proto names), the error also carries a google.rpc.BadRequest detail naming it,
+ * which gRPC and Connect clients read as field violations.
+ */
+export function invalidArgument(message: string, field?: string): ConnectError {
+  if (field === undefined) return new ConnectError(message, Code.InvalidArgument);
+  return new ConnectError(message, Code.InvalidArgument, undefined, [badRequest(field, message)]);
+}
+
+/** A google.rpc.BadRequest detail with one field violation. */
+export function badRequest(field: string, description: string) {
+  return { desc: BadRequestSchema, value: { fieldViolations: [{ field, description }] } };
 }

@@ -4,7 +4,7 @@ import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { kProtocol } from "../platform/context.js";
-import { toConnectError } from "../platform/errors.js";
+import { invalidArgument, toConnectError } from "../platform/errors.js";
 import type { InProcessDispatcher } from "./dispatch.js";
 import { describeDecodeFailure } from "./offending-field.js";
 import { BindError, bindParams } from "./query-binder.js";
@@ -89,7 +89,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
         input = fromJson(route.method.input, json, { ignoreUnknownFields: false });
       } catch {
         const { field, reason } = describeDecodeFailure(route.method.input, json);
-        throw new ConnectError(field ? `invalid request field ${field}: ${reason}` : `invalid request: ${reason}`, Code.InvalidArgument);
+        throw field ? invalidArgument(`invalid request field ${field}: ${reason}`, field) : invalidArgument(`invalid request: ${reason}`);
       }
       const fwd = new Headers();
       for (const [k, v] of headers) if (!dropHeaders.has(k)) fwd.set(k, v);
@@ -111,7 +111,10 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
   };
 }
 
-/** The generic REST error: HTTP status from the code, body `{"code", "message", "details"}` (gRPC-gateway's). */
+/**
+ * The generic REST error: HTTP status from the code, body `{"code", "message", "details": []}` as
+ * the records note rules (gRPC-gateway's shape; field violations travel only over Connect and gRPC).
+ */
 export function defaultErrorReply(err: ConnectError): RestReply {
   return { status: codeToHttpStatus(err.code), body: { code: err.code, message: err.rawMessage, details: [] } };
 }

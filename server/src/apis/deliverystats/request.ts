@@ -1,5 +1,5 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { GetDeliveryServiceStatsRequest } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import { invalidArgument } from "../../platform/errors.js";
 
 export const metricTypes = ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"] as const;
 export type MetricType = (typeof metricTypes)[number];
@@ -18,7 +18,7 @@ export interface StatsQuery {
   readonly ds: { readonly xmlId: string } | { readonly id: number };
 }
 
-const bad = (text: string) => new ConnectError(text, Code.InvalidArgument);
+const bad = (text: string, field?: string) => invalidArgument(text, field);
 
 /** Step 2 of the documented order: which required parameters are absent (an empty value counts as present). */
 export function missingRequired(req: Pick<GetDeliveryServiceStatsRequest, "metricType" | "startDate" | "endDate">): string[] {
@@ -35,24 +35,24 @@ export function missingRequired(req: Pick<GetDeliveryServiceStatsRequest, "metri
  */
 export function parseStatsQuery(req: GetDeliveryServiceStatsRequest): StatsQuery {
   const missing = missingRequired(req);
-  if (missing.length) throw bad(`required parameters missing: missing required parameters: ${missing.join(", ")}`);
-  const limit = unsigned(req.limit, "Invalid limit!");
-  const offset = unsigned(req.offset, "Invalid offset!");
-  if (req.orderby !== "" && req.orderby !== "time") throw bad("Invalid orderby! Can only be 'time'");
-  const startNs = parseDate(req.startDate!, "Invalid startDate!");
-  const endNs = parseDate(req.endDate!, "Invalid endDate!");
+  if (missing.length) throw bad(`required parameters missing: missing required parameters: ${missing.join(", ")}`, protoName(missing[0]!));
+  const limit = unsigned(req.limit, "Invalid limit!", "limit");
+  const offset = unsigned(req.offset, "Invalid offset!", "offset");
+  if (req.orderby !== "" && req.orderby !== "time") throw bad("Invalid orderby! Can only be 'time'", "orderby");
+  const startNs = parseDate(req.startDate!, "Invalid startDate!", "start_date");
+  const endNs = parseDate(req.endDate!, "Invalid endDate!", "end_date");
   const interval = req.interval === "" ? "1m" : req.interval;
   const im = /^(\d+)([mhdw])$/.exec(interval);
   const intervalSeconds = im ? Number(im[1]) * { m: 60, h: 3600, d: 86400, w: 604800 }[im[2] as "m" | "h" | "d" | "w"] : 0;
   if (!im || !(intervalSeconds > 0) || !Number.isSafeInteger(intervalSeconds)) {
-    throw bad("interval: must be a valid InfluxQL duration literal (resolution no less than minute)");
+    throw bad("interval: must be a valid InfluxQL duration literal (resolution no less than minute)", "interval");
   }
-  if (req.exclude !== "" && req.exclude !== "series" && req.exclude !== "summary") throw bad("Invalid exclude! Must be 'series' or 'summary'");
-  if (!(metricTypes as readonly string[]).includes(req.metricType!)) throw bad(`Metric is not supported: ${req.metricType}`);
+  if (req.exclude !== "" && req.exclude !== "series" && req.exclude !== "summary") throw bad("Invalid exclude! Must be 'series' or 'summary'", "exclude");
+  if (!(metricTypes as readonly string[]).includes(req.metricType!)) throw bad(`Metric is not supported: ${req.metricType}`, "metric_type");
   let ds: StatsQuery["ds"];
   if (req.deliveryServiceName !== "") ds = { xmlId: req.deliveryServiceName };
   else if (req.deliveryService !== "") ds = /^\d{1,15}$/.test(req.deliveryService) ? { id: Number(req.deliveryService) } : { xmlId: req.deliveryService };
-  else throw bad("You must specify deliveryService or deliveryServiceName!");
+  else throw bad("You must specify deliveryService or deliveryServiceName!", "delivery_service");
   return {
     metric: req.metricType as MetricType,
     startNs,
@@ -66,9 +66,9 @@ export function parseStatsQuery(req: GetDeliveryServiceStatsRequest): StatsQuery
   };
 }
 
-function unsigned(v: string, message: string): number {
+function unsigned(v: string, message: string, field: string): number {
   if (v === "") return 0;
-  if (!/^\d{1,15}$/.test(v)) throw bad(message);
+  if (!/^\d{1,15}$/.test(v)) throw bad(message, field);
   return Number(v);
 }
 
@@ -76,22 +76,22 @@ const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.(\d{1,9})
 const lastUpdated = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})([+-]\d{2})$/;
 
 /** RFC 3339 (optional fraction), integer nanoseconds, or `2006-01-02 15:04:05-07`; exact to the nanosecond. */
-export function parseDate(v: string, message: string): bigint {
+export function parseDate(v: string, message: string, field?: string): bigint {
   if (/^-?\d{1,19}$/.test(v)) return BigInt(v);
   let m = rfc3339.exec(v);
   if (m) {
     const base = utcMs(m, m[9]!.toUpperCase() === "Z" ? "+00:00" : m[9]!);
-    if (base === undefined) throw bad(message);
+    if (base === undefined) throw bad(message, field);
     const frac = BigInt((m[8] ?? "").padEnd(9, "0") || "0");
     return BigInt(base) * 1_000_000n + frac;
   }
   m = lastUpdated.exec(v);
   if (m) {
     const base = utcMs(m, `${m[7]}:00`);
-    if (base === undefined) throw bad(message);
+    if (base === undefined) throw bad(message, field);
     return BigInt(base) * 1_000_000n;
   }
-  throw bad(message);
+  throw bad(message, field);
 }
 
 function utcMs(m: RegExpExecArray, offset: string): number | undefined {
@@ -102,4 +102,9 @@ function utcMs(m: RegExpExecArray, offset: string): number | undefined {
   const om = /^([+-])(\d{2}):(\d{2})$/.exec(offset)!;
   const off = (om[1] === "-" ? -1 : 1) * (Number(om[2]) * 60 + Number(om[3])) * 60_000;
   return ms - off;
+}
+
+/** `metricType` → `metric_type`: BadRequest field violations name proto fields. */
+function protoName(jsonName: string): string {
+  return jsonName.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -62,7 +62,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   }
 
   async ingestDeliveryServiceStats(req: IngestDeliveryServiceStatsRequest, ctx: HandlerContext) {
-    if (req.points.length > MAX_POINTS) throw invalidArgument(`at most ${MAX_POINTS} points per batch`);
+    if (req.points.length > MAX_POINTS) throw invalidArgument(`at most ${MAX_POINTS} points per batch`, "points");
     const scope = this.scopes(principalOf(ctx));
     if (!(await scope.claimBatch("delivery-stats", req.batchId))) return create(IngestDeliveryServiceStatsResponseSchema, { result: replayed() });
     const rejections = new Rejections();
@@ -114,8 +114,8 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   }
 
   async registerDeliveryService(req: RegisterDeliveryServiceRequest, ctx: HandlerContext) {
-    if (!xmlIdPattern.test(req.xmlId)) throw invalidArgument("xmlId: 1-48 letters, digits, '-' or '_', starting with a letter or digit");
-    if (req.id < 0n || req.id > 2_147_483_647n) throw invalidArgument("id: must be between 1 and 2147483647");
+    if (!xmlIdPattern.test(req.xmlId)) throw invalidArgument("xmlId: 1-48 letters, digits, '-' or '_', starting with a letter or digit", "xml_id");
+    if (req.id < 0n || req.id > 2_147_483_647n) throw invalidArgument("id: must be between 1 and 2147483647", "id");
     const scope = this.scopes(principalOf(ctx));
     const tenantId = scope.writeTenant(req.tenantId);
     const existing = await findDeliveryService(scope, { xmlId: req.xmlId });

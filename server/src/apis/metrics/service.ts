@@ -64,18 +64,18 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const def = requireType(req.name);
     const now = this.now();
     const started = req.started === "" ? undefined : parseTimeParam(req.started, now);
-    if (req.started !== "" && !started) throw invalidArgument("Invalid ISO timestamp format for parameter: started");
+    if (req.started !== "" && !started) throw invalidArgument("Invalid ISO timestamp format for parameter: started", "started");
     const ended = req.ended === "" ? now : parseTimeParam(req.ended, now);
-    if (!ended) throw invalidArgument("Invalid ISO timestamp format for parameter: ended");
-    if (started && started.getTime() === ended.getTime()) throw invalidArgument("Start and end values must be different");
-    if (started && started > ended) throw invalidArgument("Start time must come before end time");
+    if (!ended) throw invalidArgument("Invalid ISO timestamp format for parameter: ended", "ended");
+    if (started && started.getTime() === ended.getTime()) throw invalidArgument("Start and end values must be different", "ended");
+    if (started && started > ended) throw invalidArgument("Start time must come before end time", "started");
     const columns = selectColumns(def, req.column, req.group);
     const scope = this.scopes(principalOf(ctx));
     const choiceIds = [...new Set(req.choiceId)];
     if (choiceIds.length) {
       const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx))).map((c) => c.choiceId));
       const unknown = choiceIds.filter((id) => !known.has(id));
-      if (unknown.length) throw invalidArgument(`Invalid choice_id: ${unknown.join(", ")}`);
+      if (unknown.length) throw invalidArgument(`Invalid choice_id: ${unknown.join(", ")}`, "choice_id");
     }
     const match: Record<string, unknown> = { type: def.name, hour: { ...(started ? { $gte: new Date(Math.floor(started.getTime() / HOUR) * HOUR) } : {}), $lte: ended } };
     if (choiceIds.length) match.choiceId = { $in: choiceIds };
@@ -88,7 +88,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
 
   async ingestMetricRows(req: IngestMetricRowsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    if (req.rows.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} rows per batch`);
+    if (req.rows.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} rows per batch`, "rows");
     const scope = this.scopes(principalOf(ctx));
     if (!(await scope.claimBatch(`metrics:${def.name}`, req.batchId))) return create(IngestMetricRowsResponseSchema, { result: replayed() });
     const tenantId = scope.writeTenant();
@@ -131,7 +131,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
 
   async ingestMetricEvents(req: IngestMetricEventsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    if (req.events.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} events per batch`);
+    if (req.events.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} events per batch`, "events");
     const scope = this.scopes(principalOf(ctx));
     if (!(await scope.claimBatch(`metrics-events:${def.name}`, req.batchId))) return create(IngestMetricEventsResponseSchema, { result: replayed() });
     const tenantId = scope.writeTenant();
@@ -179,8 +179,8 @@ async function loadChoices(scope: TenantScope, type: string, timeoutMs: number, 
 
 /** Named columns plus every column of each named group, in catalogue order; none named: all. */
 export function selectColumns(def: MetricsTypeDef, columns: readonly string[], groups: readonly string[]): ColumnDef[] {
-  for (const c of columns) if (!def.columns.some((x) => x.name === c)) throw invalidArgument(`Invalid column name: ${c}`);
-  for (const g of groups) if (!def.groups.some((x) => x.name === g)) throw invalidArgument(`Invalid group name: ${g}`);
+  for (const c of columns) if (!def.columns.some((x) => x.name === c)) throw invalidArgument(`Invalid column name: ${c}`, "column");
+  for (const g of groups) if (!def.groups.some((x) => x.name === g)) throw invalidArgument(`Invalid group name: ${g}`, "group");
   if (columns.length === 0 && groups.length === 0) return [...def.columns];
   return def.columns.filter((c) => columns.includes(c.name) || groups.includes(c.group));
 }

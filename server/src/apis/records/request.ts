@@ -37,7 +37,7 @@ const parentPattern = /^([a-z0-9_-]{1,63})\/results\/([a-z0-9_-]{1,63})$/;
 /** Validates a summary request with upstream's messages (and the notes' rulings). */
 export function parseSummaryQuery(req: { parent: string; summary: string; groupBy: string; orderBy: string }): SummaryQuery {
   const m = parentPattern.exec(req.parent);
-  if (!m) throw invalidArgument("name must match (^[a-z0-9_-]{1,63})/results/([a-z0-9_-]{1,63}$)");
+  if (!m) throw invalidArgument("name must match (^[a-z0-9_-]{1,63})/results/([a-z0-9_-]{1,63}$)", "parent");
   const summary = parseSummary(req.summary);
   const groupBy = parseGroupBy(req.groupBy);
   const orderBy = groupBy.kind === "none" ? undefined : parseOrderBy(req.orderBy, summary);
@@ -53,7 +53,7 @@ function parseSummary(raw: string): SummaryName[] {
   if (names.length === 0) return ["total"];
   const out: SummaryName[] = [];
   for (const n of names) {
-    if (!(summaryNames as readonly string[]).includes(n)) throw invalidArgument(`invalid summary field: ${n}, must be one of ${summaryNames.join(", ")}`);
+    if (!(summaryNames as readonly string[]).includes(n)) throw invalidArgument(`invalid summary field: ${n}, must be one of ${summaryNames.join(", ")}`, "summary");
     if (!out.includes(n as SummaryName)) out.push(n as SummaryName);
   }
   return out;
@@ -70,7 +70,7 @@ function parseGroupBy(raw: string): GroupBy {
     if (parts.length === 1) return { kind: "time", unit: parts[0] as TimeUnit, field: "createTime" };
     if (parts[1] === "startTime" || parts[1] === "completionTime") return { kind: "time", unit: parts[0] as TimeUnit, field: parts[1] };
   }
-  throw invalidArgument(`group_by does not recognize ${v}`);
+  throw invalidArgument(`group_by does not recognize ${v}`, "group_by");
 }
 
 function parseOrderBy(raw: string, summary: readonly SummaryName[]): SummaryQuery["orderBy"] {
@@ -83,9 +83,9 @@ function parseOrderBy(raw: string, summary: readonly SummaryName[]): SummaryQuer
     const direction = dirOf(b) ?? dirOf(a);
     const field = dirOf(b) !== undefined ? a : dirOf(a) !== undefined ? b : undefined;
     if (direction !== undefined && field !== undefined) {
-      if (!(summary as readonly string[]).includes(field)) throw invalidArgument(`field name ${field} is not allowed, must be one of summary`);
+      if (!(summary as readonly string[]).includes(field)) throw invalidArgument(`field name ${field} is not allowed, must be one of summary`, "order_by");
       return { field: field as SummaryName, direction };
     }
   }
-  throw invalidArgument(`order_by does not recognize ${v}`);
+  throw invalidArgument(`order_by does not recognize ${v}`, "order_by");
 }

@@ -34,7 +34,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
     try {
       filter = compileFilter(req.filter);
     } catch (e) {
-      if (e instanceof FilterError) throw invalidArgument(e.message);
+      if (e instanceof FilterError) throw invalidArgument(e.message, "filter");
       throw e;
     }
     const scope = this.scopes(principalOf(ctx));
@@ -46,12 +46,12 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
   async createRecord(req: CreateRecordRequest, ctx: HandlerContext) {
     const { namespace, result } = parseWriteParent(req.parent);
-    if (!req.record) throw invalidArgument("record is required");
+    if (!req.record) throw invalidArgument("record is required", "record");
     let doc: RecordDoc;
     try {
       doc = toDoc(namespace, result, req.record);
     } catch (e) {
-      if (e instanceof RecordInputError) throw invalidArgument(`${e.field}: ${e.message}`);
+      if (e instanceof RecordInputError) throw invalidArgument(`${e.field}: ${e.message}`, `record.${e.field}`);
       throw e;
     }
     const scope = this.scopes(principalOf(ctx));
@@ -61,7 +61,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
   async ingestRecords(req: IngestRecordsRequest, ctx: HandlerContext) {
     const { namespace, result } = parseWriteParent(req.parent);
-    if (req.records.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} records per batch`);
+    if (req.records.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} records per batch`, "records");
     const scope = this.scopes(principalOf(ctx));
     if (!(await scope.claimBatch("records", req.batchId))) return create(IngestRecordsResponseSchema, { result: replayed() });
     const rejections = new Rejections();
@@ -82,7 +82,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
 function parseWriteParent(parent: string): { namespace: string; result: string } {
   const m = writeParent.exec(parent);
-  if (!m || m[1] === "-" || m[2] === "-") throw invalidArgument("parent must be <namespace>/results/<result> without wildcards");
+  if (!m || m[1] === "-" || m[2] === "-") throw invalidArgument("parent must be <namespace>/results/<result> without wildcards", "parent");
   return { namespace: m[1]!, result: m[2]! };
 }
 

@@ -82,8 +82,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     if (!req.version || !req.dates || !req.metric) throw notFound("Missing date or version or metric. All three are required.");
     const dates = req.dates.split(",").map((d) => d.trim());
     const badDate = dates.find((d) => !isDate(d));
-    if (badDate !== undefined) throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`);
-    if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request");
+    if (badDate !== undefined) throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`, "dates");
+    if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request", "dates");
     const scope = this.scope(ctx);
     const def = (await scope.aggregate<DefinitionDoc>("metric_definitions", [{ $match: { name: req.metric } }, { $limit: 1 }], { timeoutMs: dbTimeoutMs(ctx) }))[0];
     if (!def) throw notFound(`Unknown metric: ${req.metric}`);
@@ -129,8 +129,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
   }
 
   async ingestHistograms(req: IngestHistogramsRequest, ctx: HandlerContext) {
-    if (!req.batchId) throw invalidArgument("batch_id is required: it makes re-sending a batch safe");
-    if (req.histograms.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`);
+    if (!req.batchId) throw invalidArgument("batch_id is required: it makes re-sending a batch safe", "batch_id");
+    if (req.histograms.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`, "histograms");
     const scope = this.scope(ctx);
     const tenantId = scope.writeTenant();
     if (!(await scope.claimBatch("telemetry", req.batchId))) return create(IngestHistogramsResponseSchema, { result: replayed() });
