@@ -12,12 +12,14 @@ import type { Figure } from "./stats.js";
  * bench-results/bench.json. Every figure's comparison is measured in the same run.
  */
 const small = process.env.BENCH_SIZE === "small";
+/** BENCH_ONLY=protocol,embedded,apis,load,peers runs only those sections (all when unset). */
+const only = new Set((process.env.BENCH_ONLY ?? "protocol,embedded,apis,load,peers").split(",").map((x) => x.trim()));
 const figures: Figure[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const t0 = performance.now();
 
-log(`bench: ${small ? "small" : "full"} run`);
-{
+log(`bench: ${small ? "small" : "full"} run (${[...only].join(", ")})`);
+if (only.has("protocol")) {
   // Protocol overhead first, on fresh servers with an empty database and a small heap.
   const fresh = await startEmbeddedMongo();
   const p = await startBenchServers(fresh.uri);
@@ -27,24 +29,32 @@ log(`bench: ${small ? "small" : "full"} run`);
   await fresh.stop();
   log("bench: protocols done");
 }
-figures.push(...(await benchEmbedded(small ? [100_000] : [100_000, 1_000_000])));
-log("bench: embedded-db done");
+if (only.has("embedded")) {
+  figures.push(...(await benchEmbedded(small ? [100_000] : [100_000, 1_000_000])));
+  log("bench: embedded-db done");
+}
 
 const db = await startEmbeddedMongo();
 const ctx = await startBenchServers(db.uri);
-for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchJobs(ctx, n)));
-log("bench: jobs done");
-for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchRecords(ctx, n)));
-log("bench: records done");
-figures.push(...(await benchMetrics(ctx)));
-figures.push(...(await benchDeliveryStats(ctx, small ? 100_000 : 1_000_000)));
-figures.push(...(await benchTelemetry(ctx)));
-log("bench: metrics, delivery stats, telemetry done");
-figures.push(...(await benchLoad(ctx, small ? 3 : 60)));
-log("bench: load done");
-if (process.env.CI) figures.push({ section: "peers", name: "PostgreSQL, InfluxDB", size: "", value: "skipped in CI" });
-else figures.push(...(await benchPeers(ctx, { records: small ? 20_000 : 1_000_000, points: small ? 20_000 : 1_000_000 })));
-log("bench: peers done");
+if (only.has("apis")) {
+  for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchJobs(ctx, n)));
+  log("bench: jobs done");
+  for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchRecords(ctx, n)));
+  log("bench: records done");
+  figures.push(...(await benchMetrics(ctx)));
+  figures.push(...(await benchDeliveryStats(ctx, small ? 100_000 : 1_000_000)));
+  figures.push(...(await benchTelemetry(ctx)));
+  log("bench: metrics, delivery stats, telemetry done");
+}
+if (only.has("load")) {
+  figures.push(...(await benchLoad(ctx, small ? 3 : 60)));
+  log("bench: load done");
+}
+if (only.has("peers") && process.env.CI) figures.push({ section: "peers", name: "PostgreSQL, InfluxDB", size: "", value: "skipped in CI" });
+else if (only.has("peers")) {
+  figures.push(...(await benchPeers(ctx, { records: small ? 20_000 : 1_000_000, points: small ? 20_000 : 1_000_000 })));
+  log("bench: peers done");
+}
 await ctx.tally.stop();
 await ctx.facet.stop();
 await db.stop();

@@ -31,7 +31,11 @@ export const fmtMs = (ms: number) => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.
 export const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 /** Latencies of `count` calls at a given concurrency: p50, p99, max and calls per second. */
-export async function load(call: () => Promise<unknown>, count: number, concurrency: number): Promise<{ p50: number; p99: number; max: number; rps: number; errors: number }> {
+export async function load(
+  call: () => Promise<unknown>,
+  count: number,
+  concurrency: number,
+): Promise<{ p50: number; p99: number; max: number; rps: number; errors: number; latencies: number[]; seconds: number }> {
   const lat: number[] = [];
   let errors = 0;
   let next = 0;
@@ -51,5 +55,5 @@ export async function load(call: () => Promise<unknown>, count: number, concurre
     }),
   );
   const secs = (performance.now() - started) / 1000;
-  return { p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat), rps: Math.round(lat.length / secs), errors };
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat), rps: Math.round(lat.length / secs), errors, latencies: lat, seconds: secs };
 }

@@ -24,6 +24,9 @@ import { choiceFromDoc, choiceToDoc, columnMessage, typeMessage, type ChoiceDoc 
 import { buildPlotPipeline, buildRollupPipeline, eventMeasures } from "./pipeline.js";
 import { parseTimeParam } from "./time-param.js";
 
+/** The catalogue as messages, built once: it is static, and handlers never mutate what they return. */
+const catalogue = metricsTypes.map(typeMessage);
+
 const MAX_BATCH = 50_000;
 const HOUR = 3_600_000;
 
@@ -47,7 +50,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const pg = pageOf(req.page, req.pageSize, metricsTypes.length);
     return create(ListMetricsTypesResponseSchema, {
       count: BigInt(metricsTypes.length),
-      results: metricsTypes.slice(pg.start, pg.end).map(typeMessage),
+      results: catalogue.slice(pg.start, pg.end),
       // Absolute next/previous URLs are the REST layer's: it knows the request URL.
     });
   }
