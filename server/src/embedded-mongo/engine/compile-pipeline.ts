@@ -1,12 +1,15 @@
 import type { Document } from "bson";
 import { compareValues } from "./bson-order.js";
-import { Unsupported, compileExpr, fieldPath, type Doc, type Expr } from "./compile-expr.js";
+import { Unsupported, compileExpr, fieldPath, type Doc, type Expr, type Vars } from "./compile-expr.js";
 import { compileMatch } from "./compile-match.js";
 import { checkDeadline, tick } from "./deadline.js";
 import { badValue, locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 
 type Stage = (docs: Doc[]) => Doc[];
+
+/** The variables of a top-level expression: none. Shared, and frozen because scopes copy before adding. */
+const NO_VARS: Vars = Object.freeze({});
 
 /**
  * Runs a pipeline with compiled closures for the stages Tally's queries use ($match, $project, $set,
@@ -122,8 +125,16 @@ function compileSet(spec: Doc): Stage {
   return (docs) =>
     docs.map((d) => {
       tick();
-      let out = d;
-      for (const [parts, f] of fields) out = setPath(out, parts, f(d, {}));
+      // One shallow copy per document (the input may be a stored document); nested paths copy
+      // only the objects along their way.
+      let out: Doc = { ...d };
+      for (const [parts, f] of fields) {
+        const v = f(d, NO_VARS);
+        if (parts.length === 1) {
+          if (v === undefined) delete out[parts[0]!];
+          else out[parts[0]!] = v;
+        } else out = setPath(out, parts, v);
+      }
       return out;
     });
 }
@@ -150,26 +161,32 @@ function compileProject(spec: Doc): Stage {
     docs.map((d) => {
       tick();
       let out: Doc = {};
-      if (id) out._id = id(d, {});
+      if (id) out._id = id(d, NO_VARS);
       else if (keepId && d._id !== undefined) out._id = d._id;
       for (const [p, f] of parts) {
-        const v = f === "include" ? fieldPath(d, p) : f(d, {});
-        if (v !== undefined) out = setPath(out, p, v);
+        const v = f === "include" ? fieldPath(d, p) : f(d, NO_VARS);
+        if (v === undefined) continue;
+        if (p.length === 1) out[p[0]!] = v;
+        else out = setPath(out, p, v);
       }
       return out;
     });
 }
 
-interface Acc {
-  init(): unknown;
-  step(state: unknown, doc: Doc): unknown;
-  done(state: unknown): unknown;
+/**
+ * A `$group` accumulator. `step` updates its state in place: numeric states live in object fields,
+ * which V8 updates without allocating, so a group over a million documents makes no garbage per step.
+ */
+interface Acc<S = unknown> {
+  init(): S;
+  step(state: S, doc: Doc): void;
+  done(state: S): unknown;
 }
 
 function accumulator(spec: unknown): Acc {
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new Unsupported("accumulator");
   const [op, arg] = Object.entries(spec as Doc)[0]!;
-  if (op === "$count") return { init: () => 0, step: (s) => (s as number) + 1, done: (s) => s };
+  if (op === "$count") return counted();
   if (op === "$percentile" || op === "$median") {
     const a = arg as Doc;
     const input = compileExpr(a.input);
@@ -177,13 +194,12 @@ function accumulator(spec: unknown): Acc {
     if (!Array.isArray(ps) || ps.some((p) => typeof p !== "number" || p < 0 || p > 1)) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
     return {
       init: () => [] as number[],
-      step: (s, d) => {
-        const v = input(d, {});
-        if (typeof v === "number" && !Number.isNaN(v)) (s as number[]).push(v);
-        return s;
+      step: (s: number[], d) => {
+        const v = input(d, NO_VARS);
+        if (typeof v === "number" && !Number.isNaN(v)) s.push(v);
       },
-      done: (s) => {
-        const xs = (s as number[]).sort((x, y) => x - y);
+      done: (s: number[]) => {
+        const xs = s.sort((x, y) => x - y);
         const pick = (p: number) => (xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))]!);
         return op === "$median" ? pick(0.5) : ps.map(pick);
       },
@@ -193,66 +209,93 @@ function accumulator(spec: unknown): Acc {
   switch (op) {
     case "$sum":
       return {
-        init: () => 0,
-        step: (s, d) => {
-          const v = f(d, {});
-          return typeof v === "number" ? (s as number) + v : s;
+        init: () => ({ v: 0 }),
+        step: (s: { v: number }, d) => {
+          const v = f(d, NO_VARS);
+          if (typeof v === "number") s.v += v;
         },
-        done: (s) => s,
+        done: (s: { v: number }) => s.v,
       };
     case "$avg":
       return {
-        init: () => [0, 0],
-        step: (s, d) => {
-          const v = f(d, {});
+        init: () => ({ sum: 0, n: 0 }),
+        step: (s: { sum: number; n: number }, d) => {
+          const v = f(d, NO_VARS);
           if (typeof v === "number") {
-            (s as number[])[0]! += v;
-            (s as number[])[1]! += 1;
+            s.sum += v;
+            s.n++;
           }
-          return s;
         },
-        done: (s) => ((s as number[])[1] === 0 ? null : (s as number[])[0]! / (s as number[])[1]!),
+        done: (s: { sum: number; n: number }) => (s.n === 0 ? null : s.sum / s.n),
       };
     case "$min":
-    case "$max":
+    case "$max": {
+      const sign = op === "$min" ? -1 : 1;
       return {
-        init: () => undefined,
-        step: (s, d) => {
-          const v = f(d, {});
-          if (v === null || v === undefined) return s;
-          if (s === undefined) return v;
-          const c = compareValues(v, s);
-          return (op === "$min" ? c < 0 : c > 0) ? v : s;
+        init: () => ({ v: undefined as unknown }),
+        step: (s: { v: unknown }, d) => {
+          const v = f(d, NO_VARS);
+          if (v === null || v === undefined) return;
+          const cur = s.v;
+          if (cur === undefined) s.v = v;
+          else if (typeof v === "number" && typeof cur === "number") {
+            if (sign < 0 ? v < cur : v > cur) s.v = v;
+          } else if (v instanceof Date && cur instanceof Date) {
+            if (sign < 0 ? v.getTime() < cur.getTime() : v.getTime() > cur.getTime()) s.v = v;
+          } else if (compareValues(v, cur) * sign > 0) s.v = v;
         },
-        done: (s) => (s === undefined ? null : s),
+        done: (s: { v: unknown }) => (s.v === undefined ? null : s.v),
       };
+    }
     case "$push":
       return {
         init: () => [] as unknown[],
-        step: (s, d) => {
-          const v = f(d, {});
-          if (v !== undefined) (s as unknown[]).push(v);
-          return s;
+        step: (s: unknown[], d) => {
+          const v = f(d, NO_VARS);
+          if (v !== undefined) s.push(v);
         },
-        done: (s) => s,
+        done: (s: unknown[]) => s,
       };
     case "$addToSet":
       return {
         init: () => new Map<string, unknown>(),
-        step: (s, d) => {
-          const v = f(d, {});
-          if (v !== undefined) (s as Map<string, unknown>).set(valueKey(v), v);
-          return s;
+        step: (s: Map<string, unknown>, d) => {
+          const v = f(d, NO_VARS);
+          if (v !== undefined) s.set(valueKey(v), v);
         },
-        done: (s) => [...(s as Map<string, unknown>).values()],
+        done: (s: Map<string, unknown>) => [...s.values()],
       };
     case "$first":
-      return { init: () => undefined, step: (s, d) => (s === undefined ? { v: f(d, {}) ?? null } : s), done: (s) => (s as { v: unknown } | undefined)?.v ?? null };
+      return {
+        init: () => ({ v: null as unknown, seen: false }),
+        step: (s: { v: unknown; seen: boolean }, d) => {
+          if (s.seen) return;
+          s.seen = true;
+          s.v = f(d, NO_VARS) ?? null;
+        },
+        done: (s: { v: unknown }) => s.v,
+      };
     case "$last":
-      return { init: () => undefined, step: (_s, d) => ({ v: f(d, {}) ?? null }), done: (s) => (s as { v: unknown } | undefined)?.v ?? null };
+      return {
+        init: () => ({ v: null as unknown }),
+        step: (s: { v: unknown }, d) => {
+          s.v = f(d, NO_VARS) ?? null;
+        },
+        done: (s: { v: unknown }) => s.v,
+      };
     default:
       throw new Unsupported(op);
   }
+}
+
+function counted(): Acc<{ n: number }> {
+  return {
+    init: () => ({ n: 0 }),
+    step: (s) => {
+      s.n++;
+    },
+    done: (s) => s.n,
+  };
 }
 
 function compileGroup(spec: Doc): Stage {
@@ -265,14 +308,14 @@ function compileGroup(spec: Doc): Stage {
     const groups = new Map<string, { id: unknown; states: unknown[] }>();
     for (const d of docs) {
       tick();
-      const key = id(d, {});
+      const key = id(d, NO_VARS);
       const k = valueKey(key === undefined ? null : key);
       let g = groups.get(k);
       if (!g) {
         g = { id: key === undefined ? null : key, states: accs.map(([, a]) => a.init()) };
         groups.set(k, g);
       }
-      for (let i = 0; i < accs.length; i++) g.states[i] = accs[i]![1].step(g.states[i], d);
+      for (let i = 0; i < accs.length; i++) accs[i]![1].step(g.states[i], d);
     }
     const out: Doc[] = [];
     for (const g of groups.values()) {
