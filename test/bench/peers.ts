@@ -7,6 +7,10 @@ import { demoRecords } from "../../server/src/demo/records.js";
 import { dimsKey } from "../../server/src/apis/telemetry/dimensions.js";
 import { Random } from "../../server/src/demo/random.js";
 import type { ApiBenchContext } from "./api.js";
+
+/** Both sides of every peer comparison get the same warm-up (JIT, caches) and the same number of runs. */
+const PEER_RUNS = 7;
+const PEER_WARMUPS = 5;
 import { fmtMs, medianMs, ratio, type Figure } from "./stats.js";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -63,8 +67,8 @@ async function recordsVsPostgres(ctx: ApiBenchContext, db: pg.Client, n: number)
   const all = "total,succeeded,failed,cancelled,running,others,last_runtime,avg_duration,min_duration,max_duration,total_duration";
   const tally = () => rest(ctx, `/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=${all}&group_by=pipeline`);
   const peer = () => db.query(sql, [["a", "b", "c"]]);
-  const t = await medianMs(tally, 3);
-  const p = await medianMs(peer, 3);
+  const t = await medianMs(tally, PEER_RUNS, PEER_WARMUPS);
+  const p = await medianMs(peer, PEER_RUNS, PEER_WARMUPS);
   const ours = ((await tally()) as { summary: { group_value: string; total: number; failed: number }[] }).summary.map((r) => `${r.group_value}:${r.total}:${r.failed}`).sort();
   const theirs = (await peer()).rows.map((r: { group_value: string; total: string; failed: string }) => `${r.group_value}:${r.total}:${r.failed}`).sort();
   return { section: "peers", name: "records summary group_by=pipeline vs PostgreSQL (Tekton's SQL)", size: `${n.toLocaleString("en")} records`, value: fmtMs(t), baseline: fmtMs(p), ratio: ratio(t, p), target: "≤ 1", note: JSON.stringify(ours) === JSON.stringify(theirs) ? "answers equal" : "ANSWERS DIFFER" };
@@ -105,8 +109,8 @@ async function telemetryVsPostgres(ctx: ApiBenchContext, db: pg.Client): Promise
   const dates = Array.from({ length: 30 }, (_, d) => `202403${String(d + 1).padStart(2, "0")}`);
   const tally = () => rest(ctx, `/aggregates_by/build_id/channels/peer/?version=1&dates=${dates.join(",")}&metric=PEER_MS`);
   const peer = () => db.query("SELECT date, dimensions->>'label' AS label, aggregate_histograms(histogram) AS h FROM aggregates WHERE date = ANY($1) AND dimensions @> $2 GROUP BY date, label ORDER BY date", [dates, JSON.stringify({ metric: "PEER_MS" })]);
-  const t = await medianMs(tally, 3);
-  const p = await medianMs(peer, 3);
+  const t = await medianMs(tally, PEER_RUNS, PEER_WARMUPS);
+  const p = await medianMs(peer, PEER_RUNS, PEER_WARMUPS);
   const ours = ((await tally()) as { data: { date: string; histogram: number[]; sum: number; count: number }[] }).data.map((x) => `${x.date}:${[...x.histogram, x.sum, x.count].join(",")}`);
   const theirs = (await peer()).rows.map((x: { date: string; h: string[] }) => `${x.date}:${x.h.join(",")}`);
   return { section: "peers", name: "telemetry aggregates vs PostgreSQL (bigint[] sums, dimensions @>)", size: "30 dates × 1,000 dimension combinations", value: fmtMs(t), baseline: fmtMs(p), ratio: ratio(t, p), target: "≤ 1", note: JSON.stringify(ours) === JSON.stringify(theirs) ? "answers equal" : "ANSWERS DIFFER" };
@@ -152,10 +156,10 @@ async function deliveryVsInflux(ctx: ApiBenchContext, influx: string, n: number)
   const seriesQ = `SELECT mean(value) FROM "tps_total.ds.1min" WHERE ${where} GROUP BY time(1h, 0s)`;
   const tallySummary = () => rest(ctx, `/api/4.0/deliveryservice_stats?deliveryServiceName=peer1&metricType=tps_total&startDate=${start}&endDate=${stop}&exclude=series`);
   const tallySeries = () => rest(ctx, `/api/4.0/deliveryservice_stats?deliveryServiceName=peer1&metricType=tps_total&startDate=${start}&endDate=${stop}&interval=1h&exclude=summary`);
-  const ts = await medianMs(tallySummary, 3);
-  const is = await medianMs(() => influxQuery(summaryQ), 3);
-  const tser = await medianMs(tallySeries, 3);
-  const iser = await medianMs(() => influxQuery(seriesQ), 3);
+  const ts = await medianMs(tallySummary, PEER_RUNS, PEER_WARMUPS);
+  const is = await medianMs(() => influxQuery(summaryQ), PEER_RUNS, PEER_WARMUPS);
+  const tser = await medianMs(tallySeries, PEER_RUNS, PEER_WARMUPS);
+  const iser = await medianMs(() => influxQuery(seriesQ), PEER_RUNS, PEER_WARMUPS);
   const ours = ((await tallySummary()) as { response: { summary: { count: number; average: number; fifthPercentile: number; ninetyFifthPercentile: number; ninetyEighthPercentile: number } } }).response.summary;
   const theirs = (await influxQuery(summaryQ)).results[0].series[0].values[0] as number[];
   const equal = ours.count === theirs[7] && Math.abs(ours.average - theirs[1]!) < 1e-6 && ours.fifthPercentile === theirs[2] && ours.ninetyFifthPercentile === theirs[3] && ours.ninetyEighthPercentile === theirs[4];

@@ -10,9 +10,9 @@ export interface Figure {
   readonly note?: string;
 }
 
-/** Median wall time of `runs` executions (after one warm-up), in ms. */
-export async function medianMs(fn: () => Promise<unknown> | unknown, runs = 5): Promise<number> {
-  await fn();
+/** Median wall time of `runs` executions (after `warmups` unmeasured ones), in ms. */
+export async function medianMs(fn: () => Promise<unknown> | unknown, runs = 5, warmups = 1): Promise<number> {
+  for (let i = 0; i < warmups; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();

@@ -17,8 +17,9 @@ const NO_VARS: Vars = Object.freeze({});
  * (or operator) it does not cover, the rest of the pipeline goes to `fallback` (mingo) — same results,
  * only slower.
  */
-export function runCompiled(docs: Doc[], pipeline: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Doc[] {
+export function runCompiled(docs: Doc[], stages: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Doc[] {
   let cur = docs;
+  const pipeline = coalesceMatches(stages);
   for (let i = 0; i < pipeline.length; i++) {
     let stage: Stage;
     try {
@@ -31,6 +32,22 @@ export function runCompiled(docs: Doc[], pipeline: readonly Document[], fallback
     cur = stage(cur);
   }
   return cur;
+}
+
+/** Consecutive `$match` stages as one `$and` (one pass instead of one per stage), as mongod's optimizer does. */
+function coalesceMatches(pipeline: readonly Document[]): Document[] {
+  const out: Document[] = [];
+  for (const stage of pipeline) {
+    const prev = out.at(-1);
+    if (prev && isMatchStage(prev) && isMatchStage(stage)) out[out.length - 1] = { $match: { $and: [prev.$match, stage.$match] } };
+    else out.push(stage);
+  }
+  return out;
+}
+
+function isMatchStage(stage: Document): boolean {
+  const m = stage.$match;
+  return Object.keys(stage).length === 1 && m !== null && typeof m === "object" && !Array.isArray(m);
 }
 
 function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[]) => Doc[]): Stage {
