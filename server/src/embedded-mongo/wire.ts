@@ -1,4 +1,5 @@
 import { BSON, type Document } from "bson";
+import { decodeDocument } from "./bson-decode.js";
 
 /** MongoDB wire protocol opcodes Tally's embedded database speaks. */
 export const OP_REPLY = 1;
@@ -60,7 +61,7 @@ export function decodeRequest(msg: Buffer): Request {
         const docs: Document[] = [];
         while (p < sectionEnd) {
           const dsize = msg.readInt32LE(p);
-          docs.push(BSON.deserialize(msg.subarray(p, p + dsize), bsonOptions));
+          docs.push(decodeDocument(msg, p, dsize));
           p += dsize;
         }
         sequences.push([id, docs]);
