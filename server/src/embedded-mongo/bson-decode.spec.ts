@@ -68,6 +68,18 @@ describe("decodeDocument", () => {
     );
   });
 
+  it("with idFirst, puts _id first (undefined when absent) and keeps every other field in order", () => {
+    const id = new ObjectId("65a000000000000000000001");
+    const withId = Buffer.from(BSON.serialize({ a: 1, b: "x", _id: id }));
+    const got = decodeDocument(withId, 0, withId.length, true);
+    expect(Object.keys(got)).toEqual(["_id", "a", "b"]);
+    expect(got._id).toStrictEqual(id);
+    const without = Buffer.from(BSON.serialize({ a: 1 }));
+    const bare = decodeDocument(without, 0, without.length, true);
+    expect(Object.keys(bare)).toEqual(["_id", "a"]);
+    expect(bare._id).toBeUndefined();
+  });
+
   it("reads a document inside a larger message at an offset", () => {
     const inner = Buffer.from(BSON.serialize({ a: 1, s: "FAILED", d: new Date(5) }));
     const msg = Buffer.concat([Buffer.from([9, 9, 9]), inner, Buffer.from([7])]);

@@ -14,22 +14,25 @@ const fallback = new Fallback();
  *
  * Anything else — other BSON types, non-ASCII keys, `__proto__`, a malformed length or terminator —
  * goes to js-bson for the whole document, which decodes it or throws its own error.
+ *
+ * With `idFirst`, the document's first property is `_id` (undefined when the document has none), so
+ * an insert can store it as MongoDB does, `_id` first, without copying it.
  */
-export function decodeDocument(buf: Buffer, start: number, size: number): Document {
+export function decodeDocument(buf: Buffer, start: number, size: number, idFirst = false): Document {
   try {
     if (size < 5 || start + size > buf.length || buf.readInt32LE(start) !== size) throw fallback;
-    return decodeInto(buf, start, false) as Document;
+    return decodeInto(buf, start, false, idFirst) as Document;
   } catch (e) {
     if (!(e instanceof Fallback) && !(e instanceof RangeError)) throw e;
     return BSON.deserialize(buf.subarray(start, start + size), options);
   }
 }
 
-function decodeInto(b: Buffer, start: number, isArray: boolean): Document | unknown[] {
+function decodeInto(b: Buffer, start: number, isArray: boolean, idFirst = false): Document | unknown[] {
   const size = b.readInt32LE(start);
   const end = start + size - 1;
   if (size < 5 || end >= b.length || b[end] !== 0) throw fallback;
-  const obj: Document = {};
+  const obj: Document = idFirst ? { _id: undefined } : {};
   const arr: unknown[] = [];
   let p = start + 4;
   while (p < end) {

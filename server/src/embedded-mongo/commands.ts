@@ -404,7 +404,11 @@ export function hello(legacy: boolean, connectionId: number): Document {
 /** MongoDB stores `_id` as the first field, generating one when absent. */
 function withIdFirst(doc: Document): Document {
   const keys = Object.keys(doc);
-  if (keys[0] === "_id" && doc._id !== undefined) return doc;
+  if (keys[0] === "_id") {
+    // Already first (the wire decoder places it there): fill in a missing one in place.
+    if (doc._id === undefined) doc._id = new ObjectId();
+    return doc;
+  }
   const out: Document = { _id: doc._id === undefined ? new ObjectId() : doc._id };
   for (const k of keys) {
     if (k === "_id") continue;

@@ -61,7 +61,8 @@ export function decodeRequest(msg: Buffer): Request {
         const docs: Document[] = [];
         while (p < sectionEnd) {
           const dsize = msg.readInt32LE(p);
-          docs.push(decodeDocument(msg, p, dsize));
+          // Inserted documents come with `_id` first (see withIdFirst); update and delete statements as sent.
+          docs.push(decodeDocument(msg, p, dsize, id === "documents"));
           p += dsize;
         }
         sequences.push([id, docs]);
