@@ -40,7 +40,8 @@ const BATCH_BYTES = MAX_BSON_OBJECT_BYTES - 64 * 1024;
 const DEFAULT_FIRST_BATCH = 101;
 
 /**
- * Executes commands against a Store. `events` collects what a write changed, for durability; the
+ * Executes commands against a Store. `events` collects what a write changed, for durability (none is
+ * collected when it is undefined: an in-memory database); the
  * caller persists them before the reply is sent.
  */
 export class CommandExecutor {
@@ -49,7 +50,7 @@ export class CommandExecutor {
 
   constructor(private readonly store: Store) {}
 
-  execute(cmd: Document, connectionId: number, events: Event[]): Document {
+  execute(cmd: Document, connectionId: number, events: Event[] | undefined): Document {
     const name = Object.keys(cmd)[0] ?? "";
     const db = typeof cmd.$db === "string" ? cmd.$db : "admin";
     if (cmd.txnNumber !== undefined || cmd.startTransaction !== undefined) {
@@ -63,7 +64,7 @@ export class CommandExecutor {
     });
   }
 
-  private dispatch(name: string, cmd: Document, db: string, connectionId: number, events: Event[]): Document {
+  private dispatch(name: string, cmd: Document, db: string, connectionId: number, events: Event[] | undefined): Document {
     switch (name) {
       case "hello":
       case "isMaster":
@@ -140,7 +141,7 @@ export class CommandExecutor {
         const targets = cmd.index === "*" ? coll.indexes.slice(1).map((i) => i.name) : [typeof cmd.index === "string" ? cmd.index : coll.indexes.find((i) => JSON.stringify(i.key) === JSON.stringify(cmd.index))?.name ?? ""];
         for (const t of targets) {
           if (!coll.dropIndex(t)) throw indexNotFound(`index not found with name [${t}]`);
-          events.push({ kind: "dropIndex", db, coll: String(collName), name: t });
+          events?.push({ kind: "dropIndex", db, coll: String(collName), name: t });
         }
         return { nIndexesWas: before, ok: 1 };
       }
@@ -166,18 +167,18 @@ export class CommandExecutor {
           throw new MongoCommandError(48, "NamespaceExists", `Collection ${db}.${String(cmd.create)} already exists.`);
         }
         this.coll(db, cmd.create, true);
-        events.push({ kind: "create", db, coll: String(cmd.create) });
+        events?.push({ kind: "create", db, coll: String(cmd.create) });
         return { ok: 1 };
       }
       case "drop": {
         const coll = this.store.collection(db, cmd.drop, false);
         this.store.dropCollection(db, String(cmd.drop));
-        if (coll) events.push({ kind: "dropCollection", db, coll: String(cmd.drop) });
+        if (coll) events?.push({ kind: "dropCollection", db, coll: String(cmd.drop) });
         return { ns: `${db}.${String(cmd.drop)}`, nIndexesWas: coll?.indexes.length ?? 0, ok: 1 };
       }
       case "dropDatabase":
         this.store.dropDatabase(db);
-        events.push({ kind: "dropDatabase", db });
+        events?.push({ kind: "dropDatabase", db });
         return { dropped: db, ok: 1 };
       default:
         throw commandNotFound(name);
@@ -193,7 +194,7 @@ export class CommandExecutor {
     return this.store.collection(db, name, create);
   }
 
-  private insert(cmd: Document, db: string, events: Event[]): Document {
+  private insert(cmd: Document, db: string, events: Event[] | undefined): Document {
     const coll = this.coll(db, cmd.insert, true);
     const docs = (cmd.documents ?? []) as Document[];
     const ordered = cmd.ordered !== false;
@@ -205,7 +206,7 @@ export class CommandExecutor {
         const stored = withIdFirst(doc);
         coll.insert(stored);
         n++;
-        events.push({ kind: "doc", change: { db, coll: coll.name, id: stored._id, doc: stored } });
+        events?.push({ kind: "doc", change: { db, coll: coll.name, id: stored._id, doc: stored } });
       } catch (e) {
         writeErrors.push(writeError(i, e));
         if (ordered) break;
@@ -214,7 +215,7 @@ export class CommandExecutor {
     return { n, ...(writeErrors.length ? { writeErrors } : {}), ok: 1 };
   }
 
-  private update(cmd: Document, db: string, events: Event[]): Document {
+  private update(cmd: Document, db: string, events: Event[] | undefined): Document {
     const coll = this.coll(db, cmd.update, true);
     const updates = (cmd.updates ?? []) as Document[];
     const ordered = cmd.ordered !== false;
@@ -236,7 +237,7 @@ export class CommandExecutor {
           if (!sameDoc(doc, next)) {
             coll.replace(idKey, next);
             nModified++;
-            events.push({ kind: "doc", change: { db, coll: coll.name, id: next._id, doc: next } });
+            events?.push({ kind: "doc", change: { db, coll: coll.name, id: next._id, doc: next } });
           }
           if (!u.multi) break;
         }
@@ -248,7 +249,7 @@ export class CommandExecutor {
           coll.insert(doc);
           n++;
           upserted.push({ index: i, _id: doc._id });
-          events.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc } });
+          events?.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc } });
         }
       } catch (e) {
         writeErrors.push(writeError(i, e));
@@ -258,7 +259,7 @@ export class CommandExecutor {
     return { n, nModified, ...(upserted.length ? { upserted } : {}), ...(writeErrors.length ? { writeErrors } : {}), ok: 1 };
   }
 
-  private delete(cmd: Document, db: string, events: Event[]): Document {
+  private delete(cmd: Document, db: string, events: Event[] | undefined): Document {
     const coll = this.coll(db, cmd.delete, false);
     let n = 0;
     if (coll) {
@@ -269,7 +270,7 @@ export class CommandExecutor {
           if (!test(doc)) continue;
           coll.remove(idKey);
           n++;
-          events.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc: null } });
+          events?.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc: null } });
           if (d.limit === 1) break;
         }
       }
@@ -277,7 +278,7 @@ export class CommandExecutor {
     return { n, ok: 1 };
   }
 
-  private findAndModify(cmd: Document, db: string, events: Event[]): Document {
+  private findAndModify(cmd: Document, db: string, events: Event[] | undefined): Document {
     const collName = cmd.findAndModify ?? cmd.findandmodify;
     const coll = this.coll(db, collName, true);
     const opts = engineOptions(this.store, db);
@@ -286,14 +287,14 @@ export class CommandExecutor {
     if (cmd.remove) {
       if (found) {
         coll.remove(valueKey(found._id));
-        events.push({ kind: "doc", change: { db, coll: coll.name, id: found._id, doc: null } });
+        events?.push({ kind: "doc", change: { db, coll: coll.name, id: found._id, doc: null } });
       }
       return { lastErrorObject: { n: found ? 1 : 0 }, value: project(found ?? null), ok: 1 };
     }
     if (found) {
       const next = applyModifier(found, cmd.update, cmd.arrayFilters, false, this.store, db);
       coll.replace(valueKey(found._id), next);
-      events.push({ kind: "doc", change: { db, coll: coll.name, id: next._id, doc: next } });
+      events?.push({ kind: "doc", change: { db, coll: coll.name, id: next._id, doc: next } });
       return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? next : found), ok: 1 };
     }
     if (cmd.upsert) {
@@ -301,7 +302,7 @@ export class CommandExecutor {
       const doc = applyModifier(base, cmd.update, cmd.arrayFilters, true, this.store, db);
       if (doc._id === undefined) doc._id = new ObjectId();
       coll.insert(doc);
-      events.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc } });
+      events?.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc } });
       return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: project(cmd.new ? doc : null), ok: 1 };
     }
     return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
@@ -343,14 +344,14 @@ export class CommandExecutor {
     return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
   }
 
-  private createIndexes(cmd: Document, db: string, events: Event[]): Document {
+  private createIndexes(cmd: Document, db: string, events: Event[] | undefined): Document {
     const existed = this.store.collection(db, cmd.createIndexes, false) !== undefined;
     const coll = this.coll(db, cmd.createIndexes, true);
     const before = coll.indexes.length;
     for (const spec of (cmd.indexes ?? []) as Document[]) {
       if (!spec.key || typeof spec.key !== "object" || !spec.name) throw badValue("index specification must have 'key' and 'name'");
       const s = { name: String(spec.name), key: spec.key as Document, unique: spec.unique === true, partialFilterExpression: spec.partialFilterExpression };
-      if (coll.addIndex(s)) events.push({ kind: "index", db, coll: coll.name, spec: s });
+      if (coll.addIndex(s)) events?.push({ kind: "index", db, coll: coll.name, spec: s });
     }
     return { createdCollectionAutomatically: !existed, numIndexesBefore: before, numIndexesAfter: coll.indexes.length, ok: 1 };
   }

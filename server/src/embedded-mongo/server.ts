@@ -74,7 +74,8 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
       socket.destroy();
       return;
     }
-    const events: Event[] = [];
+    // What writes changed, for the journal; nothing is collected for an in-memory database.
+    const events: Event[] | undefined = journal ? [] : undefined;
     let reply: Document;
     try {
       reply = executor.execute(req.command, connectionId, events);
@@ -85,7 +86,7 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
           : { ok: 0, errmsg: e instanceof Error ? e.message : String(e), code: 1, codeName: "InternalError" };
     }
     // Acknowledge only what is on disk.
-    if (journal && events.length) journal.append(events);
+    if (journal && events?.length) journal.append(events);
     if (req.moreToCome) return;
     socket.write(encodeReply(req, reply));
   }
