@@ -14,6 +14,7 @@ import {
   invalidNamespace,
 } from "./engine/errors.js";
 import { valueKey } from "./engine/keys.js";
+import { isMatchStage } from "./engine/compile-pipeline.js";
 import { leadingEqualities } from "./engine/partition.js";
 import { engineOptions, matcher, runFind, runPipeline } from "./engine/query.js";
 import { MAX_BSON_OBJECT_BYTES, MAX_MESSAGE_BYTES } from "./wire.js";
@@ -229,9 +230,9 @@ export class CommandExecutor {
       try {
         const test = matcher(u.q, opts);
         let matched = 0;
-        // Replacing an existing key while iterating a Map does not revisit it, so no copy is needed.
-        for (const [idKey, doc] of coll.candidates(u.q)) {
+        for (const doc of coll.scan(filterEqualities(u.q))) {
           if (!test(doc)) continue;
+          const idKey = valueKey(doc._id);
           matched++;
           const next = applyModifier(doc, u.u, u.arrayFilters, false, this.store, db);
           if (!sameDoc(doc, next)) {
@@ -266,9 +267,9 @@ export class CommandExecutor {
       const opts = engineOptions(this.store, db);
       for (const d of (cmd.deletes ?? []) as Document[]) {
         const test = matcher(d.q, opts);
-        for (const [idKey, doc] of [...coll.candidates(d.q)]) {
+        for (const doc of coll.scan(filterEqualities(d.q))) {
           if (!test(doc)) continue;
-          coll.remove(idKey);
+          coll.remove(valueKey(doc._id));
           n++;
           events?.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc: null } });
           if (d.limit === 1) break;
@@ -310,7 +311,7 @@ export class CommandExecutor {
 
   private find(cmd: Document, db: string): Document {
     const coll = this.coll(db, cmd.find, false);
-    const docs = coll ? runFind(coll.scan(leadingEqualities(isDoc(cmd.filter) ? [cmd.filter] : [])), cmd, engineOptions(this.store, db)) : [];
+    const docs = coll ? runFind(coll.scan(filterEqualities(cmd.filter)), cmd, engineOptions(this.store, db)) : [];
     const firstBatch = cmd.singleBatch ? Number.MAX_SAFE_INTEGER : (cmd.batchSize ?? DEFAULT_FIRST_BATCH);
     return this.cursorReply(`${db}.${String(cmd.find)}`, docs, firstBatch, cmd.singleBatch === true);
   }
@@ -481,11 +482,16 @@ function sameDoc(a: Document, b: Document): boolean {
   return Buffer.compare(BSON.serialize(a), BSON.serialize(b)) === 0;
 }
 
+/** The equalities a find/update/delete filter imposes (what an index could serve). */
+function filterEqualities(filter: unknown): Map<string, unknown[]> {
+  return leadingEqualities(isDoc(filter) ? [filter] : []);
+}
+
 /** The `$match` stages a pipeline starts with (what an index could serve). */
 function leadingMatches(pipeline: readonly Document[]): Document[] {
   const out: Document[] = [];
   for (const stage of pipeline) {
-    if (!isDoc(stage) || !isDoc(stage.$match) || Object.keys(stage).length !== 1) break;
+    if (!isDoc(stage) || !isMatchStage(stage)) break;
     out.push(stage.$match);
   }
   return out;

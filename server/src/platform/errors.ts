@@ -42,10 +42,5 @@ export function connectErrorFromMongo(e: MongoError): ConnectError {
  */
 export function invalidArgument(message: string, field?: string): ConnectError {
   if (field === undefined) return new ConnectError(message, Code.InvalidArgument);
-  return new ConnectError(message, Code.InvalidArgument, undefined, [badRequest(field, message)]);
-}
-
-/** A google.rpc.BadRequest detail with one field violation. */
-export function badRequest(field: string, description: string) {
-  return { desc: BadRequestSchema, value: { fieldViolations: [{ field, description }] } };
+  return new ConnectError(message, Code.InvalidArgument, undefined, [{ desc: BadRequestSchema, value: { fieldViolations: [{ field, description: message }] } }]);
 }

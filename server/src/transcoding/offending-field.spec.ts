@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { JobDocumentSchema } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { describeDecodeFailure, offendingField } from "./offending-field.js";
+import { describeDecodeFailure } from "./offending-field.js";
 
-describe("offendingField", () => {
+describe("describeDecodeFailure: the field", () => {
   it("names the first field that fails, nested paths included", () => {
-    expect(offendingField(JobDocumentSchema, { application: "a", "@timestamp": "yesterday" })).toBe("@timestamp");
-    expect(offendingField(JobDocumentSchema, { job: { id: "x", started_at: 5 } })).toBe("job.started_at");
-    expect(offendingField(JobDocumentSchema, { nope: 1 })).toBe("nope");
-    expect(offendingField(JobDocumentSchema, [])).toBe("");
+    expect(describeDecodeFailure(JobDocumentSchema, { application: "a", "@timestamp": "yesterday" }).field).toBe("@timestamp");
+    expect(describeDecodeFailure(JobDocumentSchema, { job: { id: "x", started_at: 5 } }).field).toBe("job.started_at");
+    expect(describeDecodeFailure(JobDocumentSchema, { nope: 1 }).field).toBe("nope");
+    expect(describeDecodeFailure(JobDocumentSchema, []).field).toBe("");
   });
 });
 

@@ -22,8 +22,7 @@ export function describeDecodeFailure(schema: DescMessage, value: JsonValue, pre
     try {
       fromJson(schema, { [key]: v }, { ignoreUnknownFields: false });
     } catch {
-      const shownKey = key.length > MAX_KEY ? `${key.slice(0, MAX_KEY)}…` : key;
-      const path = prefix ? `${prefix}.${shownKey}` : shownKey;
+      const path = prefix ? `${prefix}.${shown(key)}` : shown(key);
       const field = schema.fields.find((f) => f.jsonName === key || f.name === key);
       if (!field) return { field: path, reason: "unknown field" };
       if (field.fieldKind === "message" && isOwn(field.message) && v !== null) return describeDecodeFailure(field.message, v, path);
@@ -33,7 +32,7 @@ export function describeDecodeFailure(schema: DescMessage, value: JsonValue, pre
           try {
             fromJson(inner, item, { ignoreUnknownFields: false });
           } catch {
-            return describeDecodeFailure(inner, item, field.fieldKind === "list" ? `${path}[${k}]` : `${path}.${k.length > MAX_KEY ? `${k.slice(0, MAX_KEY)}…` : k}`);
+            return describeDecodeFailure(inner, item, field.fieldKind === "list" ? `${path}[${k}]` : `${path}.${shown(k)}`);
           }
         }
       }
@@ -47,13 +46,13 @@ export function describeDecodeFailure(schema: DescMessage, value: JsonValue, pre
   return { field: prefix, reason: `does not decode as ${schema.name}` };
 }
 
-function isOwn(m: DescMessage): boolean {
-  return !m.typeName.startsWith("google.protobuf.");
+/** A caller's key as it appears in a path: at most MAX_KEY characters. */
+function shown(key: string): string {
+  return key.length > MAX_KEY ? `${key.slice(0, MAX_KEY)}…` : key;
 }
 
-/** The field path only; see describeDecodeFailure. */
-export function offendingField(schema: DescMessage, value: JsonValue): string {
-  return describeDecodeFailure(schema, value).field;
+function isOwn(m: DescMessage): boolean {
+  return !m.typeName.startsWith("google.protobuf.");
 }
 
 function expectation(field: DescField): string {

@@ -1,4 +1,4 @@
-import type { GetDeliveryServiceStatsRequest } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import { GetDeliveryServiceStatsRequestSchema, type GetDeliveryServiceStatsRequest } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { invalidArgument } from "../../platform/errors.js";
 
 export const metricTypes = ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"] as const;
@@ -106,5 +106,5 @@ function utcMs(m: RegExpExecArray, offset: string): number | undefined {
 
 /** `metricType` → `metric_type`: BadRequest field violations name proto fields. */
 function protoName(jsonName: string): string {
-  return jsonName.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return GetDeliveryServiceStatsRequestSchema.fields.find((f) => f.jsonName === jsonName)?.name ?? jsonName;
 }

@@ -72,11 +72,13 @@ export class Collection {
 
   /**
    * The documents a query may match, given the equalities its filter imposes (see
-   * `leadingEqualities`): through the index with the longest leading run of pinned fields, as
-   * mongod's planner would pick it, or every document. Always a superset; callers apply the filter.
+   * `leadingEqualities`), through the index with the longest leading run of pinned fields, as
+   * mongod's planner would pick it: a unique index pinned whole answers from its key map (at most one
+   * document per value combination); a leading run of any index reads a Partition on those fields;
+   * otherwise every document. Always a superset; callers apply the filter.
    */
   scan(equalities: ReadonlyMap<string, readonly unknown[]>): Document[] {
-    let best: string[] = [];
+    let best: { spec: IndexSpec; fields: string[] } | undefined;
     for (const spec of this.indexes) {
       if (spec.partialFilterExpression) continue;
       const fields: string[] = [];
@@ -84,46 +86,39 @@ export class Collection {
         if (!equalities.has(f) || f.includes(".")) break;
         fields.push(f);
       }
-      if (fields.length > best.length) best = fields;
+      if (fields.length > (best?.fields.length ?? 0)) best = { spec, fields };
     }
-    if (best.length === 0) return this.snapshot();
+    if (!best) return this.snapshot();
     let tuples: unknown[][] = [[]];
-    for (const f of best) {
+    for (const f of best.fields) {
       tuples = tuples.flatMap((t) => equalities.get(f)!.map((v) => [...t, v]));
       if (tuples.length > MAX_LOOKUPS) return this.snapshot();
     }
-    const key = best.join("\u0000");
+    if (best.spec.unique && best.fields.length === Object.keys(best.spec.key).length) return this.uniqueLookup(best.spec, tuples);
+    const key = best.fields.join("\u0000");
     let p = this.partitions.get(key);
     if (!p) {
-      p = new Partition(best);
+      p = new Partition(best.fields);
       for (const d of this.docs.values()) p.add(d);
       this.partitions.set(key, p);
     }
     return p.lookup(tuples);
   }
 
-  /**
-   * The documents a filter can match, through a unique index when the filter pins every field of one
-   * with a plain equality (as MongoDB's planner would use it): at most one document. Otherwise every
-   * document. Callers still test the whole filter on what comes back.
-   */
-  candidates(filter: Document | undefined): Iterable<[string, Document]> {
-    if (filter) {
-      for (const spec of this.indexes) {
-        if (spec.partialFilterExpression) continue;
-        const parts: string[] = [];
-        for (const field of Object.keys(spec.key)) {
-          const v = filter[field];
-          if (!isPlainEquality(v)) break;
-          parts.push(valueKey(v));
-        }
-        if (parts.length !== Object.keys(spec.key).length) continue;
-        const id = spec.name === "_id_" ? parts[0]! : this.uniqueMaps.get(spec.name)?.get(parts.join("\u0000"));
-        const doc = id === undefined ? undefined : this.docs.get(id);
-        return doc ? [[id!, doc]] : [];
-      }
+  /** The documents of `tuples` (whole unique keys), each once. */
+  private uniqueLookup(spec: IndexSpec, tuples: readonly (readonly unknown[])[]): Document[] {
+    const ids = new Set<string>();
+    for (const t of tuples) {
+      const parts = t.map(valueKey);
+      const id = spec.name === "_id_" ? parts[0] : this.uniqueMaps.get(spec.name)?.get(parts.join("\u0000"));
+      if (id !== undefined) ids.add(id);
     }
-    return this.docs.entries();
+    const out: Document[] = [];
+    for (const id of ids) {
+      const doc = this.docs.get(id);
+      if (doc) out.push(doc);
+    }
+    return out;
   }
 
   addIndex(spec: IndexSpec): boolean {
@@ -185,14 +180,6 @@ export class Collection {
 
 /** Beyond this many value combinations (`$in` × `$in` …) a full scan is cheaper. */
 const MAX_LOOKUPS = 256;
-
-/** A filter value that means "equals this": not null, not an operator object, not an array or regex. */
-function isPlainEquality(v: unknown): boolean {
-  if (v === null || v === undefined || Array.isArray(v) || v instanceof RegExp) return false;
-  if (typeof v !== "object" || v instanceof Date) return true;
-  const t = (v as { _bsontype?: string })._bsontype;
-  return t === "ObjectId" || t === "Long" || t === "Int32" || t === "Double";
-}
 
 function uniqueKey(spec: IndexSpec, doc: Document): string | undefined {
   // Partial unique indexes only cover documents having every key field (enough for Tally's use).

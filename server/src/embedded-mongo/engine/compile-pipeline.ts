@@ -45,7 +45,8 @@ function coalesceMatches(pipeline: readonly Document[]): Document[] {
   return out;
 }
 
-function isMatchStage(stage: Document): boolean {
+/** A `{$match: {...}}` stage and nothing else. */
+export function isMatchStage(stage: Document): boolean {
   const m = stage.$match;
   return Object.keys(stage).length === 1 && m !== null && typeof m === "object" && !Array.isArray(m);
 }
