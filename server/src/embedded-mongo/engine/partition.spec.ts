@@ -61,6 +61,10 @@ describe("Collection.scan through partitions", () => {
     expect(c.scan(leadingEqualities([{ tenantId: { $in: ["t0"] } }, { ds: "ds0", time: { $gte: 10 } }]))).toHaveLength(100);
     expect(c.scan(leadingEqualities([{ tenantId: { $in: ["t0", "t1", "t0"] } }]))).toHaveLength(1000);
     expect(c.scan(leadingEqualities([{ ds: "ds0" }]))).toHaveLength(1000); // not a leading field: full scan
+    // A whole unique key (here `_id`, and the unique index) answers from the key map: one document.
+    expect(c.scan(leadingEqualities([{ _id: { $in: [7, 7, 8] } }])).map((d) => d._id)).toEqual([7, 8]);
+    expect(c.scan(leadingEqualities([{ tenantId: "t1", ds: "ds1", time: 1 }])).map((d) => d._id)).toEqual([1]);
+    expect(c.scan(leadingEqualities([{ tenantId: "t1", ds: "ds1", time: 2 }]))).toEqual([]);
   });
 });
 
