@@ -32,6 +32,18 @@ const configZod = z.object({
     .default("")
     .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** A new plaintext connection must send enough bytes to tell HTTP/1.1 from HTTP/2 within this. */
+  SNIFF_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** HTTP/1.1: the request head must arrive within this (Node's headersTimeout). */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The whole request, body included, must arrive within this (HTTP/1.1 and each HTTP/2 stream). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  /** A connection (HTTP/1.1 keep-alive or HTTP/2 session) with no traffic is closed after this. */
+  IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 asks for no fewer than 100). */
+  H2_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(1000).default(128),
+  /** Largest request head (HTTP/1.1 header bytes, HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE). */
+  MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(256 * 1024).default(16 * 1024),
 });
 
 export type Config = Readonly<z.infer<typeof configZod>>;

@@ -2,12 +2,28 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
+import tls from "node:tls";
 import type { NodeRequest, NodeResponse } from "./transcoding/rest-handler.js";
+
+/** Connection-level limits; every one bounds what a slow or hostile client can hold. */
+export interface ConnectionLimits {
+  /** A plaintext connection must show HTTP/1.1 or the HTTP/2 preface within this. */
+  readonly sniffTimeoutMs: number;
+  /** HTTP/1.1 request head deadline. */
+  readonly headersTimeoutMs: number;
+  /** Whole request (head and body) deadline, HTTP/1.1 and each HTTP/2 stream. */
+  readonly requestTimeoutMs: number;
+  /** Idle connection / session timeout. */
+  readonly idleTimeoutMs: number;
+  readonly maxConcurrentStreams: number;
+  readonly maxHeaderBytes: number;
+}
 
 export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly limits: ConnectionLimits;
 }
 
 export interface Listener {
@@ -20,54 +36,63 @@ export interface Listener {
 const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
- * Serves HTTP/1.1 and HTTP/2 on one port. Plaintext: the first bytes decide (the HTTP/2 connection
- * preface means h2c with prior knowledge, as gRPC clients send; anything else is HTTP/1.1), because
- * `http2.createServer({allowHTTP1})` only falls back to HTTP/1.1 under TLS. With TLS, ALPN decides.
+ * Serves HTTP/1.1 and HTTP/2 on one port. A front server accepts every connection and hands it to
+ * an HTTP/1.1 or an HTTP/2 server that never listen themselves: under TLS, ALPN decides; in plaintext
+ * the first bytes do (the HTTP/2 preface means h2c with prior knowledge, as gRPC clients send), because
+ * `http2.createServer({allowHTTP1})` only falls back to HTTP/1.1 under TLS. Both paths get the same
+ * timeouts and caps.
  */
 export async function listen(handler: (req: NodeRequest, res: NodeResponse) => void, opts: ListenOptions): Promise<Listener> {
+  const { limits } = opts;
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
-  let front: net.Server;
-  let h1: http.Server | undefined;
-  let h2: http2.Http2Server | http2.Http2SecureServer;
 
-  if (opts.tls) {
-    h2 = http2.createSecureServer(
-      { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), allowHTTP1: true },
-      handler as never,
-    );
-    front = h2 as unknown as net.Server;
-  } else {
-    h1 = http.createServer({ keepAliveTimeout: 5_000 }, handler as never);
-    h2 = http2.createServer({}, handler as never);
-    front = net.createServer((socket) => {
-      socket.once("readable", () => route(socket));
-    });
-    const route = (socket: net.Socket): void => {
-      const head: Buffer | null = socket.read(Math.min(h2Preface.length, socket.readableLength || 1));
-      if (head === null) {
-        socket.once("readable", () => route(socket));
-        return;
-      }
-      const isH2 = head.length > 0 && h2Preface.subarray(0, head.length).equals(head);
-      if (isH2 && head.length < h2Preface.length) {
-        // Too few bytes to be sure yet: put them back and wait for more.
-        socket.unshift(head);
-        socket.once("readable", () => route(socket));
-        return;
-      }
-      socket.unshift(head);
-      (isH2 ? h2 : h1!).emit("connection", socket);
-    };
-  }
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: Math.min(5_000, limits.idleTimeoutMs),
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    handler as never,
+  );
+  h1.setTimeout(limits.idleTimeoutMs, (socket: net.Socket) => socket.destroy());
+  // Node checks headersTimeout/requestTimeout from a timer it starts on 'listening'; this server is
+  // handed its sockets instead of listening, so start that timer the same way (close() stops it).
+  h1.emit("listening");
+
+  const h2 = http2.createServer(
+    { settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes }, maxSessionMemory: 32 },
+    ((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      bodyDeadline(req, limits.requestTimeoutMs);
+      handler(req as never, res as never);
+    }) as never,
+  );
+  h2.setTimeout(limits.idleTimeoutMs);
   h2.on("session", (s: http2.Http2Session) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
-  front.on("connection", (s: net.Socket) => {
+
+  const track = (s: net.Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
-  });
+    s.on("error", () => s.destroy());
+  };
+  let front: net.Server;
+  if (opts.tls) {
+    front = tls.createServer({ cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), ALPNProtocols: ["h2", "http/1.1"] }, (socket) => {
+      track(socket);
+      (socket.alpnProtocol === "h2" ? h2 : h1).emit("connection", socket);
+    });
+    front.on("tlsClientError", (_e, socket) => socket.destroy());
+  } else {
+    front = net.createServer((socket) => {
+      track(socket);
+      sniff(socket, limits.sniffTimeoutMs, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     front.once("error", reject);
@@ -81,16 +106,60 @@ export async function listen(handler: (req: NodeRequest, res: NodeResponse) => v
     async close(graceMs: number): Promise<void> {
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const s of sessions) s.close(); // GOAWAY: in-flight streams finish, new ones are refused.
-      h1?.closeIdleConnections();
-      const idle = setInterval(() => h1?.closeIdleConnections(), 50);
+      h1.closeIdleConnections();
+      const idle = setInterval(() => h1.closeIdleConnections(), 50);
       const timer = setTimeout(() => {
         for (const s of sessions) s.destroy();
         for (const s of sockets) s.destroy();
       }, graceMs);
-      h1?.close();
+      h1.close();
       await closed;
       clearInterval(idle);
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Reads a plaintext connection's first bytes without consuming them: decides as soon as they either
+ * are the whole HTTP/2 preface or stop matching it, then puts them back and calls `route`. Waits for
+ * 'readable' (never re-reads what it already holds, so a partial preface cannot spin) and destroys
+ * the socket if no decision is possible within `timeoutMs`.
+ */
+function sniff(socket: net.Socket, timeoutMs: number, route: (isH2: boolean) => void): void {
+  let head = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  const done = () => {
+    clearTimeout(timer);
+    socket.off("readable", onReadable);
+    socket.off("end", onEnd);
+  };
+  const onEnd = () => {
+    done();
+    socket.destroy();
+  };
+  const onReadable = () => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) head = head.length ? Buffer.concat([head, chunk]) : chunk;
+    if (head.length === 0) return;
+    const n = Math.min(head.length, h2Preface.length);
+    const isH2 = h2Preface.subarray(0, n).equals(head.subarray(0, n));
+    if (isH2 && head.length < h2Preface.length) return; // a prefix of the preface: wait for more
+    done();
+    socket.unshift(head);
+    route(isH2);
+  };
+  socket.on("readable", onReadable);
+  socket.on("end", onEnd);
+}
+
+/** An HTTP/2 stream whose request body has not fully arrived within `ms` is reset. */
+function bodyDeadline(req: http2.Http2ServerRequest, ms: number): void {
+  if (req.complete || req.stream.endAfterHeaders) return;
+  const timer = setTimeout(() => {
+    if (!req.complete) req.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, ms);
+  timer.unref();
+  req.stream.once("close", () => clearTimeout(timer));
+  req.once("end", () => clearTimeout(timer));
 }

@@ -20,9 +20,17 @@ async function main(): Promise<void> {
   logger.info({ url: tally.url }, `Tally listening on ${tally.url} (Connect, gRPC, gRPC-Web and REST on one port)`);
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means now.
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, "shutting down: draining in-flight calls");
+    // Whatever hangs in the drain, the process still ends.
+    setTimeout(() => {
+      logger.error({ signal }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 5_000).unref();
     tally.stop().then(
       () => process.exit(0),
       (e: unknown) => {

@@ -27,6 +27,14 @@ export async function startTally(config: Config, logger: Logger, out: (line: str
     host: config.HOST,
     port: config.PORT,
     tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } : undefined,
+    limits: {
+      sniffTimeoutMs: config.SNIFF_TIMEOUT_MS,
+      headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: config.IDLE_TIMEOUT_MS,
+      maxConcurrentStreams: config.H2_MAX_CONCURRENT_STREAMS,
+      maxHeaderBytes: config.MAX_HEADER_BYTES,
+    },
   });
   let stopping: Promise<void> | undefined;
   return {
