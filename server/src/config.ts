@@ -4,11 +4,13 @@ import { z } from "zod";
 const configZod = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default("127.0.0.1"),
-  /** Real MongoDB (>= 7.0). Unset: the embedded database is started in-process. */
+  /** Real MongoDB (>= 7.0). Unset: the embedded database runs in a child process. */
   MONGODB_URI: z.string().startsWith("mongodb").optional(),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default("tally"),
   /** Where the embedded database keeps its journal; unset means in memory. */
   TALLY_DATA_DIR: z.string().min(1).optional(),
+  /** Heap cap of the embedded database's process; a command that needs more fails, the API does not. */
+  EMBEDDED_DB_MAX_HEAP_MB: z.coerce.number().int().min(64).max(65_536).default(4096),
   /** Load deterministic demo data for every API on an empty embedded database. */
   TALLY_DEMO: z.enum(["auto", "on", "off"]).default("auto"),
   TLS_CERT_FILE: z.string().min(1).optional(),

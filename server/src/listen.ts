@@ -23,8 +23,19 @@ export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
-  readonly limits: ConnectionLimits;
+  /** Defaults: {@link defaultConnectionLimits}. */
+  readonly limits?: ConnectionLimits;
 }
+
+/** The limits Tally's configuration defaults to (see config.ts). */
+export const defaultConnectionLimits: ConnectionLimits = {
+  sniffTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  maxConcurrentStreams: 128,
+  maxHeaderBytes: 16 * 1024,
+};
 
 export interface Listener {
   readonly port: number;
@@ -43,7 +54,7 @@ const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  * timeouts and caps.
  */
 export async function listen(handler: (req: NodeRequest, res: NodeResponse) => void, opts: ListenOptions): Promise<Listener> {
-  const { limits } = opts;
+  const limits = opts.limits ?? defaultConnectionLimits;
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
 
@@ -127,7 +138,7 @@ export async function listen(handler: (req: NodeRequest, res: NodeResponse) => v
  * the socket if no decision is possible within `timeoutMs`.
  */
 function sniff(socket: net.Socket, timeoutMs: number, route: (isH2: boolean) => void): void {
-  let head = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), timeoutMs);
   const done = () => {
     clearTimeout(timer);

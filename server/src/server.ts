@@ -19,9 +19,11 @@ export interface RunningTally {
 
 /** Opens the database, prepares it, builds the app and listens: what `npm start` and the tests run. */
 export async function startTally(config: Config, logger: Logger, out: (line: string) => void = () => {}): Promise<RunningTally> {
-  const database = await openDatabase(config, logger);
+  let health: App["health"] | undefined;
+  const database = await openDatabase(config, logger, (serving) => health?.setDatabaseServing(serving));
   await ensureIndexes(database.db);
   const app = await createApp(config, logger, database.db, database.embedded !== undefined);
+  health = app.health;
   const admin = await bootstrapRoot(app.directory, logger, out);
   const listener: Listener = await listen(app.handler, {
     host: config.HOST,

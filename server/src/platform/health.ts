@@ -29,9 +29,21 @@ export class HealthState {
     return [...this.statuses.keys()];
   }
 
-  /** Marks every service NOT_SERVING (shutdown). */
+  private shuttingDown = false;
+
+  /** Marks every service NOT_SERVING for good (shutdown). */
   setAllNotServing(): void {
-    for (const k of this.statuses.keys()) this.statuses.set(k, Status.NOT_SERVING);
+    this.shuttingDown = true;
+    this.setAll(Status.NOT_SERVING);
+  }
+
+  /** The database went away (false) or came back (true); no effect once shutting down. */
+  setDatabaseServing(serving: boolean): void {
+    if (!this.shuttingDown) this.setAll(serving ? Status.SERVING : Status.NOT_SERVING);
+  }
+
+  private setAll(status: Status): void {
+    for (const k of this.statuses.keys()) this.statuses.set(k, status);
     for (const l of this.listeners) l();
   }
 
