@@ -9,9 +9,21 @@ export interface RetryOptions {
 }
 
 const retryable = new Set([Code.Unavailable, Code.ResourceExhausted]);
+/** Socket errors that mean the request never reached a handler or its answer was lost with the connection. */
+const connectionLost = new Set(["EPIPE", "ECONNRESET", "ECONNREFUSED", "ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_STREAM_CANCEL"]);
+
+/** Whether an error is retryable for a call that is safe to repeat. */
+function isRetryable(err: ConnectError): boolean {
+  if (retryable.has(err.code)) return true;
+  for (let c: unknown = err.cause; c instanceof Error; c = c.cause) {
+    if (connectionLost.has((c as { code?: string }).code ?? "")) return true;
+  }
+  return false;
+}
 
 /**
- * Retries with full-jitter backoff on Unavailable and ResourceExhausted (honouring `retry-after`),
+ * Retries with full-jitter backoff on Unavailable and ResourceExhausted (honouring `retry-after`) and
+ * on a connection lost under the call (EPIPE, ECONNRESET: a server restarting),
  * within the call's deadline, and only when a retry cannot duplicate work: read RPCs
  * (`idempotency_level = NO_SIDE_EFFECTS`) always, other RPCs only when their request carries a
  * non-empty `batchId` (the ingest idempotency key).
@@ -30,7 +42,7 @@ export function retryInterceptor(opts: RetryOptions = {}): Interceptor {
         return await next(req);
       } catch (e) {
         const err = ConnectError.from(e);
-        if (!retryable.has(err.code) || attempt >= maxAttempts || req.signal.aborted) throw err;
+        if (!isRetryable(err) || attempt >= maxAttempts || req.signal.aborted) throw err;
         const retryAfter = Number(err.metadata.get("retry-after"));
         const backoff = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
         const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff;

@@ -34,6 +34,8 @@ const configZod = z.object({
     .default("")
     .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** Values one delivery-stats series may return; a longer one is refused before any work. */
+  MAX_SERIES_VALUES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
   /** A new plaintext connection must send enough bytes to tell HTTP/1.1 from HTTP/2 within this. */
   SNIFF_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** HTTP/1.1: the request head must arrive within this (Node's headersTimeout). */

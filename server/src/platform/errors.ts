@@ -21,6 +21,9 @@ export function connectErrorFromMongo(e: MongoError): ConnectError {
         return new ConnectError("the query took longer than the deadline allows", Code.DeadlineExceeded, undefined, undefined, e);
       case 11000: // DuplicateKey
         return new ConnectError("already exists", Code.AlreadyExists, undefined, undefined, e);
+      case 10334: // BSONObjectTooLarge
+      case 4031700: // $facet output over the document limit
+        return new ConnectError("the answer is larger than one 16 MiB document; narrow the request", Code.InvalidArgument, undefined, undefined, e);
       case 16: // InvalidLength / bucket limits
       case 146: // ExceededMemoryLimit
       case 292: // QueryExceededMemoryLimitNoDiskUseAllowed

@@ -1,26 +1,24 @@
 import { create } from "@bufbuild/protobuf";
 import { SeriesSchema, SummarySchema, type Series, type Summary } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import type { SummaryDoc } from "./pipeline.js";
-import type { MetricType, StatsQuery } from "./request.js";
+import type { MetricType, SeriesWindow, StatsQuery } from "./request.js";
 
 /**
  * Buckets → series: every bucket from the one holding startDate to the one holding endDate, `null`
- * where empty, then offset/limit (limit 0: no limit). No point in the window → no series; an offset
- * past the end → no series either.
+ * where empty, then offset/limit (limit 0: no limit). Only the returned slice is built. No point in
+ * the window → no series; an offset past the end → no series either.
  */
-export function toSeries(buckets: readonly { _id: number; mean: number }[], q: StatsQuery, offsetMs: number): Series | undefined {
+export function toSeries(buckets: readonly { _id: number; mean: number }[], q: StatsQuery, w: SeriesWindow): Series | undefined {
   if (buckets.length === 0) return undefined;
   const intervalMs = q.intervalSeconds * 1000;
-  const bucketOf = (ms: number) => Math.floor((ms - offsetMs) / intervalMs) * intervalMs + offsetMs;
-  const first = bucketOf(Math.floor(Number(q.startNs / 1_000_000n)));
-  const last = bucketOf(Math.floor(Number(q.endNs / 1_000_000n)));
   const byStart = new Map(buckets.map((b) => [b._id, b.mean]));
-  const all: { timeUnixNano: bigint; value?: number }[] = [];
-  for (let t = first; t <= last; t += intervalMs) {
+  const end = q.limit > 0 ? Math.min(w.total, q.offset + q.limit) : w.total;
+  const values: { timeUnixNano: bigint; value?: number }[] = [];
+  for (let i = q.offset; i < end; i++) {
+    const t = w.firstMs + i * intervalMs;
     const v = byStart.get(t);
-    all.push(v === undefined ? { timeUnixNano: BigInt(t) * 1_000_000n } : { timeUnixNano: BigInt(t) * 1_000_000n, value: v });
+    values.push(v === undefined ? { timeUnixNano: BigInt(t) * 1_000_000n } : { timeUnixNano: BigInt(t) * 1_000_000n, value: v });
   }
-  const values = q.limit > 0 ? all.slice(q.offset, q.offset + q.limit) : all.slice(q.offset);
   if (values.length === 0) return undefined;
   return create(SeriesSchema, {
     columns: ["time", "sum_count"],

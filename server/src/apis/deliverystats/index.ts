@@ -4,8 +4,8 @@ import { deliveryStatsRest } from "./rest.js";
 import { DeliveryStatsServiceImpl } from "./service.js";
 
 export const deliveryStatsModule: ApiModule = {
-  create: ({ scopes }) => {
-    const impl = new DeliveryStatsServiceImpl(scopes);
+  create: ({ scopes, config }) => {
+    const impl = new DeliveryStatsServiceImpl(scopes, config.MAX_SERIES_VALUES);
     return { service: DeliveryStatsService, register: (router) => void router.service(DeliveryStatsService, impl), rest: deliveryStatsRest };
   },
 };

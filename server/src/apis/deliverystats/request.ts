@@ -20,6 +20,9 @@ export interface StatsQuery {
 
 const bad = (text: string, field?: string) => invalidArgument(text, field);
 
+/** Values one series may return (14 days of 1-minute buckets is 20,160). */
+export const DEFAULT_MAX_SERIES_VALUES = 50_000;
+
 /** Step 2 of the documented order: which required parameters are absent (an empty value counts as present). */
 export function missingRequired(req: Pick<GetDeliveryServiceStatsRequest, "metricType" | "startDate" | "endDate">): string[] {
   const missing: string[] = [];
@@ -33,7 +36,7 @@ export function missingRequired(req: Pick<GetDeliveryServiceStatsRequest, "metri
  * Validates in Traffic Ops' order (after authentication and Accept, which the edge checks) and with its
  * texts; the first failure answers.
  */
-export function parseStatsQuery(req: GetDeliveryServiceStatsRequest): StatsQuery {
+export function parseStatsQuery(req: GetDeliveryServiceStatsRequest, maxSeriesValues = DEFAULT_MAX_SERIES_VALUES): StatsQuery {
   const missing = missingRequired(req);
   if (missing.length) throw bad(`required parameters missing: missing required parameters: ${missing.join(", ")}`, protoName(missing[0]!));
   const limit = unsigned(req.limit, "Invalid limit!", "limit");
@@ -53,7 +56,7 @@ export function parseStatsQuery(req: GetDeliveryServiceStatsRequest): StatsQuery
   if (req.deliveryServiceName !== "") ds = { xmlId: req.deliveryServiceName };
   else if (req.deliveryService !== "") ds = /^\d{1,15}$/.test(req.deliveryService) ? { id: Number(req.deliveryService) } : { xmlId: req.deliveryService };
   else throw bad("You must specify deliveryService or deliveryServiceName!", "delivery_service");
-  return {
+  const q: StatsQuery = {
     metric: req.metricType as MetricType,
     startNs,
     endNs,
@@ -64,6 +67,33 @@ export function parseStatsQuery(req: GetDeliveryServiceStatsRequest): StatsQuery
     excludeSummary: req.exclude === "summary",
     ds,
   };
+  if (!q.excludeSeries) {
+    const { total } = seriesWindow(q);
+    const returned = Math.max(0, q.limit > 0 ? Math.min(q.limit, total - q.offset) : total - q.offset);
+    if (returned > maxSeriesValues) {
+      throw bad(`interval: the series would have ${returned} values, more than the ${maxSeriesValues} allowed: use a longer interval, a shorter range, limit, or exclude=series`, "interval");
+    }
+  }
+  return q;
+}
+
+/** The buckets of a query's series: start offset (buckets align to startDate's second), first and last bucket start, count. */
+export interface SeriesWindow {
+  readonly offsetMs: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly total: number;
+}
+
+/** Every bucket from the one holding startDate to the one holding endDate; pure arithmetic, no allocation. */
+export function seriesWindow(q: StatsQuery): SeriesWindow {
+  const intervalMs = q.intervalSeconds * 1000;
+  const startSeconds = Number(q.startNs / 1_000_000_000n);
+  const offsetMs = (((startSeconds % q.intervalSeconds) + q.intervalSeconds) % q.intervalSeconds) * 1000;
+  const bucketOf = (ms: number) => Math.floor((ms - offsetMs) / intervalMs) * intervalMs + offsetMs;
+  const firstMs = bucketOf(Math.floor(Number(q.startNs / 1_000_000n)));
+  const lastMs = bucketOf(Math.floor(Number(q.endNs / 1_000_000n)));
+  return { offsetMs, firstMs, lastMs, total: lastMs >= firstMs ? (lastMs - firstMs) / intervalMs + 1 : 0 };
 }
 
 function unsigned(v: string, message: string, field: string): number {

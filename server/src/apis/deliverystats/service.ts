@@ -17,7 +17,7 @@ import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
 import { buildSeriesPipeline, buildSummaryPipeline, type SummaryDoc } from "./pipeline.js";
-import { metricTypes, missingRequired, parseStatsQuery } from "./request.js";
+import { DEFAULT_MAX_SERIES_VALUES, metricTypes, missingRequired, parseStatsQuery, seriesWindow } from "./request.js";
 
 interface DeliveryServiceDoc {
   xmlId: string;
@@ -30,30 +30,31 @@ const MAX_POINTS = 100_000;
 
 /** Traffic Ops' delivery-service statistics over 1-minute points. */
 export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStatsService> {
-  constructor(private readonly scopes: TenantScopeFactory) {}
+  constructor(
+    private readonly scopes: TenantScopeFactory,
+    private readonly maxSeriesValues = DEFAULT_MAX_SERIES_VALUES,
+  ) {}
 
   async getDeliveryServiceStats(req: GetDeliveryServiceStatsRequest, ctx: HandlerContext) {
     const missing = missingRequired(req);
     if (missing.length === 0 && req.timestampFormat === TimestampFormat.UNACCEPTABLE) {
       throw new ConnectError(`Failed to negotiate content; cannot produce output satisfying ${ctx.requestHeader.get("accept") ?? ""}`, Code.FailedPrecondition);
     }
-    const q = parseStatsQuery(req);
+    const q = parseStatsQuery(req, this.maxSeriesValues);
     const scope = this.scopes(principalOf(ctx));
     const ds = await findDeliveryService(scope, q.ds);
     if (!ds) throw new ConnectError(`No such Delivery Service: ${"xmlId" in q.ds ? q.ds.xmlId : q.ds.id}`, Code.NotFound);
     const startMs = Number((q.startNs + 999_999n) / 1_000_000n);
     const endMs = Number(q.endNs / 1_000_000n);
     const match = { ds: ds.xmlId, metric: q.metric, time: { $gte: new Date(startMs), $lte: new Date(endMs) } };
-    const intervalMs = q.intervalSeconds * 1000;
-    const startSeconds = Number(q.startNs / 1_000_000_000n);
-    const offsetMs = (((startSeconds % q.intervalSeconds) + q.intervalSeconds) % q.intervalSeconds) * 1000;
+    const window = seriesWindow(q);
     const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId] };
     const [buckets, summary] = await Promise.all([
-      q.excludeSeries ? Promise.resolve(undefined) : scope.aggregate<{ _id: number; mean: number }>("ds_points", buildSeriesPipeline(match, intervalMs, offsetMs), opts),
+      q.excludeSeries ? Promise.resolve(undefined) : scope.aggregate<{ _id: number; mean: number }>("ds_points", buildSeriesPipeline(match, q.intervalSeconds * 1000, window.offsetMs), opts),
       q.excludeSummary ? Promise.resolve(undefined) : scope.aggregate<SummaryDoc>("ds_points", buildSummaryPipeline(match), opts),
     ]);
     return create(GetDeliveryServiceStatsResponseSchema, {
-      series: buckets ? toSeries(buckets, q, offsetMs) : undefined,
+      series: buckets ? toSeries(buckets, q, window) : undefined,
       summary: summary ? toSummary(summary[0], q.metric) : undefined,
       source: "TrafficStats",
       version: "1.2",

@@ -1,12 +1,50 @@
 import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
-import type { Query } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import type { AggregateJobsRequest, Aggregation, Query } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { esError } from "./es-error.js";
 import { resolveField, type FieldInfo } from "./fields.js";
 
 type Expr = Record<string, unknown> | boolean;
 
 const MAX_DEPTH = 16;
+/** Elasticsearch's `index.max_terms_count`: values one `terms` query may list. */
+export const MAX_TERMS_COUNT = 65_536;
+/** Elasticsearch's `indices.query.bool.max_clause_count` floor: leaf clauses in one request. */
+export const MAX_CLAUSE_COUNT = 1024;
+
+/**
+ * Counts the request's leaf query clauses (in `query` and in every `filter`/`filters` aggregation)
+ * and the values of each `terms` query, and refuses, with Elasticsearch's messages, a request over
+ * either limit before anything is compiled or run.
+ */
+export function assertQueryBudget(req: AggregateJobsRequest): void {
+  let clauses = 0;
+  const query = (q: Query, depth: number): void => {
+    if (depth > MAX_DEPTH) return; // compileQuery refuses it with its own message
+    for (const list of Object.values(q.terms)) {
+      const n = list.values?.length ?? 0;
+      if (n > MAX_TERMS_COUNT) {
+        throw esError(
+          `The number of terms [${n}] used in the Terms Query request has exceeded the allowed maximum of [${MAX_TERMS_COUNT}]. This maximum can be set by changing the [index.max_terms_count] index level setting.`,
+        );
+      }
+    }
+    // Every query node counts at least once (an empty bool too), each field of term/terms/range once.
+    clauses += Math.max(1, Object.keys(q.term).length + Object.keys(q.terms).length + Object.keys(q.range).length + (q.exists ? 1 : 0) + (q.matchAll ? 1 : 0));
+    if (clauses > MAX_CLAUSE_COUNT) throw esError(`Query contains too many nested clauses; maxClauseCount is set to ${MAX_CLAUSE_COUNT}`);
+    if (q.bool) for (const x of [...q.bool.must, ...q.bool.filter, ...q.bool.should, ...q.bool.mustNot]) query(x, depth + 1);
+  };
+  const aggs = (map: Readonly<Record<string, Aggregation>>, depth: number): void => {
+    if (depth > 16) return; // buildAggTree refuses it with its own message
+    for (const a of Object.values(map)) {
+      if (a.kind.case === "filter") query(a.kind.value, 0);
+      if (a.kind.case === "filters") for (const q of Object.values(a.kind.value.filters)) query(q, 0);
+      aggs(a.aggs, depth + 1);
+    }
+  };
+  if (req.query) query(req.query, 0);
+  aggs(req.aggs, 0);
+}
 
 /**
  * Compiles an Elasticsearch query clause (term, terms, range, bool, exists, match_all) into a MongoDB

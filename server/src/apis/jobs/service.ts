@@ -15,10 +15,10 @@ import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { buildAggTree } from "./agg-tree.js";
 import { Assembler } from "./assemble.js";
-import { esError } from "./es-error.js";
+import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { JobInputError, toJobDoc } from "./job-doc.js";
 import { facetPipeline, planAggregations } from "./pipeline.js";
-import { compileQuery } from "./query.js";
+import { assertQueryBudget, compileQuery } from "./query.js";
 
 /** How the per-aggregation pipelines run: one aggregate each, concurrently (default), or one `$facet`. */
 export type AggStrategy = "concurrent" | "facet";
@@ -33,6 +33,7 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
   ) {}
 
   async aggregateJobs(req: AggregateJobsRequest, ctx: HandlerContext) {
+    assertQueryBudget(req);
     const match = leadingMatch(req);
     const tree = buildAggTree(req.aggs);
     const plan = planAggregations(tree);
@@ -41,7 +42,10 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     let rootRows: Document[];
     const nodeRows = new Map<number, Document[]>();
     if (this.strategy === "facet") {
-      const [doc] = await scope.aggregate("jobs", [{ $match: match }, ...facetPipeline(plan)], opts);
+      const [doc] = await scope.aggregate("jobs", [{ $match: match }, ...facetPipeline(plan)], opts).catch((e: unknown) => {
+        // One $facet answer is one document: more buckets than fit in 16 MiB is too many buckets.
+        throw isTooLarge(e) ? tooManyBucketsForSize() : e;
+      });
       rootRows = (doc?.root as Document[] | undefined) ?? [];
       for (const id of plan.nodes.keys()) nodeRows.set(id, (doc?.[`n${id}`] as Document[] | undefined) ?? []);
     } else {

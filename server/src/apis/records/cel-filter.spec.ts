@@ -27,6 +27,12 @@ describe("compileFilter", () => {
     expect(compileFilter('data.metadata.labels["app.kubernetes.io/name"] == "x"')).toEqual({ "labels.app%2Ekubernetes%2Eio/name": { $eq: "x" } });
   });
 
+  it("counts every '!' as a level of nesting, so thousands of them are refused, not recursed into", () => {
+    expect(() => compileFilter(`${"!".repeat(4000)}data_type == "x"`)).toThrow(FilterError);
+    expect(() => compileFilter(`${"!(".repeat(17)}data_type == "x"${")".repeat(17)}`)).toThrow(/nested too deeply/);
+    expect(compileFilter(`${"!".repeat(32)}data_type == "x"`)).toBeTypeOf("object");
+  });
+
   it("refuses what it can't compile, with the position", () => {
     const bad: [string, RegExp][] = [
       ['$where == "1"', /position 0: unexpected character '\$'/],

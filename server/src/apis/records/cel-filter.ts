@@ -103,6 +103,9 @@ const constants: Readonly<Record<string, string>> = {
 const identSegment = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const keySegment = /^[A-Za-z0-9_./-]{1,253}$/;
 
+/** Nesting levels (parentheses and `!`) a filter may use. */
+export const MAX_FILTER_DEPTH = 32;
+
 /**
  * Compiles the CEL subset real Tekton Results clients send into a MongoDB query document. Field names
  * pass an allowlist (fixed fields, plus `data.metadata|spec|status.<identifier...>` and
@@ -137,10 +140,19 @@ export function compileFilter(src: string): Document {
     }
     return parts.length === 1 ? parts[0]! : { $and: parts };
   }
+  // Every level of nesting counts, parentheses and unary operators alike, so no input can recurse
+  // deeper than MAX_FILTER_DEPTH frames.
+  const nest = <T>(pos: number, inner: () => T): T => {
+    if (++depth > MAX_FILTER_DEPTH) throw new FilterError(pos, `expression nested too deeply (at most ${MAX_FILTER_DEPTH} levels of parentheses and '!')`);
+    const e = inner();
+    depth--;
+    return e;
+  };
   function unary(): Document {
-    if (peek().value === "!") {
+    const t = peek();
+    if (t.value === "!") {
       next();
-      return { $nor: [unary()] };
+      return nest(t.pos, () => ({ $nor: [unary()] }));
     }
     return comparison();
   }
@@ -148,9 +160,7 @@ export function compileFilter(src: string): Document {
     const t = peek();
     if (t.value === "(") {
       next();
-      if (++depth > 32) throw new FilterError(t.pos, "expression nested too deeply");
-      const e = orExpr();
-      depth--;
+      const e = nest(t.pos, orExpr);
       expect(")");
       return e;
     }
