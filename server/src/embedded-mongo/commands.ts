@@ -3,7 +3,8 @@ import { update as applyUpdate } from "mingo/updater";
 import type { Store } from "./engine/database.js";
 import type { Collection } from "./engine/collection.js";
 import { deepClone } from "./engine/clone.js";
-import { checkDeadline, runWithin } from "./engine/deadline.js";
+import { checkDeadline, newClock, runWithin } from "./engine/deadline.js";
+import { runSliced } from "./engine/scheduler.js";
 import {
   MongoCommandError,
   badValue,
@@ -16,7 +17,7 @@ import {
 import { valueKey } from "./engine/keys.js";
 import { isMatchStage } from "./engine/compile-pipeline.js";
 import { leadingEqualities } from "./engine/partition.js";
-import { engineOptions, matcher, runFind, runPipeline } from "./engine/query.js";
+import { engineOptions, matcher, runFind, runPipeline, runPipelineSliced } from "./engine/query.js";
 import { MAX_BSON_OBJECT_BYTES, MAX_MESSAGE_BYTES } from "./wire.js";
 
 /** A document changed by a write: its post-image, or null when deleted. Fed to the journal. */
@@ -51,13 +52,18 @@ export class CommandExecutor {
 
   constructor(private readonly store: Store) {}
 
-  execute(cmd: Document, connectionId: number, events: Event[] | undefined): Document {
+  /**
+   * Executes one command. Aggregations answer asynchronously: they run in slices between which other
+   * commands run (engine/scheduler.ts); every other command runs to its end at once.
+   */
+  execute(cmd: Document, connectionId: number, events: Event[] | undefined): Document | Promise<Document> {
     const name = Object.keys(cmd)[0] ?? "";
     const db = typeof cmd.$db === "string" ? cmd.$db : "admin";
     if (cmd.txnNumber !== undefined || cmd.startTransaction !== undefined) {
       throw illegalOperation("Transaction numbers are only allowed on a replica set member or mongos");
     }
     const maxTimeMS = typeof cmd.maxTimeMS === "number" && (name === "aggregate" || name === "find") ? cmd.maxTimeMS : 0;
+    if (name === "aggregate") return runSliced(newClock(maxTimeMS), this.aggregate(cmd, db));
     return runWithin(maxTimeMS, () => {
       const reply = this.dispatch(name, cmd, db, connectionId, events);
       if (maxTimeMS > 0) checkDeadline();
@@ -99,8 +105,6 @@ export class CommandExecutor {
         return this.findAndModify(cmd, db, events);
       case "find":
         return this.find(cmd, db);
-      case "aggregate":
-        return this.aggregate(cmd, db);
       case "getMore":
         return this.getMore(cmd);
       case "killCursors":
@@ -316,12 +320,13 @@ export class CommandExecutor {
     return this.cursorReply(`${db}.${String(cmd.find)}`, docs, firstBatch, cmd.singleBatch === true);
   }
 
-  private aggregate(cmd: Document, db: string): Document {
+  private *aggregate(cmd: Document, db: string): Generator<void, Document, void> {
     if (!Array.isArray(cmd.pipeline)) throw new MongoCommandError(14, "TypeMismatch", "'pipeline' option must be specified as an array");
     if (!cmd.cursor && !cmd.explain) throw new MongoCommandError(9, "FailedToParse", "The 'cursor' option is required, except for aggregate with the explain argument");
     const coll = cmd.aggregate === 1 ? undefined : this.coll(db, cmd.aggregate, false);
     const source = coll ? coll.scan(leadingEqualities(leadingMatches(cmd.pipeline as Document[]))) : [];
-    const docs = runPipeline(source, cmd.pipeline as Document[], engineOptions(this.store, db));
+    const docs = yield* runPipelineSliced(source, cmd.pipeline as Document[], engineOptions(this.store, db));
+    checkDeadline();
     return this.cursorReply(`${db}.${String(cmd.aggregate)}`, docs, cmd.cursor?.batchSize ?? DEFAULT_FIRST_BATCH);
   }
 

@@ -43,6 +43,22 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     // chunk is quadratic for multi-megabyte insert batches).
     const chunks: Buffer[] = [];
     let buffered = 0;
+    // Commands of one connection answer in order: while one runs (a sliced aggregation), the
+    // connection's next messages wait for it.
+    let queue: Promise<void> = Promise.resolve();
+    let pending = 0;
+    const enqueue = (msg: Buffer) => {
+      if (pending === 0) {
+        const running = handle(msg, socket, connectionId);
+        if (running) {
+          pending++;
+          queue = running.finally(() => pending--);
+        }
+        return;
+      }
+      pending++;
+      queue = queue.then(() => handle(msg, socket, connectionId)).finally(() => pending--);
+    };
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
       buffered += chunk.length;
@@ -59,36 +75,38 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
         const rest = all.subarray(len);
         if (rest.length) chunks.push(rest);
         buffered = rest.length;
-        handle(all.subarray(0, len), socket, connectionId);
+        enqueue(all.subarray(0, len));
       }
     });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => sockets.delete(socket));
   });
 
-  function handle(msg: Buffer, socket: net.Socket, connectionId: number): void {
-    let req;
+  /** Executes one message; returns a promise only while a sliced command is still running. */
+  function handle(msg: Buffer, socket: net.Socket, connectionId: number): Promise<void> | undefined {
+    let req: ReturnType<typeof decodeRequest>;
     try {
       req = decodeRequest(msg);
     } catch {
       socket.destroy();
-      return;
+      return undefined;
     }
+    const send = (reply: Document) => {
+      if (!req.moreToCome && !socket.destroyed) socket.write(encodeReply(req, reply));
+    };
     // What writes changed, for the journal; nothing is collected for an in-memory database.
     const events: Event[] | undefined = journal ? [] : undefined;
-    let reply: Document;
+    let reply: Document | Promise<Document>;
     try {
       reply = executor.execute(req.command, connectionId, events);
     } catch (e) {
-      reply =
-        e instanceof MongoCommandError
-          ? { ok: 0, errmsg: e.message, code: e.code, codeName: e.codeName }
-          : { ok: 0, errmsg: e instanceof Error ? e.message : String(e), code: 1, codeName: "InternalError" };
+      reply = errorReply(e);
     }
+    if (reply instanceof Promise) return reply.then(send, (e: unknown) => send(errorReply(e)));
     // Acknowledge only what is on disk.
     if (journal && events?.length) journal.append(events);
-    if (req.moreToCome) return;
-    socket.write(encodeReply(req, reply));
+    send(reply);
+    return undefined;
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -111,4 +129,10 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
       }
     },
   };
+}
+
+function errorReply(e: unknown): Document {
+  return e instanceof MongoCommandError
+    ? { ok: 0, errmsg: e.message, code: e.code, codeName: e.codeName }
+    : { ok: 0, errmsg: e instanceof Error ? e.message : String(e), code: 1, codeName: "InternalError" };
 }

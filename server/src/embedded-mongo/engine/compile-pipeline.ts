@@ -6,7 +6,27 @@ import { checkDeadline, tick } from "./deadline.js";
 import { badValue, locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 
-type Stage = (docs: Doc[]) => Doc[];
+/**
+ * A compiled stage. It is a generator so that a long read can run in slices: it yields (nothing)
+ * whenever `tick()` reports the slice used up, and returns its output documents. Driven to the end
+ * without pausing, it is an ordinary synchronous function.
+ */
+type Stage = (docs: Doc[]) => Generator<void, Doc[], void>;
+
+/** Runs a sliced computation to its end without pausing (pipeline updates, tests). */
+export function drain<T>(gen: Generator<void, T, void>): T {
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** A stage whose work is small or cannot pause (a sort, a slice): wrapped as a generator. */
+function plain(f: (docs: Doc[]) => Doc[]): Stage {
+  return function* (docs) {
+    return f(docs);
+  };
+}
 
 /** The variables of a top-level expression: none. Shared, and frozen because scopes copy before adding. */
 const NO_VARS: Vars = Object.freeze({});
@@ -18,6 +38,11 @@ const NO_VARS: Vars = Object.freeze({});
  * only slower.
  */
 export function runCompiled(docs: Doc[], stages: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Doc[] {
+  return drain(runCompiledSliced(docs, stages, fallback));
+}
+
+/** {@link runCompiled} in slices: yields whenever the current slice is used up (see deadline.ts). */
+export function* runCompiledSliced(docs: Doc[], stages: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Generator<void, Doc[], void> {
   let cur = docs;
   const pipeline = coalesceMatches(stages);
   for (let i = 0; i < pipeline.length; i++) {
@@ -29,7 +54,7 @@ export function runCompiled(docs: Doc[], stages: readonly Document[], fallback: 
       throw e;
     }
     checkDeadline();
-    cur = stage(cur);
+    cur = yield* stage(cur);
   }
   return cur;
 }
@@ -57,11 +82,15 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
   switch (name) {
     case "$match": {
       const p = compileMatch(spec as Doc);
-      return (docs) =>
-        docs.filter((d) => {
-          tick();
-          return p(d);
-        });
+      return function* (docs) {
+        const out: Doc[] = [];
+        for (let i = 0; i < docs.length; i++) {
+          if (tick()) yield;
+          const d = docs[i]!;
+          if (p(d)) out.push(d);
+        }
+        return out;
+      };
     }
     case "$set":
     case "$addFields":
@@ -75,7 +104,7 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
         if (dir !== 1 && dir !== -1) throw new Unsupported("$sort meta");
         return [k.split("."), dir] as const;
       });
-      return (docs) =>
+      return plain((docs) =>
         docs.slice().sort((a, b) => {
           tick();
           for (const [path, dir] of keys) {
@@ -83,30 +112,31 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
             if (c !== 0) return c * dir;
           }
           return 0;
-        });
+        }),
+      );
     }
     case "$limit": {
       const n = Number(spec);
       if (!Number.isInteger(n) || n <= 0) throw badValue("the limit must be positive");
-      return (docs) => docs.slice(0, n);
+      return plain((docs) => docs.slice(0, n));
     }
     case "$skip": {
       const n = Number(spec);
       if (!Number.isInteger(n) || n < 0) throw badValue("invalid argument to $skip stage");
-      return (docs) => docs.slice(n);
+      return plain((docs) => docs.slice(n));
     }
     case "$count": {
       if (typeof spec !== "string" || spec === "" || spec.includes(".") || spec.startsWith("$")) throw badValue("the count field must be a non-empty string");
-      return (docs) => (docs.length === 0 ? [] : [{ [spec]: docs.length }]);
+      return plain((docs) => (docs.length === 0 ? [] : [{ [spec]: docs.length }]));
     }
     case "$unwind": {
       const path = typeof spec === "string" ? spec : (spec as Doc).path;
       if (typeof path !== "string" || !path.startsWith("$") || (typeof spec === "object" && Object.keys(spec as Doc).length > 1)) throw new Unsupported("$unwind options");
       const parts = path.slice(1).split(".");
-      return (docs) => {
+      return function* (docs) {
         const out: Doc[] = [];
         for (const d of docs) {
-          tick();
+          if (tick()) yield;
           const v = fieldPath(d, parts);
           if (Array.isArray(v)) for (const el of v) out.push(setPath(d, parts, el));
           else if (v !== undefined && v !== null) out.push(d);
@@ -116,7 +146,11 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
     }
     case "$facet": {
       const branches = Object.entries(spec as Doc).map(([k, p]) => [k, p as Document[]] as const);
-      return (docs) => [Object.fromEntries(branches.map(([k, p]) => [k, runCompiled(docs, p, fallback)]))];
+      return function* (docs) {
+        const out: Doc = {};
+        for (const [k, p] of branches) out[k] = yield* runCompiledSliced(docs, p, fallback);
+        return [out];
+      };
     }
     default:
       throw new Unsupported(name);
@@ -140,9 +174,11 @@ function setPath(doc: Doc, parts: readonly string[], value: unknown): Doc {
 
 function compileSet(spec: Doc): Stage {
   const fields = Object.entries(spec).map(([k, v]) => [k.split("."), compileExpr(v)] as const);
-  return (docs) =>
-    docs.map((d) => {
-      tick();
+  return function* (docs) {
+    const result: Doc[] = new Array<Doc>(docs.length);
+    for (let i = 0; i < docs.length; i++) {
+      if (tick()) yield;
+      const d = docs[i]!;
       // One shallow copy per document (the input may be a stored document); nested paths copy
       // only the objects along their way.
       let out: Doc = { ...d };
@@ -153,8 +189,10 @@ function compileSet(spec: Doc): Stage {
           else out[parts[0]!] = v;
         } else out = setPath(out, parts, v);
       }
-      return out;
-    });
+      result[i] = out;
+    }
+    return result;
+  };
 }
 
 function compileProject(spec: Doc): Stage {
@@ -164,7 +202,14 @@ function compileProject(spec: Doc): Stage {
   if (excluded.length) {
     if (entries.some(([k, v]) => k !== "_id" && !(v === 0 || v === false))) throw new Unsupported("mixed projection");
     const paths = entries.filter(([, v]) => v === 0 || v === false).map(([k]) => k.split("."));
-    return (docs) => docs.map((d) => paths.reduce((acc, p) => setPath(acc, p, undefined), d));
+    return function* (docs) {
+      const result: Doc[] = new Array<Doc>(docs.length);
+      for (let i = 0; i < docs.length; i++) {
+        if (tick()) yield;
+        result[i] = paths.reduce((acc, p) => setPath(acc, p, undefined), docs[i]!);
+      }
+      return result;
+    };
   }
   const keepId = !entries.some(([k, v]) => k === "_id" && (v === 0 || v === false));
   const idExpr = entries.find(([k, v]) => k === "_id" && !isFlag(v));
@@ -175,9 +220,11 @@ function compileProject(spec: Doc): Stage {
     else parts.push([k.split("."), compileExpr(v)]);
   }
   const id = idExpr ? compileExpr(idExpr[1]) : undefined;
-  return (docs) =>
-    docs.map((d) => {
-      tick();
+  return function* (docs) {
+    const result: Doc[] = new Array<Doc>(docs.length);
+    for (let i = 0; i < docs.length; i++) {
+      if (tick()) yield;
+      const d = docs[i]!;
       let out: Doc = {};
       if (id) out._id = id(d, NO_VARS);
       else if (keepId && d._id !== undefined) out._id = d._id;
@@ -187,8 +234,10 @@ function compileProject(spec: Doc): Stage {
         if (p.length === 1) out[p[0]!] = v;
         else out = setPath(out, p, v);
       }
-      return out;
-    });
+      result[i] = out;
+    }
+    return result;
+  };
 }
 
 /**
@@ -322,10 +371,10 @@ function compileGroup(spec: Doc): Stage {
   const accs = Object.entries(spec)
     .filter(([k]) => k !== "_id")
     .map(([k, v]) => [k, accumulator(v)] as const);
-  return (docs) => {
+  return function* (docs) {
     const groups = new Map<string, { id: unknown; states: unknown[] }>();
     for (const d of docs) {
-      tick();
+      if (tick()) yield;
       const key = id(d, NO_VARS);
       const k = valueKey(key === undefined ? null : key);
       let g = groups.get(k);

@@ -1,30 +1,73 @@
 import { maxTimeExpired } from "./errors.js";
 
 /**
- * The time limit (`maxTimeMS`) of the command being executed. The engine is synchronous, so one
- * command runs at a time and a module-level deadline is exact. Loops over documents call `tick()`;
- * every 1,024 ticks it reads the clock and stops the command with MaxTimeMSExpired (50) once the
- * limit has passed, as mongod interrupts an operation at its next yield point.
+ * Time accounting of the command the engine is executing right now. The engine runs one command at a
+ * time on one thread; long reads run in slices (see scheduler.ts), and each slice installs its
+ * command's clock here, so a module-level "current clock" is exact.
+ *
+ * Loops over documents call `tick()`; every 1,024 ticks it reads the time, stops the command with
+ * MaxTimeMSExpired (50) once its `maxTimeMS` has passed (as mongod interrupts an operation at its next
+ * yield point), and reports whether the current slice is used up, so a sliced loop can yield.
  */
-let deadlineAt = Number.POSITIVE_INFINITY;
+export interface CommandClock {
+  /** performance.now() after which the command fails with MaxTimeMSExpired. */
+  readonly deadlineAt: number;
+  /** Time the command has run so far, across slices. */
+  usedMs: number;
+}
+
+/** How long one slice of a long read runs before it lets other commands in. */
+export const SLICE_MS = 8;
+
+const idle: CommandClock = { deadlineAt: Number.POSITIVE_INFINITY, usedMs: 0 };
+let current: CommandClock = idle;
+let sliceStart = 0;
+let sliceOver = false;
 let ticks = 0;
 
-export function runWithin<T>(maxTimeMS: number, fn: () => T): T {
-  const outer = deadlineAt;
-  deadlineAt = maxTimeMS > 0 ? Math.min(outer, performance.now() + maxTimeMS) : outer;
+/** A clock for a command with the given `maxTimeMS` (0: no limit). */
+export function newClock(maxTimeMS: number): CommandClock {
+  return { deadlineAt: maxTimeMS > 0 ? performance.now() + maxTimeMS : Number.POSITIVE_INFINITY, usedMs: 0 };
+}
+
+/** Runs `fn` (one slice, or a whole short command) on `clock`, adding the time it took. */
+export function runOn<T>(clock: CommandClock, fn: () => T): T {
+  const outer = current;
+  const outerStart = sliceStart;
+  const outerOver = sliceOver;
+  current = clock;
+  sliceStart = performance.now();
+  sliceOver = false;
   try {
     return fn();
   } finally {
-    deadlineAt = outer;
+    clock.usedMs += performance.now() - sliceStart;
+    current = outer;
+    sliceStart = outerStart;
+    sliceOver = outerOver;
   }
 }
 
-export function tick(): void {
-  if ((++ticks & 1023) === 0 && deadlineAt !== Number.POSITIVE_INFINITY) checkDeadline();
+/** Runs a whole command with its `maxTimeMS` (0: no limit). */
+export function runWithin<T>(maxTimeMS: number, fn: () => T): T {
+  return runOn(newClock(maxTimeMS), fn);
 }
 
+/** Counts one unit of work; true once the current slice is used up (sliced loops then yield). */
+export function tick(): boolean {
+  if ((++ticks & 1023) === 0) checkTime();
+  return sliceOver;
+}
+
+/** Throws MaxTimeMSExpired past the deadline; notes when the slice is used up. */
 export function checkDeadline(): void {
-  if (performance.now() > deadlineAt) throw maxTimeExpired();
+  checkTime();
+}
+
+function checkTime(): void {
+  const now = performance.now();
+  if (now > current.deadlineAt) throw maxTimeExpired();
+  if (now - sliceStart > SLICE_MS) sliceOver = true;
 }
 
 /** `items`, ticking once per item (for the mingo fallback, which pulls documents lazily). */

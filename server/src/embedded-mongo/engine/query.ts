@@ -7,7 +7,7 @@ import { engineContext } from "./operators.js";
 import { Unsupported, type Doc } from "./compile-expr.js";
 import { compileMatch } from "./compile-match.js";
 import { ticking } from "./deadline.js";
-import { runCompiled } from "./compile-pipeline.js";
+import { drain, runCompiledSliced } from "./compile-pipeline.js";
 import { badValue } from "./errors.js";
 import type { Store } from "./database.js";
 
@@ -52,13 +52,18 @@ export function runFind(
 }
 
 export function runPipeline(docs: Document[], pipeline: Document[], opts: Partial<Options>): Document[] {
+  return drain(runPipelineSliced(docs, pipeline, opts));
+}
+
+/** {@link runPipeline} as a sliced computation: yields whenever the current slice is used up. */
+export function runPipelineSliced(docs: Document[], pipeline: Document[], opts: Partial<Options>): Generator<void, Document[], void> {
   for (const stage of pipeline) {
     const name = Object.keys(stage)[0];
     if (!name || Object.keys(stage).length !== 1) throw badValue("A pipeline stage specification object must contain exactly one field.");
     if (refusedStages.has(name)) throw badValue(`${name} is not supported by the embedded database`);
   }
   assertNoScript(pipeline);
-  return runCompiled(docs as Doc[], pipeline, (rest, stages) => new Aggregator(stages, opts).run(ticking(rest)) as Doc[]) as Document[];
+  return runCompiledSliced(docs as Doc[], pipeline, (rest, stages) => new Aggregator(stages, opts).run(ticking(rest)) as Doc[]) as Generator<void, Document[], void>;
 }
 
 /** `$where`, `$function` and `$accumulator` run JavaScript; refused as a server with scripting off does. */
