@@ -20,6 +20,7 @@ import { createTenantScopeFactory } from "./db/tenant-scope.js";
 import { apiModules } from "./apis/registry.js";
 import { kProtocol } from "./platform/context.js";
 import { applyCors } from "./platform/cors.js";
+import { createDeadlineInterceptor } from "./platform/deadline.js";
 import { normalizeGrpcMessageTrailer } from "./platform/grpc-message.js";
 import { HealthServiceImpl, HealthState } from "./platform/health.js";
 import { createRequestLogInterceptor } from "./platform/interceptors.js";
@@ -73,7 +74,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
   const shutdown = new AbortController();
   // connect-node links every in-flight call to this signal: one listener per call, so no fixed limit.
   setMaxListeners(0, shutdown.signal);
-  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createAuthInterceptor(authenticator)];
+  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createDeadlineInterceptor(config.MAX_DEADLINE_MS), createAuthInterceptor(authenticator)];
   const routerOptions: ConnectRouterOptions = {
     interceptors,
     readMaxBytes: config.MAX_MESSAGE_BYTES,

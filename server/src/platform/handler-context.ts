@@ -9,8 +9,4 @@ export function principalOf(ctx: HandlerContext): Principal {
   return p;
 }
 
-/** Time left for the database: the call's deadline minus a margin, bounded below. */
-export function dbTimeoutMs(ctx: HandlerContext, fallbackMs = 30_000): number {
-  const left = ctx.timeoutMs();
-  return left === undefined ? fallbackMs : Math.max(1, left - 50);
-}
+export { dbTimeoutMs } from "./deadline.js";
