@@ -19,6 +19,7 @@ import type { Config } from "./config.js";
 import { createTenantScopeFactory } from "./db/tenant-scope.js";
 import { apiModules } from "./apis/registry.js";
 import { kProtocol } from "./platform/context.js";
+import { createAdmissionInterceptor } from "./platform/admission.js";
 import { applyCors } from "./platform/cors.js";
 import { createDeadlineInterceptor } from "./platform/deadline.js";
 import { normalizeGrpcMessageTrailer } from "./platform/grpc-message.js";
@@ -74,7 +75,12 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
   const shutdown = new AbortController();
   // connect-node links every in-flight call to this signal: one listener per call, so no fixed limit.
   setMaxListeners(0, shutdown.signal);
-  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createDeadlineInterceptor(config.MAX_DEADLINE_MS), createAuthInterceptor(authenticator)];
+  const admission = createAdmissionInterceptor({
+    reads: { concurrency: config.TENANT_MAX_CONCURRENT_READS, perSecond: config.TENANT_READS_PER_SECOND, burst: config.TENANT_READ_BURST },
+    ingests: { concurrency: config.TENANT_MAX_CONCURRENT_INGESTS, perSecond: config.TENANT_INGESTS_PER_SECOND, burst: config.TENANT_INGEST_BURST },
+    queueMs: config.ADMISSION_QUEUE_MS,
+  });
+  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createDeadlineInterceptor(config.MAX_DEADLINE_MS), createAuthInterceptor(authenticator), admission];
   const routerOptions: ConnectRouterOptions = {
     interceptors,
     readMaxBytes: config.MAX_MESSAGE_BYTES,

@@ -36,6 +36,17 @@ const configZod = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** Values one delivery-stats series may return; a longer one is refused before any work. */
   MAX_SERIES_VALUES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /** Per tenant: reads (queries) running at once; more wait up to ADMISSION_QUEUE_MS, then 429. */
+  TENANT_MAX_CONCURRENT_READS: z.coerce.number().int().min(1).max(10_000).default(8),
+  /** Per tenant: sustained reads per second and the burst above it. */
+  TENANT_READS_PER_SECOND: z.coerce.number().min(0.1).max(1_000_000).default(200),
+  TENANT_READ_BURST: z.coerce.number().int().min(1).max(1_000_000).default(400),
+  /** Per tenant: ingests and other writes running at once, per second, and burst. */
+  TENANT_MAX_CONCURRENT_INGESTS: z.coerce.number().int().min(1).max(10_000).default(4),
+  TENANT_INGESTS_PER_SECOND: z.coerce.number().min(0.1).max(1_000_000).default(50),
+  TENANT_INGEST_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** How long a call over its tenant's running slots may wait for one before it is refused. */
+  ADMISSION_QUEUE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /** A new plaintext connection must send enough bytes to tell HTTP/1.1 from HTTP/2 within this. */
   SNIFF_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** HTTP/1.1: the request head must arrive within this (Node's headersTimeout). */

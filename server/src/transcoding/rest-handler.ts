@@ -105,7 +105,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       write(res, method, withRequestId(reply, requestId));
     } catch (e) {
       const err = e instanceof BindError ? new ConnectError(e.message, Code.InvalidArgument) : toConnectError(e);
-      const reply = shape.error ? shape.error(err, ctx) : defaultErrorReply(err);
+      const reply = withErrorHeaders(shape.error ? shape.error(err, ctx) : defaultErrorReply(err), err);
       write(res, method, withRequestId(reply, err.metadata.get("x-request-id")));
     }
   };
@@ -117,6 +117,18 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
  */
 export function defaultErrorReply(err: ConnectError): RestReply {
   return { status: codeToHttpStatus(err.code), body: { code: err.code, message: err.rawMessage, details: [] } };
+}
+
+/** Error metadata that is HTTP's business too, in every API's error answers. */
+const errorHeaders = ["retry-after", "www-authenticate"];
+
+function withErrorHeaders(reply: RestReply, err: ConnectError): RestReply {
+  const extra: Record<string, string> = {};
+  for (const h of errorHeaders) {
+    const v = err.metadata.get(h);
+    if (v !== null && !(reply.headers && h in reply.headers)) extra[h] = v;
+  }
+  return Object.keys(extra).length ? { ...reply, headers: { ...reply.headers, ...extra } } : reply;
 }
 
 function withRequestId(reply: RestReply, requestId: string | null): RestReply {
