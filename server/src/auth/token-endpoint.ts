@@ -1,14 +1,14 @@
 import { write, type NodeRequest, type NodeResponse } from "../transcoding/rest-handler.js";
 import type { Logger } from "../platform/logger.js";
 import { permissionsOfRoles, type Permission } from "./permissions.js";
+import { HashQueue } from "./hash-queue.js";
+import { LoginGuard } from "./login-guard.js";
 import { decoyHash, verifySecret } from "./secrets.js";
 import type { SigningKeys } from "./signing-keys.js";
 import type { TenantDirectory } from "./tenant-directory.js";
 import type { Tokens } from "./tokens.js";
 
 const MAX_FORM_BYTES = 8 * 1024;
-const FAILURE_WINDOW_MS = 60_000;
-const MAX_FAILURES = 10;
 
 /** OAuth2 error answer per RFC 6749 §5.2. */
 function oauthError(status: number, error: string, description: string, extra: Record<string, string> = {}) {
@@ -21,11 +21,14 @@ function oauthError(status: number, error: string, description: string, extra: R
 
 /**
  * `POST /oauth2/token` (RFC 6749 §4.4, client credentials) and `GET /.well-known/jwks.json`.
- * Unknown client and wrong secret take the same path (a decoy hash is checked) and the same answer;
- * repeated failures for one client id are answered 429 with Retry-After.
+ * Unknown client and wrong secret take the same path (a decoy hash is checked) and the same answer.
+ * Repeated failures of one client id from one address, or from one address overall, are answered 429
+ * with Retry-After (LoginGuard); secrets are verified through a bounded queue (HashQueue), so a flood
+ * of bad attempts is refused instead of delaying good ones.
  */
 export class TokenEndpoint {
-  private readonly failures = new Map<string, number[]>();
+  private readonly guard = new LoginGuard({ perPair: 10, perSource: 100, windowMs: 60_000 });
+  private readonly hashes = new HashQueue(2, 32);
 
   constructor(
     private readonly directory: TenantDirectory,
@@ -85,20 +88,26 @@ export class TokenEndpoint {
     if (!clientId || !secret) return this.invalidClient(Boolean(basic));
     if (clientId.length > 128 || secret.length > 512) return this.invalidClient(Boolean(basic));
 
-    const recent = (this.failures.get(clientId) ?? []).filter((t) => Date.now() - t < FAILURE_WINDOW_MS);
-    if (recent.length >= MAX_FAILURES) {
-      const retryAfter = Math.ceil((FAILURE_WINDOW_MS - (Date.now() - recent[0]!)) / 1000);
-      return oauthError(429, "invalid_client", "too many failed attempts; retry later", { "retry-after": String(Math.max(1, retryAfter)) });
+    const source = req.socket?.remoteAddress ?? "unknown";
+    const retryAfter = this.guard.retryAfter(clientId, source);
+    if (retryAfter > 0) {
+      return oauthError(429, "invalid_client", "too many failed attempts; retry later", { "retry-after": String(retryAfter) });
     }
-    const client = await this.directory.clients.findOne({ _id: clientId });
-    const ok = await verifySecret(secret, client?.secretHash ?? (await decoyHash));
-    if (!client || !ok || !client.active) {
-      recent.push(Date.now());
-      this.failures.set(clientId, recent);
-      this.logger.warn({ clientId: clientId.slice(0, 64) }, "token request refused");
+    const checked = await this.hashes.run(this.guard.isTrusted(clientId, source), async () => {
+      const client = await this.directory.clients.findOne({ _id: clientId });
+      const ok = await verifySecret(secret, client?.secretHash ?? (await decoyHash));
+      return client && ok && client.active ? client : null;
+    });
+    if (checked === undefined) {
+      return oauthError(429, "temporarily_unavailable", "too many token requests in progress; retry later", { "retry-after": "1" });
+    }
+    const client = checked;
+    if (!client) {
+      this.guard.failed(clientId, source);
+      this.logger.warn({ clientId: clientId.slice(0, 64), source }, "token request refused");
       return this.invalidClient(Boolean(basic));
     }
-    this.failures.delete(clientId);
+    this.guard.succeeded(clientId, source);
     const granted = [...permissionsOfRoles(client.roles)];
     let permissions: Permission[] = granted;
     const scope = form.get("scope");
