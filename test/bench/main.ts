@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { startEmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
 import { benchDeliveryStats, benchJobs, benchMetrics, benchRecords, benchTelemetry, startBenchServers } from "./api.js";
 import { benchEmbedded } from "./embedded.js";
+import { benchIsolation } from "./isolation.js";
 import { benchLoad } from "./load.js";
 import { benchPeers } from "./peers.js";
 import { benchProtocols } from "./protocol.js";
@@ -12,8 +13,8 @@ import type { Figure } from "./stats.js";
  * bench-results/bench.json. Every figure's comparison is measured in the same run.
  */
 const small = process.env.BENCH_SIZE === "small";
-/** BENCH_ONLY=protocol,embedded,apis,load,peers runs only those sections (all when unset). */
-const only = new Set((process.env.BENCH_ONLY ?? "protocol,embedded,apis,load,peers").split(",").map((x) => x.trim()));
+/** BENCH_ONLY=protocol,embedded,apis,load,isolation,peers runs only those sections (all when unset). */
+const only = new Set((process.env.BENCH_ONLY ?? "protocol,embedded,apis,load,isolation,peers").split(",").map((x) => x.trim()));
 const figures: Figure[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const t0 = performance.now();
@@ -32,6 +33,11 @@ if (only.has("protocol")) {
 if (only.has("embedded")) {
   figures.push(...(await benchEmbedded(small ? [100_000] : [100_000, 1_000_000])));
   log("bench: embedded-db done");
+}
+
+if (only.has("isolation")) {
+  figures.push(...(await benchIsolation(small ? 100_000 : 1_000_000, small ? 200 : 500)));
+  log("bench: isolation done");
 }
 
 const db = await startEmbeddedMongo();

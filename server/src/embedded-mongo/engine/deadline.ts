@@ -17,7 +17,7 @@ export interface CommandClock {
 }
 
 /** How long one slice of a long read runs before it lets other commands in. */
-export const SLICE_MS = 8;
+export const SLICE_MS = 4;
 
 const idle: CommandClock = { deadlineAt: Number.POSITIVE_INFINITY, usedMs: 0 };
 let current: CommandClock = idle;
