@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { IngestResultSchema, RejectionSchema, type IngestResult, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import type { TenantScope } from "../db/tenant-scope.js";
 
 /** The refused items of one ingest batch, and the batch's IngestResult. */
 export class Rejections {
@@ -28,4 +29,19 @@ function clip(text: string, max = 300): string {
 /** The answer to a batch id seen before: nothing changed. */
 export function replayed(): IngestResult {
   return create(IngestResultSchema, { replayed: true });
+}
+
+/**
+ * Runs one ingest batch at most once and never loses it: a batch id that completed with nothing refused
+ * is answered `replayed` without work; otherwise the batch runs and is marked completed only after its
+ * writes. So a failure anywhere before the mark leaves the batch to be sent again, and a batch whose
+ * items were refused may be sent again once their cause is fixed. Running a batch again is safe
+ * because every write is an upsert by natural key (additive merges guard each document, see
+ * telemetry).
+ */
+export async function ingestOnce(scope: TenantScope, api: string, batchId: string, run: () => Promise<IngestResult>): Promise<IngestResult> {
+  if (await scope.batchDone(api, batchId)) return replayed();
+  const result = await run();
+  await scope.completeBatch(api, batchId, Number(result.rejected));
+  return result;
 }

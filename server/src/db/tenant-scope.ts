@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { AnyBulkWriteOperation, Db, Document, Filter } from "mongodb";
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document, type Filter } from "mongodb";
 import type { Principal } from "../auth/principal.js";
 import { toConnectError } from "../platform/errors.js";
 import type { CollectionName } from "./collections.js";
@@ -56,16 +56,19 @@ export class TenantScope {
 
   /**
    * Upserts documents by natural key within one tenant: each op's filter and document get `tenantId`.
-   * Returns inserted/updated counts.
+   * Returns inserted/updated counts. An item's `guard` narrows its filter beyond the key (e.g. "this
+   * batch not applied yet"); with `guardedDuplicates`, a duplicate-key failure of such an upsert means
+   * the guard excluded an existing document, i.e. the item was applied before, and counts as neither.
    */
   async upsertMany(
     collection: CollectionName,
     tenantId: string,
-    items: readonly { readonly key: Filter<Document>; readonly doc?: Document; readonly update?: Document; readonly pipeline?: Document[] }[],
+    items: readonly { readonly key: Filter<Document>; readonly guard?: Filter<Document>; readonly doc?: Document; readonly update?: Document; readonly pipeline?: Document[] }[],
+    opts: { readonly guardedDuplicates?: boolean } = {},
   ): Promise<{ inserted: number; updated: number }> {
     if (items.length === 0) return { inserted: 0, updated: 0 };
     const ops: AnyBulkWriteOperation[] = items.map((it) => {
-      const filter = { ...it.key, tenantId };
+      const filter = { ...it.key, ...it.guard, tenantId };
       // A pipeline update's upsert is seeded from the filter's equality fields, tenantId included.
       if (it.pipeline) return { updateOne: { filter, update: it.pipeline, upsert: true } };
       if (it.update) return { updateOne: { filter, update: { ...it.update, $setOnInsert: { ...(it.update.$setOnInsert ?? {}), tenantId } }, upsert: true } };
@@ -75,6 +78,10 @@ export class TenantScope {
       const res = await this.db.collection(collection).bulkWrite(ops, { ordered: false });
       return { inserted: res.upsertedCount, updated: res.matchedCount };
     } catch (e) {
+      if (opts.guardedDuplicates && e instanceof MongoBulkWriteError) {
+        const errors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+        if (errors.every((w) => w.code === 11000)) return { inserted: e.result.upsertedCount, updated: e.result.matchedCount };
+      }
       throw toConnectError(e);
     }
   }
@@ -101,14 +108,29 @@ export class TenantScope {
     }
   }
 
-  /** Records a batch id once; false when the batch was seen before (a replay). */
-  async claimBatch(api: string, batchId: string): Promise<boolean> {
-    if (!batchId) return true;
+  /**
+   * Whether an ingest batch already completed with nothing refused, so that sending it again changes
+   * nothing. A batch that never completed (its writes failed, or the process died before its mark)
+   * or that had refused items is not done: sending it again runs it again.
+   */
+  async batchDone(api: string, batchId: string): Promise<boolean> {
+    if (!batchId) return false;
     try {
-      await this.db.collection("ingest_batches").insertOne({ tenantId: this.principal.tenantId, api, batchId, at: new Date() });
-      return true;
+      const mark = await this.db.collection("ingest_batches").findOne({ tenantId: this.principal.tenantId, api, batchId }, { projection: { rejected: 1 } });
+      return mark !== null && mark.rejected === 0;
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) return false;
+      throw toConnectError(e);
+    }
+  }
+
+  /** Marks an ingest batch completed, after its writes, with how many of its items were refused. */
+  async completeBatch(api: string, batchId: string, rejected: number): Promise<void> {
+    if (!batchId) return;
+    try {
+      await this.db
+        .collection("ingest_batches")
+        .updateOne({ tenantId: this.principal.tenantId, api, batchId }, { $set: { rejected, at: new Date() } }, { upsert: true });
+    } catch (e) {
       throw toConnectError(e);
     }
   }

@@ -16,6 +16,8 @@ export interface EmbeddedMongoProcessOptions extends EmbeddedMongoOptions {
 export interface EmbeddedMongoProcess extends EmbeddedMongo {
   /** Times the process died and was started again. */
   readonly restarts: number;
+  /** The database process's id (for operators and fault tests). */
+  readonly pid: number | undefined;
 }
 
 /**
@@ -102,6 +104,9 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
     },
     get restarts() {
       return restarts;
+    },
+    get pid() {
+      return current.pid;
     },
     async stop() {
       stopping = true;

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { Rejections, replayed } from "../ingest-result.js";
+import { Rejections, ingestOnce } from "../ingest-result.js";
 import {
   DeliveryStatsService,
   GetDeliveryServiceStatsResponseSchema,
@@ -65,53 +65,55 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   async ingestDeliveryServiceStats(req: IngestDeliveryServiceStatsRequest, ctx: HandlerContext) {
     if (req.points.length > MAX_POINTS) throw invalidArgument(`at most ${MAX_POINTS} points per batch`, "points");
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch("delivery-stats", req.batchId))) return create(IngestDeliveryServiceStatsResponseSchema, { result: replayed() });
-    const rejections = new Rejections();
-    const reject = rejections.add.bind(rejections);
-    const owners = new Map<string, DeliveryServiceDoc | undefined>();
-    // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
-    const minutes = new Map<string, { tenantId: string; ds: string; metric: string; time: Date; sum: number; n: number }>();
-    for (const [index, p] of req.points.entries()) {
-      if (!(metricTypes as readonly string[]).includes(p.metricType)) {
-        reject(index, "metricType", `Metric is not supported: ${p.metricType}`);
-        continue;
+    const result = await ingestOnce(scope, "delivery-stats", req.batchId, async () => {
+      const rejections = new Rejections();
+      const reject = rejections.add.bind(rejections);
+      const owners = new Map<string, DeliveryServiceDoc | undefined>();
+      // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
+      const minutes = new Map<string, { tenantId: string; ds: string; metric: string; time: Date; sum: number; n: number }>();
+      for (const [index, p] of req.points.entries()) {
+        if (!(metricTypes as readonly string[]).includes(p.metricType)) {
+          reject(index, "metricType", `Metric is not supported: ${p.metricType}`);
+          continue;
+        }
+        if (!p.time) {
+          reject(index, "time", "time is required");
+          continue;
+        }
+        if (!Number.isFinite(p.value)) {
+          reject(index, "value", "value must be a finite number");
+          continue;
+        }
+        if (!owners.has(p.deliveryService)) owners.set(p.deliveryService, await findDeliveryService(scope, { xmlId: p.deliveryService }));
+        const ds = owners.get(p.deliveryService);
+        if (!ds) {
+          reject(index, "deliveryService", `No such Delivery Service: ${p.deliveryService}`);
+          continue;
+        }
+        const ms = timestampDate(p.time).getTime();
+        const minute = new Date(ms - (((ms % 60_000) + 60_000) % 60_000));
+        const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${minute.getTime()}`;
+        const m = minutes.get(key) ?? { tenantId: ds.tenantId, ds: ds.xmlId, metric: p.metricType, time: minute, sum: 0, n: 0 };
+        m.sum += p.value;
+        m.n++;
+        minutes.set(key, m);
       }
-      if (!p.time) {
-        reject(index, "time", "time is required");
-        continue;
+      let inserted = 0;
+      let updated = 0;
+      const byTenant = new Map<string, { key: Record<string, unknown>; doc: Record<string, unknown> }[]>();
+      for (const m of minutes.values()) {
+        const list = byTenant.get(m.tenantId) ?? [];
+        list.push({ key: { ds: m.ds, metric: m.metric, time: m.time }, doc: { value: m.sum / m.n, samples: m.n } });
+        byTenant.set(m.tenantId, list);
       }
-      if (!Number.isFinite(p.value)) {
-        reject(index, "value", "value must be a finite number");
-        continue;
+      for (const [tenantId, items] of byTenant) {
+        const r = await scope.upsertMany("ds_points", tenantId, items);
+        inserted += r.inserted;
+        updated += r.updated;
       }
-      if (!owners.has(p.deliveryService)) owners.set(p.deliveryService, await findDeliveryService(scope, { xmlId: p.deliveryService }));
-      const ds = owners.get(p.deliveryService);
-      if (!ds) {
-        reject(index, "deliveryService", `No such Delivery Service: ${p.deliveryService}`);
-        continue;
-      }
-      const ms = timestampDate(p.time).getTime();
-      const minute = new Date(ms - (((ms % 60_000) + 60_000) % 60_000));
-      const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${minute.getTime()}`;
-      const m = minutes.get(key) ?? { tenantId: ds.tenantId, ds: ds.xmlId, metric: p.metricType, time: minute, sum: 0, n: 0 };
-      m.sum += p.value;
-      m.n++;
-      minutes.set(key, m);
-    }
-    let inserted = 0;
-    let updated = 0;
-    const byTenant = new Map<string, { key: Record<string, unknown>; doc: Record<string, unknown> }[]>();
-    for (const m of minutes.values()) {
-      const list = byTenant.get(m.tenantId) ?? [];
-      list.push({ key: { ds: m.ds, metric: m.metric, time: m.time }, doc: { value: m.sum / m.n, samples: m.n } });
-      byTenant.set(m.tenantId, list);
-    }
-    for (const [tenantId, items] of byTenant) {
-      const r = await scope.upsertMany("ds_points", tenantId, items);
-      inserted += r.inserted;
-      updated += r.updated;
-    }
-    return create(IngestDeliveryServiceStatsResponseSchema, { result: rejections.result({ inserted, updated }) });
+      return rejections.result({ inserted, updated });
+    });
+    return create(IngestDeliveryServiceStatsResponseSchema, { result });
   }
 
   async registerDeliveryService(req: RegisterDeliveryServiceRequest, ctx: HandlerContext) {

@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { Rejections, replayed } from "../ingest-result.js";
+import { Rejections, ingestOnce } from "../ingest-result.js";
 import {
   AggregateJobsResponseSchema,
   IngestJobsResponseSchema,
@@ -64,29 +64,31 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
   async ingestJobs(req: IngestJobsRequest, ctx: HandlerContext) {
     if (req.jobs.length > MAX_BATCH) throw esError(`at most ${MAX_BATCH} jobs per request`);
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch("jobs", req.batchId))) return create(IngestJobsResponseSchema, { result: replayed() });
-    const rejections = new Rejections(req.preRejected);
-    const skip = new Set(req.preRejected.map((r) => r.index));
-    const items: { key: Record<string, unknown>; doc: Document }[] = [];
-    const seen = new Map<string, number>();
-    req.jobs.forEach((j, index) => {
-      if (skip.has(index)) return;
-      try {
-        const doc = toJobDoc(j);
-        // Within one batch the last item for a job id wins, as a later batch would.
-        const at = seen.get(doc.jobId);
-        if (at !== undefined) items[at] = { key: { jobId: doc.jobId }, doc };
-        else {
-          seen.set(doc.jobId, items.length);
-          items.push({ key: { jobId: doc.jobId }, doc });
+    const result = await ingestOnce(scope, "jobs", req.batchId, async () => {
+      const rejections = new Rejections(req.preRejected);
+      const skip = new Set(req.preRejected.map((r) => r.index));
+      const items: { key: Record<string, unknown>; doc: Document }[] = [];
+      const seen = new Map<string, number>();
+      req.jobs.forEach((j, index) => {
+        if (skip.has(index)) return;
+        try {
+          const doc = toJobDoc(j);
+          // Within one batch the last item for a job id wins, as a later batch would.
+          const at = seen.get(doc.jobId);
+          if (at !== undefined) items[at] = { key: { jobId: doc.jobId }, doc };
+          else {
+            seen.set(doc.jobId, items.length);
+            items.push({ key: { jobId: doc.jobId }, doc });
+          }
+        } catch (e) {
+          if (!(e instanceof JobInputError)) throw e;
+          rejections.add(index, e.field, e.message);
         }
-      } catch (e) {
-        if (!(e instanceof JobInputError)) throw e;
-        rejections.add(index, e.field, e.message);
-      }
     });
     const counts = await scope.upsertMany("jobs", scope.writeTenant(), items);
-    return create(IngestJobsResponseSchema, { result: rejections.result(counts) });
+    return rejections.result(counts);
+    });
+    return create(IngestJobsResponseSchema, { result });
   }
 }
 

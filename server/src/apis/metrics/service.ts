@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { Rejections, replayed } from "../ingest-result.js";
+import { Rejections, ingestOnce } from "../ingest-result.js";
 import {
   GetPlotDataResponseSchema,
   IngestMetricEventsResponseSchema,
@@ -93,80 +93,84 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const def = requireType(req.name);
     if (req.rows.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} rows per batch`, "rows");
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch(`metrics:${def.name}`, req.batchId))) return create(IngestMetricRowsResponseSchema, { result: replayed() });
-    const tenantId = scope.writeTenant();
-    const rejections = new Rejections();
-    const reject = rejections.add.bind(rejections);
-    const choiceItems = [];
-    for (const [i, c] of req.choices.entries()) {
-      if (c.id <= 0 || !c.name) reject(i, "choices", "a choice needs a positive id and a name");
-      else choiceItems.push({ key: { type: def.name, choiceId: c.id }, doc: choiceToDoc(def.name, c) });
-    }
-    await scope.upsertMany("metric_choices", tenantId, choiceItems);
-    const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
-    const columnNames = new Set(def.columns.map((c) => c.name));
-    const items = [];
-    for (const [i, r] of req.rows.entries()) {
-      if (!known.has(r.choiceId)) {
-        reject(i, "choice_id", `unknown choice ${r.choiceId}: register it in "choices" first`);
-        continue;
+    const result = await ingestOnce(scope, `metrics:${def.name}`, req.batchId, async () => {
+      const tenantId = scope.writeTenant();
+      const rejections = new Rejections();
+      const reject = rejections.add.bind(rejections);
+      const choiceItems = [];
+      for (const [i, c] of req.choices.entries()) {
+        if (c.id <= 0 || !c.name) reject(i, "choices", "a choice needs a positive id and a name");
+        else choiceItems.push({ key: { type: def.name, choiceId: c.id }, doc: choiceToDoc(def.name, c) });
       }
-      if (!r.occurred) {
-        reject(i, "occurred", "occurred (the hour) is required");
-        continue;
+      await scope.upsertMany("metric_choices", tenantId, choiceItems);
+      const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+      const columnNames = new Set(def.columns.map((c) => c.name));
+      const items = [];
+      for (const [i, r] of req.rows.entries()) {
+        if (!known.has(r.choiceId)) {
+          reject(i, "choice_id", `unknown choice ${r.choiceId}: register it in "choices" first`);
+          continue;
+        }
+        if (!r.occurred) {
+          reject(i, "occurred", "occurred (the hour) is required");
+          continue;
+        }
+        const badColumn = Object.keys(r.values).find((k) => !columnNames.has(k));
+        if (badColumn !== undefined) {
+          reject(i, `values.${badColumn}`, `unknown column for ${def.name}`);
+          continue;
+        }
+        const nonFinite = Object.entries(r.values).find(([, v]) => !Number.isFinite(v));
+        if (nonFinite) {
+          reject(i, `values.${nonFinite[0]}`, "values must be finite numbers");
+          continue;
+        }
+        const hour = new Date(Math.floor(timestampDate(r.occurred).getTime() / HOUR) * HOUR);
+        items.push({ key: { type: def.name, choiceId: r.choiceId, hour }, doc: { values: { ...r.values } } });
       }
-      const badColumn = Object.keys(r.values).find((k) => !columnNames.has(k));
-      if (badColumn !== undefined) {
-        reject(i, `values.${badColumn}`, `unknown column for ${def.name}`);
-        continue;
-      }
-      const nonFinite = Object.entries(r.values).find(([, v]) => !Number.isFinite(v));
-      if (nonFinite) {
-        reject(i, `values.${nonFinite[0]}`, "values must be finite numbers");
-        continue;
-      }
-      const hour = new Date(Math.floor(timestampDate(r.occurred).getTime() / HOUR) * HOUR);
-      items.push({ key: { type: def.name, choiceId: r.choiceId, hour }, doc: { values: { ...r.values } } });
-    }
-    const counts = await scope.upsertMany("metric_rows", tenantId, items);
-    return create(IngestMetricRowsResponseSchema, { result: rejections.result(counts) });
+      const counts = await scope.upsertMany("metric_rows", tenantId, items);
+      return rejections.result(counts);
+    });
+    return create(IngestMetricRowsResponseSchema, { result });
   }
 
   async ingestMetricEvents(req: IngestMetricEventsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
     if (req.events.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} events per batch`, "events");
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch(`metrics-events:${def.name}`, req.batchId))) return create(IngestMetricEventsResponseSchema, { result: replayed() });
-    const tenantId = scope.writeTenant();
-    const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
-    const outcomes: Record<string, string[]> = { "job-types": ["completed", "failed", "canceled"], errors: ["error"], ingests: ["deferred", "ingested", "errored", "duplicate"] };
-    const measures = new Set(eventMeasures[def.name]);
-    const rejections = new Rejections();
-    const reject = rejections.add.bind(rejections);
-    const items = [];
-    const touched = new Map<string, { choiceId: number; hour: Date }>();
-    for (const [i, e] of req.events.entries()) {
-      if (!e.id) reject(i, "id", "an event id is required (it makes re-sending safe)");
-      else if (!known.has(e.choiceId)) reject(i, "choice_id", `unknown choice ${e.choiceId}`);
-      else if (!e.occurred) reject(i, "occurred", "occurred is required");
-      else if (!outcomes[def.name]!.includes(e.outcome)) reject(i, "outcome", `outcome must be one of ${outcomes[def.name]!.join(", ")}`);
-      else if (Object.keys(e.measures).some((k) => !measures.has(k))) reject(i, "measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
-      else {
-        const hour = new Date(Math.floor(timestampDate(e.occurred).getTime() / HOUR) * HOUR);
-        items.push({ key: { type: def.name, eventId: e.id }, doc: { choiceId: e.choiceId, hour, outcome: e.outcome, errorCategory: e.errorCategory, measures: { ...e.measures } } });
-        touched.set(`${e.choiceId}@${hour.getTime()}`, { choiceId: e.choiceId, hour });
+    const result = await ingestOnce(scope, `metrics-events:${def.name}`, req.batchId, async () => {
+      const tenantId = scope.writeTenant();
+      const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+      const outcomes: Record<string, string[]> = { "job-types": ["completed", "failed", "canceled"], errors: ["error"], ingests: ["deferred", "ingested", "errored", "duplicate"] };
+      const measures = new Set(eventMeasures[def.name]);
+      const rejections = new Rejections();
+      const reject = rejections.add.bind(rejections);
+      const items = [];
+      const touched = new Map<string, { choiceId: number; hour: Date }>();
+      for (const [i, e] of req.events.entries()) {
+        if (!e.id) reject(i, "id", "an event id is required (it makes re-sending safe)");
+        else if (!known.has(e.choiceId)) reject(i, "choice_id", `unknown choice ${e.choiceId}`);
+        else if (!e.occurred) reject(i, "occurred", "occurred is required");
+        else if (!outcomes[def.name]!.includes(e.outcome)) reject(i, "outcome", `outcome must be one of ${outcomes[def.name]!.join(", ")}`);
+        else if (Object.keys(e.measures).some((k) => !measures.has(k))) reject(i, "measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
+        else {
+          const hour = new Date(Math.floor(timestampDate(e.occurred).getTime() / HOUR) * HOUR);
+          items.push({ key: { type: def.name, eventId: e.id }, doc: { choiceId: e.choiceId, hour, outcome: e.outcome, errorCategory: e.errorCategory, measures: { ...e.measures } } });
+          touched.set(`${e.choiceId}@${hour.getTime()}`, { choiceId: e.choiceId, hour });
+        }
       }
-    }
-    const counts = await scope.upsertMany("metric_events", tenantId, items);
-    if (touched.size) {
-      const rows = await scope.aggregate<{ choiceId: number; hour: Date; values: Record<string, number | null> }>(
-        "metric_events",
-        buildRollupPipeline(def.name, [...touched.values()]),
-        { timeoutMs: dbTimeoutMs(ctx), tenantIds: [tenantId] },
-      );
-      await scope.upsertMany("metric_rows", tenantId, rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })));
-    }
-    return create(IngestMetricEventsResponseSchema, { result: rejections.result(counts) });
+      const counts = await scope.upsertMany("metric_events", tenantId, items);
+      if (touched.size) {
+        const rows = await scope.aggregate<{ choiceId: number; hour: Date; values: Record<string, number | null> }>(
+          "metric_events",
+          buildRollupPipeline(def.name, [...touched.values()]),
+          { timeoutMs: dbTimeoutMs(ctx), tenantIds: [tenantId] },
+        );
+        await scope.upsertMany("metric_rows", tenantId, rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })));
+      }
+      return rejections.result(counts);
+    });
+    return create(IngestMetricEventsResponseSchema, { result });
   }
 }
 

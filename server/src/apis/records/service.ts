@@ -11,7 +11,7 @@ import {
   type Record as RecordMessage,
   RecordsService,
 } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
-import { Rejections, replayed } from "../ingest-result.js";
+import { Rejections, ingestOnce } from "../ingest-result.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
@@ -63,20 +63,22 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
     const { namespace, result } = parseWriteParent(req.parent);
     if (req.records.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} records per batch`, "records");
     const scope = this.scopes(principalOf(ctx));
-    if (!(await scope.claimBatch("records", req.batchId))) return create(IngestRecordsResponseSchema, { result: replayed() });
-    const rejections = new Rejections();
-    const items: { key: Record<string, string>; doc: RecordDoc }[] = [];
-    req.records.forEach((r, index) => {
-      try {
-        const doc = toDoc(namespace, result, r);
-        items.push({ key: { namespace, result, name: doc.name }, doc });
-      } catch (e) {
-        if (!(e instanceof RecordInputError)) throw e;
-        rejections.add(index, e.field, e.message);
-      }
+    const outcome = await ingestOnce(scope, "records", req.batchId, async () => {
+      const rejections = new Rejections();
+      const items: { key: Record<string, string>; doc: RecordDoc }[] = [];
+      req.records.forEach((r, index) => {
+        try {
+          const doc = toDoc(namespace, result, r);
+          items.push({ key: { namespace, result, name: doc.name }, doc });
+        } catch (e) {
+          if (!(e instanceof RecordInputError)) throw e;
+          rejections.add(index, e.field, e.message);
+        }
     });
     const counts = await scope.upsertMany("records", scope.writeTenant(), items);
-    return create(IngestRecordsResponseSchema, { result: rejections.result(counts) });
+    return rejections.result(counts);
+    });
+    return create(IngestRecordsResponseSchema, { result: outcome });
   }
 }
 

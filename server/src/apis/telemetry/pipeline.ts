@@ -35,7 +35,10 @@ export function buildAggregatesPipeline(match: Document): Document[] {
 }
 
 /** Merges one submission into the stored aggregate, element-wise, in the database (an update pipeline). */
-export function buildMergeUpdate(histogram: readonly number[], sum: number, count: number): Document[] {
+/** Batch ids a histogram document remembers (the newest), guarding its additive merge. */
+export const REMEMBERED_BATCHES = 64;
+
+export function buildMergeUpdate(histogram: readonly number[], sum: number, count: number, batchId: string): Document[] {
   return [
     {
       $set: {
@@ -48,6 +51,7 @@ export function buildMergeUpdate(histogram: readonly number[], sum: number, coun
         },
         sum: { $add: [{ $ifNull: ["$sum", 0] }, sum] },
         count: { $add: [{ $ifNull: ["$count", 0] }, count] },
+        batches: { $slice: [{ $concatArrays: [{ $ifNull: ["$batches", []] }, [{ $literal: batchId }]] }, -REMEMBERED_BATCHES] },
       },
     },
   ];

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { Rejections, replayed } from "../ingest-result.js";
+import { Rejections, ingestOnce } from "../ingest-result.js";
 import {
   GetAggregatesResponseSchema,
   GetFiltersResponseSchema,
@@ -133,36 +133,40 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     if (req.histograms.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`, "histograms");
     const scope = this.scope(ctx);
     const tenantId = scope.writeTenant();
-    if (!(await scope.claimBatch("telemetry", req.batchId))) return create(IngestHistogramsResponseSchema, { result: replayed() });
-    const defs = new Map((await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [d.name, d]));
-    const rejections = new Rejections();
-    const reject = rejections.add.bind(rejections);
-    // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
-    const merged = new Map<string, { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }>();
-    for (const [i, h] of req.histograms.entries()) {
-      const def = defs.get(h.metric);
-      const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
-      if (!(prefixes as readonly string[]).includes(h.prefix)) reject(i, "prefix", "prefix must be build_id or submission_date");
-      else if (!h.channel || !h.version) reject(i, "channel", "channel and version are required");
-      else if (!isDate(h.date)) reject(i, "date", "date must be YYYYMMDD");
-      else if (!def) reject(i, "metric", `unknown metric ${h.metric}: define it first`);
-      else if (h.histogram.length !== expected) reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
-      else if (h.histogram.some((n) => n < 0n) || h.count < 0n) reject(i, "histogram", "bucket counts must not be negative");
-      else if (h.label !== "" && !def.keyed) reject(i, "label", `${h.metric} is not keyed`);
-      else {
-        const dims = { label: h.label, application: h.application, architecture: h.architecture, os: h.os, osVersion: h.osVersion, child: normalizeChild(h.child) };
-        const key = { prefix: h.prefix, channel: h.channel, version: h.version, date: h.date, metric: h.metric, dimsKey: dimsKey(dims), ...dims };
-        const k = JSON.stringify(key);
-        const m = merged.get(k) ?? { key, histogram: new Array<number>(expected).fill(0), sum: 0, count: 0 };
-        h.histogram.forEach((n, j) => (m.histogram[j]! += Number(n)));
-        m.sum += h.sum;
-        m.count += Number(h.count);
-        merged.set(k, m);
+    const result = await ingestOnce(scope, "telemetry", req.batchId, async () => {
+      const defs = new Map((await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [d.name, d]));
+      const rejections = new Rejections();
+      const reject = rejections.add.bind(rejections);
+      // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
+      const merged = new Map<string, { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }>();
+      for (const [i, h] of req.histograms.entries()) {
+        const def = defs.get(h.metric);
+        const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
+        if (!(prefixes as readonly string[]).includes(h.prefix)) reject(i, "prefix", "prefix must be build_id or submission_date");
+        else if (!h.channel || !h.version) reject(i, "channel", "channel and version are required");
+        else if (!isDate(h.date)) reject(i, "date", "date must be YYYYMMDD");
+        else if (!def) reject(i, "metric", `unknown metric ${h.metric}: define it first`);
+        else if (h.histogram.length !== expected) reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
+        else if (h.histogram.some((n) => n < 0n) || h.count < 0n) reject(i, "histogram", "bucket counts must not be negative");
+        else if (h.label !== "" && !def.keyed) reject(i, "label", `${h.metric} is not keyed`);
+        else {
+          const dims = { label: h.label, application: h.application, architecture: h.architecture, os: h.os, osVersion: h.osVersion, child: normalizeChild(h.child) };
+          const key = { prefix: h.prefix, channel: h.channel, version: h.version, date: h.date, metric: h.metric, dimsKey: dimsKey(dims), ...dims };
+          const k = JSON.stringify(key);
+          const m = merged.get(k) ?? { key, histogram: new Array<number>(expected).fill(0), sum: 0, count: 0 };
+          h.histogram.forEach((n, j) => (m.histogram[j]! += Number(n)));
+          m.sum += h.sum;
+          m.count += Number(h.count);
+          merged.set(k, m);
+        }
       }
-    }
-    const items = [...merged.values()].map((m) => ({ key: m.key, pipeline: buildMergeUpdate(m.histogram, m.sum, m.count) }));
-    const counts = await scope.upsertMany("histograms", tenantId, items);
-    return create(IngestHistogramsResponseSchema, { result: rejections.result(counts) });
+      // Additive merges are guarded per document: each remembers the batches merged into it, so a batch
+      // run again (after a failure before its completion mark) adds nothing twice.
+      const items = [...merged.values()].map((m) => ({ key: m.key, guard: { batches: { $ne: req.batchId } }, pipeline: buildMergeUpdate(m.histogram, m.sum, m.count, req.batchId) }));
+      const counts = await scope.upsertMany("histograms", tenantId, items, { guardedDuplicates: true });
+      return rejections.result(counts);
+    });
+    return create(IngestHistogramsResponseSchema, { result });
   }
 
   private scope(ctx: HandlerContext): TenantScope {
