@@ -26,7 +26,7 @@ const claims = () => ({ tenant: "root", permissions: ["TENANT:ADMIN"] });
 async function forge(opts: { iss?: string; aud?: string; exp?: number; nbf?: number; kid?: string; sub?: string } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   let jwt = new SignJWT(claims())
-    .setProtectedHeader({ alg: "ES256", kid: opts.kid ?? kid })
+    .setProtectedHeader({ alg: "ES256", kid: opts.kid ?? kid, typ: "at+jwt" })
     .setIssuer(opts.iss ?? "tally")
     .setAudience(opts.aud ?? "tally-api")
     .setSubject(opts.sub ?? s.admin.clientId)

@@ -126,7 +126,7 @@ describe("telemetry.js's call sequence and merging", () => {
     const first = await get(moz, url);
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
-    expect(first.headers.get("cache-control")).toBe("max-age=86400");
+    expect(first.headers.get("cache-control")).toBe("private, max-age=86400");
     const again = await get(moz, url, { "if-none-match": etag });
     expect(again.status).toBe(304);
     expect(again.body).toBeUndefined();

@@ -20,7 +20,7 @@ import { z } from "zod";
 import { principalOf } from "../platform/handler-context.js";
 import { invalidArgument } from "../platform/errors.js";
 import type { Authenticator } from "./authenticator.js";
-import { isRoleName } from "./permissions.js";
+import { isRoleName, permissionsOfRoles } from "./permissions.js";
 import type { Principal } from "./principal.js";
 import { hashSecret, newSecret } from "./secrets.js";
 import type { SigningKeys } from "./signing-keys.js";
@@ -67,6 +67,7 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
     if (t._id === p.tenantId) throw new ConnectError("a tenant cannot change its own state", Code.FailedPrecondition);
     await this.directory.tenants.updateOne({ _id: t._id }, { $set: { active: req.active } });
     this.directory.invalidate();
+    this.authenticator.invalidate();
     return tenantMessage({ ...t, active: req.active });
   }
 
@@ -76,6 +77,9 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
     const roles = req.roles.length ? req.roles : ["reader"];
     const bad = roles.filter((r) => !isRoleName(r));
     if (bad.length) throw invalidArgument(`roles: unknown role ${bad.join(", ")}`, "roles");
+    // A caller grants only what it holds itself.
+    const beyond = [...permissionsOfRoles(roles)].filter((perm) => !p.permissions.has(perm));
+    if (beyond.length) throw new ConnectError(`cannot grant permissions the caller does not hold: ${beyond.join(", ")}`, Code.PermissionDenied);
     const secret = newSecret();
     const doc: ClientDoc = { _id: `c-${randomUUID()}`, tenantId: tenant._id, roles, secretHash: await hashSecret(secret), active: true, createdAt: new Date() };
     await this.directory.clients.insertOne(doc);

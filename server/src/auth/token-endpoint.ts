@@ -96,7 +96,9 @@ export class TokenEndpoint {
     const checked = await this.hashes.run(this.guard.isTrusted(clientId, source), async () => {
       const client = await this.directory.clients.findOne({ _id: clientId });
       const ok = await verifySecret(secret, client?.secretHash ?? (await decoyHash));
-      return client && ok && client.active ? client : null;
+      if (!client || !ok || !client.active) return null;
+      // A deactivated tenant (or one under a deactivated ancestor) gets no tokens: the same answer.
+      return (await this.directory.readableTenants(client.tenantId)).length > 0 ? client : null;
     });
     if (checked === undefined) {
       return oauthError(429, "temporarily_unavailable", "too many token requests in progress; retry later", { "retry-after": "1" });

@@ -42,7 +42,7 @@ export class Tokens {
   async issue(clientId: string, tenantId: string, permissions: readonly Permission[]): Promise<{ token: string; expiresIn: number }> {
     const { kid, privateKey } = this.keys.activeKey();
     const token = await new SignJWT({ tenant: tenantId, permissions: [...permissions] })
-      .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
+      .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
       .setSubject(clientId)
@@ -77,7 +77,12 @@ export class Tokens {
         audience: this.settings.audience,
         clockTolerance: CLOCK_SKEW_SECONDS,
         requiredClaims: ["exp", "iat", "sub", "jti"],
+        // RFC 9068 access tokens only; issued no later than now (with the skew), no older than a TTL.
+        typ: "at+jwt",
+        maxTokenAge: this.settings.ttlSeconds + CLOCK_SKEW_SECONDS,
       });
+      if (payload.iat! > Date.now() / 1000 + CLOCK_SKEW_SECONDS) return undefined;
+      if (payload.exp! - payload.iat! > this.settings.ttlSeconds + CLOCK_SKEW_SECONDS) return undefined;
       const parsed = claimsZod.safeParse(payload);
       if (!parsed.success) return undefined;
       if (this.verified.size >= CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value!);

@@ -102,7 +102,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
         const body = messageToRestJson(route.method.output, result.message, { useProtoFieldName: true, emitDefaults: true });
         reply = { status: 200, body: route.responseBody ? (body as Record<string, RestJson>)[route.responseBody] ?? [] : body };
       }
-      write(res, method, withRequestId(reply, requestId));
+      write(res, method, withRequestId(privateToCaller(reply), requestId));
     } catch (e) {
       const err = e instanceof BindError ? new ConnectError(e.message, Code.InvalidArgument) : toConnectError(e);
       const reply = withErrorHeaders(shape.error ? shape.error(err, ctx) : defaultErrorReply(err), err);
@@ -117,6 +117,16 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
  */
 export function defaultErrorReply(err: ConnectError): RestReply {
   return { status: codeToHttpStatus(err.code), body: { code: err.code, message: err.rawMessage, details: [] } };
+}
+
+/**
+ * Every answer is the caller's own (it depends on the bearer token's tenant): shared caches must not
+ * keep it for others. An API may allow the caller's own cache to keep it (`private, max-age=…`).
+ */
+function privateToCaller(reply: RestReply): RestReply {
+  const cc = reply.headers?.["cache-control"];
+  const vary = reply.headers?.vary;
+  return { ...reply, headers: { ...reply.headers, "cache-control": cc && cc.startsWith("private") ? cc : "private, no-cache", vary: vary ? `${vary}, Authorization` : "Authorization" } };
 }
 
 /** Error metadata that is HTTP's business too, in every API's error answers. */

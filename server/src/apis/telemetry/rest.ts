@@ -28,7 +28,7 @@ export const telemetryRest: RestShape = {
     if (ctx.route.method.name !== "GetAggregates") return { status: 200, body: json };
     const m = message as GetAggregatesResponse;
     const headers: Record<string, string> = { etag: m.etag };
-    if (ctx.url.pathname.startsWith("/aggregates_by/submission_date/")) headers["cache-control"] = "max-age=86400";
+    if (ctx.url.pathname.startsWith("/aggregates_by/submission_date/")) headers["cache-control"] = "private, max-age=86400";
     const inm = ctx.headers.get("if-none-match");
     if (inm && inm.split(",").some((t) => t.trim() === m.etag || t.trim() === "*")) return { status: 304, headers, body: undefined };
     const buckets = m.kind === "categorical" ? m.buckets : m.buckets.map(Number);
