@@ -11,6 +11,7 @@ import type { Db } from "mongodb";
 import { AdminServiceImpl } from "./auth/admin-service.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { createAuthInterceptor } from "./auth/interceptor.js";
+import { keyEncryptionKey } from "./auth/kek-config.js";
 import { SigningKeys } from "./auth/signing-keys.js";
 import { TenantDirectory } from "./auth/tenant-directory.js";
 import { TokenEndpoint } from "./auth/token-endpoint.js";
@@ -45,7 +46,7 @@ export interface App {
 /** Builds every service with its dependencies and returns the one handler that serves them. */
 export async function createApp(config: Config, logger: Logger, db: Db, embedded = false): Promise<App> {
   const directory = new TenantDirectory(db);
-  const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS);
+  const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS, keyEncryptionKey(config));
   await keys.init();
   const tokens = new Tokens(keys, { issuer: config.TALLY_ISSUER, audience: config.TALLY_AUDIENCE, ttlSeconds: config.TOKEN_TTL_SECONDS });
   const authenticator = new Authenticator(tokens, directory);

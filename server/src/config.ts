@@ -9,6 +9,13 @@ const configZod = z.object({
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default("tally"),
   /** Where the embedded database keeps its journal; unset means in memory. */
   TALLY_DATA_DIR: z.string().min(1).optional(),
+  /**
+   * The key-encryption key sealing private signing keys (32 bytes, base64), or a file holding it.
+   * Required with MONGODB_URI; the embedded database generates `<TALLY_DATA_DIR>.kek` (0600) when
+   * neither is set, and an in-memory one uses a key that dies with the process.
+   */
+  TALLY_KEK: z.string().optional(),
+  TALLY_KEK_FILE: z.string().optional(),
   /** Heap cap of the embedded database's process; a command that needs more fails, the API does not. */
   EMBEDDED_DB_MAX_HEAP_MB: z.coerce.number().int().min(64).max(65_536).default(4096),
   /** Load deterministic demo data for every API on an empty embedded database. */
@@ -72,6 +79,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message.replace(/received .*$/i, "").trim()}`);
     throw new Error(`invalid configuration: ${problems.join("; ")}`);
+  }
+  if (result.data.MONGODB_URI && !result.data.TALLY_KEK && !result.data.TALLY_KEK_FILE) {
+    throw new Error("invalid configuration: TALLY_KEK or TALLY_KEK_FILE is required with MONGODB_URI (the key that seals signing keys must not live in the database)");
   }
   if (Boolean(result.data.TLS_CERT_FILE) !== Boolean(result.data.TLS_KEY_FILE)) {
     throw new Error("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together");

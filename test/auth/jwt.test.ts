@@ -1,17 +1,18 @@
 import { createHmac } from "node:crypto";
-import { SignJWT, generateKeyPair, importJWK, type JWK } from "jose";
+import { SignJWT, generateKeyPair, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClientFor, restCall, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
-let privateJwk: JWK;
+let privateKey: CryptoKey;
 let kid: string;
 let publicJwk: JWK;
 
 beforeAll(async () => {
   s = await startTestServer();
-  const key = await s.tally.database.db.collection<{ _id: string; privateJwk: JWK; publicJwk: JWK }>("signing_keys").findOne({ retiresAt: null });
-  privateJwk = key!.privateJwk;
+  const key = await s.tally.database.db.collection<{ _id: string; publicJwk: JWK }>("signing_keys").findOne({ retiresAt: null });
+  // The private key is sealed in the database; the server's own copy signs the forgeries.
+  privateKey = s.tally.app.keys.activeKey().privateKey as CryptoKey;
   publicJwk = key!.publicJwk;
   kid = key!._id;
 });
@@ -34,7 +35,7 @@ async function forge(opts: { iss?: string; aud?: string; exp?: number; nbf?: num
     .setJti("forged")
     .setExpirationTime(opts.exp ?? now + 300);
   if (opts.nbf !== undefined) jwt = jwt.setNotBefore(opts.nbf);
-  return jwt.sign(await importJWK(privateJwk, "ES256"));
+  return jwt.sign(privateKey);
 }
 
 async function status(token: string | null): Promise<number> {

@@ -18,6 +18,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** The key-encryption key test servers share, so that several servers can share one database. */
+export const TEST_KEK = Buffer.alloc(32, 7).toString("base64");
+
 /** A real Tally on an ephemeral port over a fresh embedded database, as `npm start` runs it. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const logs: Record<string, unknown>[] = [];
@@ -27,7 +30,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       cb();
     },
   });
-  const config: Config = loadConfig({ PORT: "0", LOG_LEVEL: "info", TALLY_DEMO: "off", SHUTDOWN_GRACE_MS: "2000", ...env });
+  const config: Config = loadConfig({ PORT: "0", LOG_LEVEL: "info", TALLY_DEMO: "off", SHUTDOWN_GRACE_MS: "2000", TALLY_KEK: TEST_KEK, ...env });
   const tally = await startTally(config, createLogger("info", sink));
   if (!tally.admin) throw new Error("expected a fresh database");
   const admin = tally.admin;

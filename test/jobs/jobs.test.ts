@@ -3,7 +3,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
-import { createTenantWithClient, restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { TEST_KEK, createTenantWithClient, restCall, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
 let ops: Credentials;
@@ -261,7 +261,7 @@ describe("both execution strategies agree", () => {
     const { startTally } = await import("../../server/src/server.js");
     const { loadConfig } = await import("../../server/src/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
-    const concurrent = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", MONGODB_URI: s.tally.database.embedded!.uri, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
+    const concurrent = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", MONGODB_URI: s.tally.database.embedded!.uri, TALLY_KEK: TEST_KEK, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
     try {
       const body = atr({
         s: { terms: { field: "job.state" }, aggs: { d: { date_histogram: { field: "@timestamp", calendar_interval: "day" }, aggs: { m: { max: { field: "job.duration_ms" } } } } } },

@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aggs, clientCredentials, createTallyClient, fieldViolations, isInvalidArgument, isNotFound, isPermissionDenied, lastDays, q } from "@tally/sdk";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
-import { createClientFor, createTenantWithClient, freePort, startTestServer, type TestServer } from "../helpers/server.js";
+import { TEST_KEK, createClientFor, createTenantWithClient, freePort, startTestServer, type TestServer } from "../helpers/server.js";
 
 const run = promisify(execFile);
 let s: TestServer;
@@ -114,7 +114,7 @@ describe("createTallyClient", () => {
     const env = { PORT: port, TALLY_DATA_DIR: dir };
     let server = await startTestServer(env);
     const creds = server.admin;
-    const c = createTallyClient({ baseUrl: server.url, ...creds, httpVersion: "1.1", retry: { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1000 } });
+    const c = createTallyClient({ baseUrl: server.url, ...creds, httpVersion: "1.1", retry: { maxAttempts: 20, baseDelayMs: 100, maxDelayMs: 1000 } });
     const loop = (async () => {
       let ok = 0;
       for (let i = 0; i < 40; i++) {
@@ -129,7 +129,7 @@ describe("createTallyClient", () => {
     const { startTally } = await import("../../server/src/server.js");
     const { loadConfig } = await import("../../server/src/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
-    const again = await startTally(loadConfig({ ...env, LOG_LEVEL: "silent", TALLY_DEMO: "off" }), createLogger("silent"));
+    const again = await startTally(loadConfig({ ...env, LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_KEK: TEST_KEK }), createLogger("silent"));
     expect(await loop).toBe(40);
     await again.stop();
     void server;

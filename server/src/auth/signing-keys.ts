@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import type { Db } from "mongodb";
+import type { KeyEncryptionKey, SealedKey } from "./key-encryption.js";
 
 interface SigningKeyDoc {
   _id: string;
-  privateJwk: JWK;
+  /** The private key, sealed under the KEK (never stored in clear). */
+  privateSealed?: SealedKey;
+  /** Written by versions before the KEK; sealed and removed at the next start. */
+  privateJwk?: JWK;
   publicJwk: JWK;
   createdAt: Date;
   /** After rotation: when the last token signed with it expires; the key is dropped from JWKS then. */
@@ -17,8 +21,9 @@ export interface ActiveKey {
 }
 
 /**
- * ES256 signing keys kept in the database: created on first start, rotated on demand. A rotated key
- * stays verifiable until every token it signed has expired.
+ * ES256 signing keys kept in the database, private parts sealed under the KEK: created on first
+ * start, rotated on demand. Only the active key signs; a rotated key only verifies, until every token
+ * it signed has expired, and is then dropped from JWKS.
  */
 export class SigningKeys {
   private active: ActiveKey | undefined;
@@ -29,6 +34,7 @@ export class SigningKeys {
   constructor(
     private readonly db: Db,
     private readonly tokenTtlSeconds: number,
+    private readonly kek: KeyEncryptionKey,
   ) {}
 
   private get coll() {
@@ -37,6 +43,10 @@ export class SigningKeys {
 
   /** Loads keys, creating the first one when none exists. */
   async init(): Promise<void> {
+    // Keys stored in clear by earlier versions are sealed now.
+    for (const d of await this.coll.find({ privateJwk: { $exists: true } }).toArray()) {
+      await this.coll.updateOne({ _id: d._id }, { $set: { privateSealed: this.kek.seal(JSON.stringify(d.privateJwk)) }, $unset: { privateJwk: "" } });
+    }
     if ((await this.coll.countDocuments({ retiresAt: null })) === 0) await this.create();
     await this.reload();
   }
@@ -48,7 +58,13 @@ export class SigningKeys {
     for (const d of docs) publicKeys.set(d._id, (await importJWK(d.publicJwk, "ES256")) as CryptoKey);
     const current = docs.find((d) => d.retiresAt === null);
     if (!current) throw new Error("no active signing key");
-    this.active = { kid: current._id, privateKey: (await importJWK(current.privateJwk, "ES256")) as CryptoKey };
+    let privateJwk: JWK;
+    try {
+      privateJwk = JSON.parse(this.kek.open(current.privateSealed!)) as JWK;
+    } catch {
+      throw new Error("the active signing key cannot be opened with this key-encryption key (TALLY_KEK / TALLY_KEK_FILE)");
+    }
+    this.active = { kid: current._id, privateKey: (await importJWK(privateJwk, "ES256")) as CryptoKey };
     this.publicKeys = publicKeys;
     this.jwks = { keys: docs.map((d) => ({ ...d.publicJwk, kid: d._id, alg: "ES256", use: "sig" })) };
     this.loadedAt = Date.now();
@@ -68,7 +84,7 @@ export class SigningKeys {
     const kid = randomUUID();
     await this.coll.insertOne({
       _id: kid,
-      privateJwk: await exportJWK(privateKey),
+      privateSealed: this.kek.seal(JSON.stringify(await exportJWK(privateKey))),
       publicJwk: await exportJWK(publicKey),
       createdAt: new Date(),
       retiresAt: null,

@@ -1,9 +1,13 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from "node:fs";
 import { join } from "node:path";
 import { BSON, type Document } from "bson";
 import type { Event } from "./commands.js";
 import type { Store } from "./engine/database.js";
 import { valueKey } from "./engine/keys.js";
+
+/** The data directory and its files: the owner only. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 /**
  * Durability for the embedded database: every write's events are appended to `journal.bson` and
@@ -15,11 +19,14 @@ export class Journal {
   private fd: number;
 
   private constructor(private readonly dir: string) {
-    this.fd = openSync(join(dir, "journal.bson"), "a");
+    this.fd = openSync(join(dir, "journal.bson"), "a", FILE_MODE);
   }
 
   static open(dir: string, store: Store): { journal: Journal; replayed: number } {
-    mkdirSync(dir, { recursive: true });
+    // Every tenant's data and the secret hashes live here: the owner alone may read them.
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    chmodSync(dir, DIR_MODE);
+    for (const file of ["snapshot.bson", "journal.bson"]) if (existsSync(join(dir, file))) chmodSync(join(dir, file), FILE_MODE);
     let replayed = 0;
     for (const file of ["snapshot.bson", "journal.bson"]) {
       const path = join(dir, file);
@@ -35,7 +42,7 @@ export class Journal {
       }
     }
     writeSnapshot(dir, store);
-    const journalFd = openSync(join(dir, "journal.bson"), "w");
+    const journalFd = openSync(join(dir, "journal.bson"), "w", FILE_MODE);
     fsyncSync(journalFd);
     closeSync(journalFd);
     return { journal: new Journal(dir), replayed };
@@ -125,7 +132,7 @@ function applyEvent(store: Store, e: Document): void {
 
 function writeSnapshot(dir: string, store: Store): void {
   const tmp = join(dir, "snapshot.bson.tmp");
-  const fd = openSync(tmp, "w");
+  const fd = openSync(tmp, "w", FILE_MODE);
   const out: Buffer[] = [];
   let pending = 0;
   const flush = () => {
