@@ -18,7 +18,9 @@ export const collectionIndexes: Readonly<Record<string, IndexDescription[]>> = {
   metric_rows: [{ key: { tenantId: 1, type: 1, choiceId: 1, hour: 1 }, name: "tenant_choice_hour", unique: true }],
   metric_events: [{ key: { tenantId: 1, type: 1, eventId: 1 }, name: "tenant_event", unique: true }],
   delivery_services: [
+    // xmlIds and numeric ids are global, as in Traffic Ops: a lookup by either finds one service.
     { key: { xmlId: 1 }, name: "xml_id", unique: true },
+    { key: { id: 1 }, name: "ds_id", unique: true },
     { key: { tenantId: 1, id: 1 }, name: "tenant_id" },
   ],
   ds_points: [{ key: { tenantId: 1, ds: 1, metric: 1, time: 1 }, name: "tenant_ds_metric_time", unique: true }],

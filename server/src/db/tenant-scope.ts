@@ -91,7 +91,7 @@ export class TenantScope {
     try {
       await this.db.collection(collection).insertOne({ ...doc, tenantId });
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new ConnectError("already exists", Code.AlreadyExists);
+      if ((e as { code?: number }).code === 11000) throw new ConnectError("already exists", Code.AlreadyExists, undefined, undefined, e);
       throw toConnectError(e);
     }
   }

@@ -125,9 +125,27 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
     if (existing) {
       return create(RegisterDeliveryServiceResponseSchema, { xmlId: existing.xmlId, id: BigInt(existing.id), tenantId: existing.tenantId });
     }
-    const id = req.id > 0n ? Number(req.id) : await scope.nextSequence("delivery_service");
-    await scope.insert("delivery_services", tenantId, { xmlId: req.xmlId, id });
-    return create(RegisterDeliveryServiceResponseSchema, { xmlId: req.xmlId, id: BigInt(id), tenantId });
+    if (req.id > 0n) {
+      // An explicit id must be free: ids are unique, so a lookup by id finds exactly one service.
+      const id = Number(req.id);
+      await scope.insert("delivery_services", tenantId, { xmlId: req.xmlId, id }).catch((e: unknown) => {
+        throw ConnectError.from(e).code === Code.AlreadyExists ? new ConnectError(`a delivery service with id ${id} or xmlId ${req.xmlId} already exists`, Code.AlreadyExists) : e;
+      });
+      return create(RegisterDeliveryServiceResponseSchema, { xmlId: req.xmlId, id: BigInt(id), tenantId });
+    }
+    // The sequence skips ids that were chosen explicitly before.
+    for (let attempt = 0; ; attempt++) {
+      const id = await scope.nextSequence("delivery_service");
+      try {
+        await scope.insert("delivery_services", tenantId, { xmlId: req.xmlId, id });
+        return create(RegisterDeliveryServiceResponseSchema, { xmlId: req.xmlId, id: BigInt(id), tenantId });
+      } catch (e) {
+        const err = ConnectError.from(e);
+        if (err.code !== Code.AlreadyExists || attempt >= 100) throw e;
+        // Taken xmlId (another tenant's: xmlIds are global): no new id will help.
+        if (/xml_id|xmlId/.test(String((err.cause as Error | undefined)?.message))) throw new ConnectError(`delivery service ${req.xmlId} already exists`, Code.AlreadyExists);
+      }
+    }
   }
 }
 

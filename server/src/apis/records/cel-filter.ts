@@ -293,6 +293,11 @@ export function encodeKey(key: string): string {
   return key.replace(/%/g, "%25").replace(/\./g, "%2E").replace(/\$/g, "%24");
 }
 
+/** The inverse of {@link encodeKey}. */
+export function decodeKey(key: string): string {
+  return key.includes("%") ? key.replace(/%2E/g, ".").replace(/%24/g, "$").replace(/%25/g, "%") : key;
+}
+
 function coerce(v: Value, field: FieldRef): unknown {
   if (v.kind === "list") throw new FilterError(field.pos, "a list is only allowed after 'in'");
   if (field.kind === "time") {

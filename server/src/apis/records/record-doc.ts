@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { JsonObject } from "@bufbuild/protobuf";
-import { encodeKey } from "./cel-filter.js";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { decodeKey, encodeKey } from "./cel-filter.js";
 
 /** A stored record (storage model; the wire model is tally.records.v1.Record). */
 export interface RecordDoc {
@@ -65,8 +65,36 @@ export function toRecordDoc(namespace: string, result: string, nameHint: string,
     repository: annotations["pipelinesascode.tekton.dev/repository"] ?? null,
     labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [encodeKey(k), v])),
     annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [encodeKey(k), v])),
-    data: value,
+    data: storedValue(value, "data.value", 0) as JsonObject,
   };
+}
+
+const MAX_VALUE_DEPTH = 64;
+
+/**
+ * The Tekton object as stored: keys with `.`, `%` or `$` inside are encoded (Kubernetes label keys
+ * such as `app.kubernetes.io/name` are common), and {@link readableValue} decodes them. A key MongoDB
+ * cannot store (NUL) or that would read as an operator (leading `$`) is refused, naming its path.
+ */
+function storedValue(v: JsonValue, path: string, depth: number): JsonValue {
+  if (depth > MAX_VALUE_DEPTH) throw new RecordInputError(path, `data.value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  if (Array.isArray(v)) return v.map((x, i) => storedValue(x, `${path}[${i}]`, depth + 1));
+  if (v === null || typeof v !== "object") return v;
+  const out: JsonObject = {};
+  for (const [k, x] of Object.entries(v)) {
+    const at = `${path}.${k.replace(/\u0000/g, "\\0").slice(0, 80)}`;
+    if (k.includes("\u0000")) throw new RecordInputError(at, "keys must not contain NUL characters");
+    if (k.startsWith("$")) throw new RecordInputError(at, "keys must not start with '$'");
+    out[encodeKey(k)] = storedValue(x, at, depth + 1);
+  }
+  return out;
+}
+
+/** The Tekton object as it was sent (see storedValue). */
+export function readableValue(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(readableValue);
+  if (v === null || typeof v !== "object" || v instanceof Date) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [decodeKey(k), readableValue(x)]));
 }
 
 function obj(v: unknown): Record<string, unknown> {

@@ -18,7 +18,7 @@ import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { FilterError, compileFilter } from "./cel-filter.js";
 import { toSummaryMessage } from "./convert.js";
 import { buildSummaryPipeline, type SummaryRow } from "./pipeline.js";
-import { RecordInputError, toRecordDoc, type RecordDoc } from "./record-doc.js";
+import { RecordInputError, readableValue, toRecordDoc, type RecordDoc } from "./record-doc.js";
 import { parseSummaryQuery } from "./request.js";
 
 const writeParent = /^([a-z0-9_-]{1,63})\/results\/([a-z0-9_-]{1,63})$/;
@@ -101,7 +101,7 @@ function toRecordMessage(doc: RecordDoc): RecordMessage {
   return create(RecordSchema, {
     name: `${doc.namespace}/results/${doc.result}/records/${doc.name}`,
     uid: doc.uid,
-    data: { type: doc.type, value: doc.data as never },
+    data: { type: doc.type, value: readableValue(doc.data) as never },
     createTime: doc.createTime ? timestampFromDate(doc.createTime) : undefined,
     updateTime: timestampFromDate(doc.updateTime),
   });

@@ -25,6 +25,22 @@ import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
 
 import type { DefinitionDoc } from "./definition-doc.js";
 
+/** The largest count or bucket value one histogram may carry: sums of them stay exact doubles for long. */
+const MAX_COUNT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** What must agree for two definitions' histograms to be added bucket by bucket. */
+function layoutOf(d: DefinitionDoc): string {
+  return JSON.stringify([d.kind, d.kind === "categorical" ? d.labels : d.buckets]);
+}
+
+/** A stored count as int64: an integer within range, else a clear error naming where it is. */
+function int64Of(v: unknown, where: string): bigint {
+  if (typeof v !== "number" || !Number.isInteger(v) || Math.abs(v) >= 2 ** 63) {
+    throw new ConnectError(`stored counts of ${where} are out of the int64 range`, Code.FailedPrecondition);
+  }
+  return BigInt(v);
+}
+
 const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
 const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
 const MAX_BATCH = 20_000;
@@ -85,8 +101,14 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     if (badDate !== undefined) throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`, "dates");
     if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request", "dates");
     const scope = this.scope(ctx);
-    const def = (await scope.aggregate<DefinitionDoc>("metric_definitions", [{ $match: { name: req.metric } }, { $limit: 1 }], { timeoutMs: dbTimeoutMs(ctx) }))[0];
+    // Each tenant defines its own metrics; a read over several tenants that define this one with
+    // different bucket layouts cannot add their histograms up, and says so.
+    const defs = await scope.aggregate<DefinitionDoc>("metric_definitions", [{ $match: { name: req.metric } }, { $limit: 1000 }], { timeoutMs: dbTimeoutMs(ctx) });
+    const def = defs[0];
     if (!def) throw notFound(`Unknown metric: ${req.metric}`);
+    if (defs.some((d) => layoutOf(d) !== layoutOf(def))) {
+      throw new ConnectError(`${req.metric} is defined with different bucket layouts by the tenants this read covers; their histograms cannot be added up`, Code.FailedPrecondition);
+    }
     const match: Record<string, unknown> = { prefix: req.prefix, channel: req.channel, version: req.version, metric: req.metric, date: { $in: dates } };
     const dims: [string, string[]][] = [
       ["application", req.application],
@@ -106,7 +128,14 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       buckets: def.kind === "categorical" ? def.labels : def.buckets.map(String),
       kind: def.kind,
       description: def.description,
-      data: data.map((d) => ({ date: d.date, label: d.label, count: BigInt(d.count), sum: d.sum, histogram: d.histogram.map((n) => BigInt(n)) })),
+      data: data.map((d) => {
+        // Whatever is stored, a read answers or names what is wrong; it never fails as Internal.
+        const where = `${req.metric} on ${d.date}${d.label ? ` (label ${d.label})` : ""}`;
+        if (!Array.isArray(d.histogram) || d.histogram.length !== (def.kind === "categorical" ? def.labels.length : def.buckets.length)) {
+          throw new ConnectError(`stored histograms of ${where} have bucket layouts that do not match the definition`, Code.FailedPrecondition);
+        }
+        return { date: d.date, label: d.label, count: int64Of(d.count, where), sum: d.sum, histogram: d.histogram.map((n) => int64Of(n, where)) };
+      }),
     });
     res.etag = `"${createHash("sha256").update(toBinary(GetAggregatesResponseSchema, res)).digest("base64url").slice(0, 32)}"`;
     return res;
@@ -148,6 +177,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
         else if (!def) reject(i, "metric", `unknown metric ${h.metric}: define it first`);
         else if (h.histogram.length !== expected) reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
         else if (h.histogram.some((n) => n < 0n) || h.count < 0n) reject(i, "histogram", "bucket counts must not be negative");
+      else if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT) reject(i, "histogram", `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`);
+      else if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20) reject(i, "sum", "sum must be a finite number");
         else if (h.label !== "" && !def.keyed) reject(i, "label", `${h.metric} is not keyed`);
         else {
           const dims = { label: h.label, application: h.application, architecture: h.architecture, os: h.os, osVersion: h.osVersion, child: normalizeChild(h.child) };
