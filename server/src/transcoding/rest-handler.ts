@@ -63,7 +63,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
     }
     const json: JsonObject = {};
     const skip = new Set<string>(route.body && route.body !== "*" ? [route.body] : []);
-    let ctx: RestContext = { httpMethod: method, url, headers, route, unknownQueryKeys: [] };
+    let ctx: RestContext = { httpMethod: method, url, headers, route, unknownQueryKeys: [], values: createContextValues().set(kProtocol, "rest") };
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     try {
@@ -93,8 +93,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       }
       const fwd = new Headers();
       for (const [k, v] of headers) if (!dropHeaders.has(k)) fwd.set(k, v);
-      const contextValues = createContextValues().set(kProtocol, "rest");
-      const result = await opts.dispatcher.unary(route.method, input, fwd, contextValues, abort.signal, opts.deadlineMs);
+      const result = await opts.dispatcher.unary(route.method, input, fwd, ctx.values, abort.signal, opts.deadlineMs);
       const requestId = result.header.get("x-request-id");
       let reply: RestReply;
       if (shape.response) reply = shape.response(result.message, ctx, result.header);

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
-import type { ConnectError } from "@connectrpc/connect";
+import type { ConnectError, ContextValues } from "@connectrpc/connect";
 import type { RestJson } from "./rest-json.js";
 import type { RestRoute } from "./rules.js";
 
@@ -12,6 +12,11 @@ export interface RestContext {
   readonly route: RestRoute;
   /** Query keys that named no request field. */
   readonly unknownQueryKeys: readonly string[];
+  /**
+   * The call's context values: the seam through which a REST shape hands the service what only REST
+   * knows (never a field of the contract).
+   */
+  readonly values: ContextValues;
 }
 
 /** An HTTP answer: status, extra headers and a body (undefined: no body). */

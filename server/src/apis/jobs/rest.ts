@@ -2,13 +2,15 @@ import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { JobDocumentSchema, type AggregateJobsResponse, type AggregationResult, type Bucket } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { toJson } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
+import { RejectionSchema } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import { describeDecodeFailure } from "../../transcoding/offending-field.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
 import { fmt } from "./agg-tree.js";
 import { esError } from "./es-error.js";
+import { kPreRejected } from "./pre-rejected.js";
 
 const aggTypes = new Set(["terms", "date_histogram", "histogram", "range", "filter", "filters", "missing", "avg", "sum", "min", "max", "stats", "value_count", "cardinality", "percentiles"]);
 
@@ -108,7 +110,7 @@ export const jobsRest: RestShape = {
     if (ctx.route.method.name === "IngestJobs") {
       const jobs = json.jobs;
       if (!Array.isArray(jobs)) throw esError("the body must be a JSON array of jobs, or NDJSON");
-      const pre: JsonObject[] = [];
+      const pre: { index: number; field: string; reason: string }[] = [];
       json.jobs = jobs.map((item, index) => {
         try {
           fromJson(JobDocumentSchema, item, { ignoreUnknownFields: false });
@@ -118,7 +120,7 @@ export const jobsRest: RestShape = {
           return {};
         }
       });
-      if (pre.length) json.preRejected = pre;
+      if (pre.length) ctx.values.set(kPreRejected, pre.map((r) => create(RejectionSchema, r as { index: number; field: string; reason: string })));
       return;
     }
     for (const key of ["app_type", "appType", "domain"]) if (typeof json[key] === "string") json[key] = [json[key]];

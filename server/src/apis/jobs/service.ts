@@ -16,6 +16,7 @@ import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { buildAggTree } from "./agg-tree.js";
 import { Assembler } from "./assemble.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
+import { kPreRejected } from "./pre-rejected.js";
 import { JobInputError, toJobDoc } from "./job-doc.js";
 import { facetPipeline, planAggregations } from "./pipeline.js";
 import { assertQueryBudget, compileQuery } from "./query.js";
@@ -65,8 +66,9 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     if (req.jobs.length > MAX_BATCH) throw esError(`at most ${MAX_BATCH} jobs per request`);
     const scope = this.scopes(principalOf(ctx));
     const result = await ingestOnce(scope, "jobs", req.batchId, async () => {
-      const rejections = new Rejections(req.preRejected);
-      const skip = new Set(req.preRejected.map((r) => r.index));
+      const pre = ctx.values.get(kPreRejected);
+      const rejections = new Rejections(pre);
+      const skip = new Set(pre.map((r) => r.index));
       const items: { key: Record<string, unknown>; doc: Document }[] = [];
       const seen = new Map<string, number>();
       req.jobs.forEach((j, index) => {

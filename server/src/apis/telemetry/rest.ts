@@ -1,7 +1,9 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import type { GetAggregatesResponse } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
+import { createHash } from "node:crypto";
+import { toBinary } from "@bufbuild/protobuf";
+import { GetAggregatesResponseSchema, type GetAggregatesResponse } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
 import { allowedAggregateParams } from "./dimensions.js";
@@ -27,10 +29,12 @@ export const telemetryRest: RestShape = {
     if (ctx.route.responseBody) return { status: 200, body: json[ctx.route.responseBody] ?? [] };
     if (ctx.route.method.name !== "GetAggregates") return { status: 200, body: json };
     const m = message as GetAggregatesResponse;
-    const headers: Record<string, string> = { etag: m.etag };
+    // A strong ETag: a hash of the answer itself (an HTTP concern, computed here, not in the contract).
+    const etag = `"${createHash("sha256").update(toBinary(GetAggregatesResponseSchema, m)).digest("base64url").slice(0, 32)}"`;
+    const headers: Record<string, string> = { etag };
     if (ctx.url.pathname.startsWith("/aggregates_by/submission_date/")) headers["cache-control"] = "private, max-age=86400";
     const inm = ctx.headers.get("if-none-match");
-    if (inm && inm.split(",").some((t) => t.trim() === m.etag || t.trim() === "*")) return { status: 304, headers, body: undefined };
+    if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) return { status: 304, headers, body: undefined };
     const buckets = m.kind === "categorical" ? m.buckets : m.buckets.map(Number);
     return {
       status: 200,
