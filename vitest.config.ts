@@ -1,6 +1,12 @@
 import { defineConfig } from "vitest/config";
 
+// Workspace packages resolve to their TypeScript sources in tests (their `tally-source` export
+// condition); builds and installed packages use the compiled `dist/`.
+const conditions = ["tally-source", "import", "module", "node", "default"];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["tally-source"] } },
   test: {
     include: ["server/src/**/*.spec.ts", "sdk/src/**/*.spec.ts", "test/**/*.test.ts"],
     // Each file starts its own embedded database and server on ephemeral ports.

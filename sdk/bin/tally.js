@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `tally` command: runs the TypeScript CLI through tsx's loader.
-import { register } from "tsx/esm/api";
+// The `tally` command. `#cli` is the compiled CLI (dist/); in this repository's development
+// (node --conditions=tally-source --import tsx) it is the TypeScript source.
+import { runCli } from "#cli";
 
-register();
-const { runCli } = await import("../src/cli/main.ts");
 process.exit(await runCli(process.argv.slice(2)));

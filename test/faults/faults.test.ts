@@ -79,7 +79,7 @@ describe("faults", () => {
 
   it("SIGTERM under load: in-flight calls complete, new ones are refused, the process exits 0", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
+    const child = spawn(process.execPath, ["--conditions=tally-source", "--import", "tsx", "server/src/main.ts"], {
       env: { ...process.env, PORT: String(port), TALLY_DEMO: "off", LOG_LEVEL: "warn", SHUTDOWN_GRACE_MS: "5000" },
       stdio: ["ignore", "pipe", "inherit"],
     });

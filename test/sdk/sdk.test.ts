@@ -139,7 +139,7 @@ describe("createTallyClient", () => {
 
 describe("the tally CLI", () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, ["sdk/bin/tally.js", ...args], { env: { ...process.env, TALLY_CONFIG: join(cfgDir, "profiles.json"), ...env } }).then(
+    run(process.execPath, ["--conditions=tally-source", "--import", "tsx", "sdk/bin/tally.js", ...args], { env: { ...process.env, TALLY_CONFIG: join(cfgDir, "profiles.json"), ...env } }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );

@@ -25,11 +25,17 @@ const usage = `tally — the Tally command line
   tally admin tenants list | create ID NAME [--parent P] | enable ID | disable ID
   tally admin clients list | create --tenant T [--roles r1,r2] | enable ID | disable ID | rotate-secret ID
   tally admin rotate-signing-key
+  tally --help | --version
 
 Connection: --url / TALLY_URL, credentials from TALLY_CLIENT_ID and TALLY_CLIENT_SECRET, else the
 profile (--profile / TALLY_PROFILE, default "default"). Exit codes: 0 ok, 1 the call failed, 2 usage.`;
 
 class UsageError extends Error {}
+
+/** This package's version (package.json sits two levels above both src/cli and dist/cli). */
+function sdkVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
 
 const services: Record<string, { service: DescService; key: keyof TallyClient }> = {
   jobs: { service: JobsService, key: "jobs" },
@@ -179,9 +185,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   try {
     const a = parseArgs(argv);
     const cmd = a.positional[0];
-    if (!cmd || a.flags.has("help") || cmd === "help") {
+    if (a.flags.has("version") || cmd === "version") {
+      out(`tally ${sdkVersion()}`);
+      return 0;
+    }
+    if (a.flags.has("help") || cmd === "help") {
       out(usage);
-      return cmd ? 0 : 2;
+      return 0;
+    }
+    if (!cmd) {
+      err(usage);
+      return 2;
     }
     switch (cmd) {
       case "login": {
