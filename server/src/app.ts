@@ -23,6 +23,8 @@ import { kProtocol } from "./platform/context.js";
 import { createAdmissionInterceptor } from "./platform/admission.js";
 import { applyCors } from "./platform/cors.js";
 import { createDeadlineInterceptor } from "./platform/deadline.js";
+import { TallyMetrics } from "./platform/metrics.js";
+import { createOpsHandler } from "./platform/ops.js";
 import { normalizeGrpcMessageTrailer } from "./platform/grpc-message.js";
 import { HealthServiceImpl, HealthState } from "./platform/health.js";
 import { createRequestLogInterceptor } from "./platform/interceptors.js";
@@ -37,6 +39,7 @@ export interface App {
   /** The Node request handler for every protocol on the one port. */
   readonly handler: (req: NodeRequest, res: NodeResponse) => void;
   readonly health: HealthState;
+  readonly metrics: TallyMetrics;
   readonly directory: TenantDirectory;
   readonly keys: SigningKeys;
   /** Aborts streaming calls on shutdown. */
@@ -44,7 +47,18 @@ export interface App {
 }
 
 /** Builds every service with its dependencies and returns the one handler that serves them. */
-export async function createApp(config: Config, logger: Logger, db: Db, embedded = false): Promise<App> {
+/** What the composition root is given besides configuration and the database. */
+export interface AppOptions {
+  /** The database is the embedded engine (some strategies differ; see JOBS_AGG_STRATEGY). */
+  readonly embedded?: boolean;
+  readonly metrics?: TallyMetrics;
+  /** false: NOT_SERVING (and `/readyz` 503) until `health.setStarted()`, e.g. after the demo load. */
+  readonly started?: boolean;
+}
+
+export async function createApp(config: Config, logger: Logger, db: Db, opts: AppOptions = {}): Promise<App> {
+  const embedded = opts.embedded ?? false;
+  const metrics = opts.metrics ?? new TallyMetrics();
   const directory = new TenantDirectory(db);
   const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS, keyEncryptionKey(config));
   await keys.init();
@@ -56,7 +70,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
   const apis = apiModules.map((m) => m.create({ config, embedded, scopes, logger }));
   const apiServices: DescService[] = apis.map((a) => a.service);
   const servedServices: DescService[] = [...apiServices, AdminService];
-  const health = new HealthState(servedServices.map((s) => s.typeName));
+  const health = new HealthState(servedServices.map((s) => s.typeName), opts.started ?? true);
   const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: closure([Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection, ...servedServices].map((s) => s.file)).map((f) => f.proto) }));
   const reflection = new ReflectionResolver(registry, [
     ...servedServices.map((s) => s.typeName),
@@ -80,8 +94,8 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
     reads: { concurrency: config.TENANT_MAX_CONCURRENT_READS, perSecond: config.TENANT_READS_PER_SECOND, burst: config.TENANT_READ_BURST },
     ingests: { concurrency: config.TENANT_MAX_CONCURRENT_INGESTS, perSecond: config.TENANT_INGESTS_PER_SECOND, burst: config.TENANT_INGEST_BURST },
     queueMs: config.ADMISSION_QUEUE_MS,
-  });
-  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger), createDeadlineInterceptor(config.MAX_DEADLINE_MS), createAuthInterceptor(authenticator), admission];
+  }, (tenant, reason) => metrics.refusals.inc({ tenant, reason }));
+  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger, metrics), createDeadlineInterceptor(config.MAX_DEADLINE_MS), createAuthInterceptor(authenticator), admission];
   const routerOptions: ConnectRouterOptions = {
     interceptors,
     readMaxBytes: config.MAX_MESSAGE_BYTES,
@@ -123,13 +137,15 @@ export async function createApp(config: Config, logger: Logger, db: Db, embedded
         });
     },
   });
+  const ops = createOpsHandler(health, metrics, config.METRICS_ACCESS);
   const handler = (req: NodeRequest, res: NodeResponse): void => {
+    if (ops(req as never, res as never, (req.url ?? "/").split("?")[0]!)) return;
     if (applyCors(config.CORS_ALLOWED_ORIGINS, req, res)) return;
     const ct = req.headers["content-type"];
     if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web")) normalizeGrpcMessageTrailer(res);
     rpc(req as never, res as never);
   };
-  return { handler, health, directory, keys, shutdown };
+  return { handler, health, metrics, directory, keys, shutdown };
 }
 
 function protocolOf(contentType: string | undefined): string {

@@ -54,6 +54,8 @@ const configZod = z.object({
   TENANT_INGEST_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   /** How long a call over its tenant's running slots may wait for one before it is refused. */
   ADMISSION_QUEUE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** Who may read GET /metrics on the main port: loopback callers only, or anyone reaching the port. */
+  METRICS_ACCESS: z.enum(["local", "public"]).default("local"),
   /** A new plaintext connection must send enough bytes to tell HTTP/1.1 from HTTP/2 within this. */
   SNIFF_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** HTTP/1.1: the request head must arrive within this (Node's headersTimeout). */

@@ -14,9 +14,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  const tally = await startTally(config, logger, print);
-  const demo = config.TALLY_DEMO === "on" || (config.TALLY_DEMO === "auto" && tally.database.embedded !== undefined);
+  const demo = config.TALLY_DEMO === "on" || (config.TALLY_DEMO === "auto" && !config.MONGODB_URI);
+  // With demo data, health (and /readyz) say NOT_SERVING until it is loaded.
+  const tally = await startTally(config, logger, print, { started: !demo });
   if (demo) await loadDemo(tally, logger, print);
+  tally.app.health.setStarted();
   logger.info({ url: tally.url }, `Tally listening on ${tally.url} (Connect, gRPC, gRPC-Web and REST on one port)`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -5,6 +5,7 @@ import { ensureIndexes } from "./db/collections.js";
 import { openDatabase, type Database } from "./db/connect.js";
 import { listen, type Listener } from "./listen.js";
 import type { Logger } from "./platform/logger.js";
+import { TallyMetrics } from "./platform/metrics.js";
 
 export interface RunningTally {
   readonly url: string;
@@ -17,12 +18,18 @@ export interface RunningTally {
   stop(): Promise<void>;
 }
 
-/** Opens the database, prepares it, builds the app and listens: what `npm start` and the tests run. */
-export async function startTally(config: Config, logger: Logger, out: (line: string) => void = () => {}): Promise<RunningTally> {
+/**
+ * Opens the database, prepares it, builds the app and listens: what `npm start` and the tests run.
+ * `started: false` keeps health NOT_SERVING until `app.health.setStarted()` (after a demo load).
+ */
+export async function startTally(config: Config, logger: Logger, out: (line: string) => void = () => {}, opts: { readonly started?: boolean } = {}): Promise<RunningTally> {
   let health: App["health"] | undefined;
   const database = await openDatabase(config, logger, (serving) => health?.setDatabaseServing(serving));
+  const metrics = new TallyMetrics(() => database.embedded?.memory());
+  database.client.on("commandSucceeded", (e) => metrics.dbCommandSeconds.observe({ command: e.commandName, outcome: "ok" }, e.duration / 1000));
+  database.client.on("commandFailed", (e) => metrics.dbCommandSeconds.observe({ command: e.commandName, outcome: "error" }, e.duration / 1000));
   await ensureIndexes(database.db);
-  const app = await createApp(config, logger, database.db, database.embedded !== undefined);
+  const app = await createApp(config, logger, database.db, { embedded: database.embedded !== undefined, metrics, started: opts.started });
   health = app.health;
   const admin = await bootstrapRoot(app.directory, logger, out);
   const listener: Listener = await listen(app.handler, {

@@ -64,7 +64,7 @@ describe("GET /api/4.0/deliveryservice_stats", () => {
     const r = await stats(cdn, "deliveryServiceName=demo1&startDate=2019-07-22T17:55:00Z&endDate=2019-07-22T17:56:00.000Z&metricType=tps_total", docAccept);
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/json; timestamp=unix");
-    expect(r.headers.get("vary")).toBe("Accept, Authorization");
+    expect(r.headers.get("vary")).toBe("Accept, Authorization, Accept-Encoding");
     expect(r.body).toEqual({
       response: {
         series: { columns: ["time", "sum_count"], count: 2, name: "tps_total.ds.1min", tags: { cachegroup: "total" }, values: [[1563818100000000000, 0], [1563818160000000000, 0]] },

@@ -36,7 +36,7 @@ export async function openDatabase(config: Config, logger: Logger, onServing: (s
   }
   // On the embedded database a read that killed the process (out of memory) would kill it again if
   // the driver retried it; real MongoDB refuses such a command instead, so retries stay on there.
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, appName: "tally", ...(embedded ? { retryReads: false } : {}) });
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, appName: "tally", monitorCommands: true, ...(embedded ? { retryReads: false } : {}) });
   await client.connect();
   const db = client.db(config.MONGODB_DB);
   return {

@@ -11,3 +11,10 @@ process.on("message", (m: { type: string }) => {
   void mongo.stop().finally(() => process.exit(0));
 });
 process.send!({ type: "ready", port: mongo.port, replayed: mongo.replayed });
+// Memory figures for the API's /metrics: now, then every few seconds.
+const reportMemory = () => {
+  const m = process.memoryUsage();
+  process.send?.({ type: "memory", rss: m.rss, heapUsed: m.heapUsed });
+};
+reportMemory();
+setInterval(reportMemory, 5_000).unref();

@@ -18,6 +18,8 @@ export interface EmbeddedMongoProcess extends EmbeddedMongo {
   readonly restarts: number;
   /** The database process's id (for operators and fault tests). */
   readonly pid: number | undefined;
+  /** Its latest memory figures (reported every few seconds), if any yet. */
+  memory(): { rss: number; heapUsed: number } | undefined;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
   let replayed = 0;
   let stopping = false;
   let current: ChildProcess;
+  let memory: { rss: number; heapUsed: number } | undefined;
 
   const spawn = () =>
     new Promise<ChildProcess>((resolve, reject) => {
@@ -52,7 +55,8 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
         stderr = (stderr + d.toString("utf8")).slice(-2000);
       });
       let ready = false;
-      child.on("message", (m: { type: string; port?: number; replayed?: number }) => {
+      child.on("message", (m: { type: string; port?: number; replayed?: number; rss?: number; heapUsed?: number }) => {
+        if (m.type === "memory") memory = { rss: m.rss ?? 0, heapUsed: m.heapUsed ?? 0 };
         if (m.type !== "ready") return;
         ready = true;
         port = m.port!;
@@ -107,6 +111,9 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
     },
     get pid() {
       return current.pid;
+    },
+    memory() {
+      return memory;
     },
     async stop() {
       stopping = true;

@@ -11,45 +11,67 @@ import {
   type HealthListResponse,
 } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
 
-/** Serving status per service name ("" is the whole server), observable for Watch. */
+/**
+ * Serving status per service name ("" is the whole server), observable for Watch. Everything is
+ * SERVING exactly when start-up work is done (e.g. the demo load), the database is up, and the
+ * server is not shutting down; `/readyz` and gRPC health read the same state.
+ */
 export class HealthState {
-  private readonly statuses = new Map<string, Status>();
+  private readonly serviceNames: readonly string[];
   private readonly listeners = new Set<() => void>();
+  private started: boolean;
+  private databaseUp = true;
+  private shuttingDown = false;
 
-  constructor(serviceNames: readonly string[]) {
-    this.statuses.set("", Status.SERVING);
-    for (const s of serviceNames) this.statuses.set(s, Status.SERVING);
+  /** `started: false` keeps everything NOT_SERVING until {@link setStarted}. */
+  constructor(serviceNames: readonly string[], started = true) {
+    this.serviceNames = ["", ...serviceNames];
+    this.started = started;
   }
 
   get(service: string): Status | undefined {
-    return this.statuses.get(service);
+    if (!this.serviceNames.includes(service)) return undefined;
+    return this.serving ? Status.SERVING : Status.NOT_SERVING;
   }
 
   names(): string[] {
-    return [...this.statuses.keys()];
+    return [...this.serviceNames];
   }
 
-  private shuttingDown = false;
+  /** Whether the server is ready for traffic. */
+  get serving(): boolean {
+    return this.started && this.databaseUp && !this.shuttingDown;
+  }
+
+  /** Why the server is not ready, for `/readyz` (empty when it is). */
+  get reasons(): string[] {
+    return [...(this.started ? [] : ["starting"]), ...(this.databaseUp ? [] : ["database unavailable"]), ...(this.shuttingDown ? ["shutting down"] : [])];
+  }
+
+  /** Start-up work (such as the demo load) is done. */
+  setStarted(): void {
+    this.update(() => (this.started = true));
+  }
 
   /** Marks every service NOT_SERVING for good (shutdown). */
   setAllNotServing(): void {
-    this.shuttingDown = true;
-    this.setAll(Status.NOT_SERVING);
+    this.update(() => (this.shuttingDown = true));
   }
 
-  /** The database went away (false) or came back (true); no effect once shutting down. */
+  /** The database went away (false) or came back (true). */
   setDatabaseServing(serving: boolean): void {
-    if (!this.shuttingDown) this.setAll(serving ? Status.SERVING : Status.NOT_SERVING);
-  }
-
-  private setAll(status: Status): void {
-    for (const k of this.statuses.keys()) this.statuses.set(k, status);
-    for (const l of this.listeners) l();
+    this.update(() => (this.databaseUp = serving));
   }
 
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private update(change: () => void): void {
+    const before = this.serving;
+    change();
+    if (this.serving !== before) for (const l of this.listeners) l();
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./logger.js";
+import type { TallyMetrics } from "./metrics.js";
 import { kPrincipal, kProtocol, kRequestId } from "./context.js";
 import { toConnectError } from "./errors.js";
 
@@ -11,9 +12,11 @@ const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
  * (the same line for RPC and transcoded REST calls), and turns any non-Connect error into Internal
  * while logging its cause.
  */
-export function createRequestLogInterceptor(logger: Logger): Interceptor {
+export function createRequestLogInterceptor(logger: Logger, metrics?: TallyMetrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
+    const api = req.service.typeName;
+    metrics?.inFlight.inc({ api });
     const given = req.header.get("x-request-id");
     const requestId = given && requestIdPattern.test(given) ? given : randomUUID();
     req.contextValues.set(kRequestId, requestId);
@@ -41,6 +44,12 @@ export function createRequestLogInterceptor(logger: Logger): Interceptor {
       };
       if (failure && failure.code === Code.Internal) logger.error({ ...line, err: failure.cause ?? failure }, "call failed");
       else logger.info(line, "call");
+      if (metrics) {
+        const labels = { api, method: req.method.name, protocol: line.protocol };
+        metrics.inFlight.dec({ api });
+        metrics.calls.inc({ ...labels, code: line.code });
+        metrics.callSeconds.observe(labels, (performance.now() - started) / 1000);
+      }
     }
   };
 }

@@ -5,6 +5,7 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { kProtocol } from "../platform/context.js";
 import { invalidArgument, toConnectError } from "../platform/errors.js";
+import { COMPRESS_MIN_BYTES, chooseEncoding, compress } from "./compression.js";
 import type { InProcessDispatcher } from "./dispatch.js";
 import { describeDecodeFailure } from "./offending-field.js";
 import { BindError, bindParams } from "./query-binder.js";
@@ -101,11 +102,11 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
         const body = messageToRestJson(route.method.output, result.message, { useProtoFieldName: true, emitDefaults: true });
         reply = { status: 200, body: route.responseBody ? (body as Record<string, RestJson>)[route.responseBody] ?? [] : body };
       }
-      write(res, method, withRequestId(privateToCaller(reply), requestId));
+      write(res, method, withRequestId(privateToCaller(reply), requestId), headers.get("accept-encoding") ?? "");
     } catch (e) {
       const err = e instanceof BindError ? new ConnectError(e.message, Code.InvalidArgument) : toConnectError(e);
       const reply = withErrorHeaders(shape.error ? shape.error(err, ctx) : defaultErrorReply(err), err);
-      write(res, method, withRequestId(reply, err.metadata.get("x-request-id")));
+      write(res, method, withRequestId(reply, err.metadata.get("x-request-id")), headers.get("accept-encoding") ?? "");
     }
   };
 }
@@ -164,13 +165,26 @@ async function readBody(req: NodeRequest, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Writes a reply; HEAD gets the headers only. */
-export function write(res: NodeResponse, method: string | undefined, reply: RestReply): void {
+/**
+ * Writes a reply; HEAD gets the headers only. With `acceptEncoding`, a body of at least
+ * COMPRESS_MIN_BYTES is sent br- or gzip-encoded as the client accepts (as Connect does for RPCs).
+ */
+export function write(res: NodeResponse, method: string | undefined, reply: RestReply, acceptEncoding?: string | null): void {
   if (res.headersSent) return void res.end();
   const body = reply.body === undefined ? "" : stringifyRestJson(reply.body);
   const headers: Record<string, string> = { "content-type": "application/json", ...reply.headers };
-  if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
-  (res as ServerResponse).writeHead(reply.status, headers);
-  if (method === "HEAD" || reply.status === 304) res.end();
-  else res.end(body);
+  const encoding = reply.body !== undefined && Buffer.byteLength(body) >= COMPRESS_MIN_BYTES ? chooseEncoding(acceptEncoding) : undefined;
+  if (acceptEncoding !== undefined) headers.vary = headers.vary ? `${headers.vary}, Accept-Encoding` : "Accept-Encoding";
+  const send = (payload: string | Buffer) => {
+    if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
+    (res as ServerResponse).writeHead(reply.status, headers);
+    if (method === "HEAD" || reply.status === 304) res.end();
+    else res.end(payload);
+  };
+  if (!encoding) return send(body);
+  headers["content-encoding"] = encoding;
+  compress(body, encoding).then(send, () => {
+    delete headers["content-encoding"];
+    send(body);
+  });
 }
