@@ -35,37 +35,43 @@ export async function loadDemo(tally: RunningTally, logger: Logger, out: (line: 
   await ensureTenant(directory, "demo-eu", "Demo EU", "demo");
   await ensureTenant(directory, "demo-us", "Demo US", "demo");
   const db = tally.database.db;
-  const counts = {
-    jobs: await insertAll(db, "jobs", "demo", demoJobs(now, sizes.jobs)),
-    records: (await insertAll(db, "records", "demo", demoRecords(now, ["frontend", "backend", "data"], sizes.recordRunsPerDay))) + (await insertAll(db, "records", "demo-eu", demoRecords(now, ["payments"], Math.ceil(sizes.recordRunsPerDay / 4), 60, 12))),
-    metricChoices: await insertAll(db, "metric_choices", "demo", demoChoices()),
-    metricRows: await insertAll(db, "metric_rows", "demo", demoMetricRows(now, sizes.metricDays)),
-    deliveryServices: await insertAll(db, "delivery_services", "demo", [{ xmlId: "demo1", id: 1 }, { xmlId: "demo2", id: 2 }]),
-    dsPoints:
-      (await insertAll(db, "ds_points", "demo", demoPoints(now, "demo1", ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"], 1200, sizes.deliveryDays))) +
-      (await insertAll(db, "ds_points", "demo", demoPoints(now, "demo2", ["kbps", "tps_total"], 300, sizes.deliveryDays))),
-    metricDefinitions: await insertAll(db, "metric_definitions", "demo", demoDefinitions),
-    histograms: await insertAll(db, "histograms", "demo", demoHistograms(now, sizes.telemetryDates)),
-  };
-  await insertAll(db, "delivery_services", "demo-eu", [{ xmlId: "eu-video", id: 3 }]);
-  await insertAll(db, "ds_points", "demo-eu", demoPoints(now, "eu-video", ["kbps", "tps_total"], 500, sizes.deliveryDays));
+  // The collections load concurrently (their documents are generated while earlier batches are
+  // being stored), which is what makes a fresh start with demo data take seconds.
+  const [jobs, recordsA, recordsB, metricChoices, metricRows, deliveryServices, dsDemo1, dsDemo2, metricDefinitions, histograms] = await Promise.all([
+    insertAll(db, "jobs", "demo", demoJobs(now, sizes.jobs)),
+    insertAll(db, "records", "demo", demoRecords(now, ["frontend", "backend", "data"], sizes.recordRunsPerDay)),
+    insertAll(db, "records", "demo-eu", demoRecords(now, ["payments"], Math.ceil(sizes.recordRunsPerDay / 4), 60, 12)),
+    insertAll(db, "metric_choices", "demo", demoChoices()),
+    insertAll(db, "metric_rows", "demo", demoMetricRows(now, sizes.metricDays)),
+    insertAll(db, "delivery_services", "demo", [{ xmlId: "demo1", id: 1 }, { xmlId: "demo2", id: 2 }, { xmlId: "eu-video", id: 3, tenantId: "demo-eu" }]),
+    insertAll(db, "ds_points", "demo", demoPoints(now, "demo1", ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"], 1200, sizes.deliveryDays)),
+    insertAll(db, "ds_points", "demo", demoPoints(now, "demo2", ["kbps", "tps_total"], 300, sizes.deliveryDays)),
+    insertAll(db, "metric_definitions", "demo", demoDefinitions),
+    insertAll(db, "histograms", "demo", demoHistograms(now, sizes.telemetryDates)),
+    insertAll(db, "ds_points", "demo-eu", demoPoints(now, "eu-video", ["kbps", "tps_total"], 500, sizes.deliveryDays)),
+  ]);
+  const counts = { jobs, records: recordsA + recordsB, metricChoices, metricRows, deliveryServices, dsPoints: dsDemo1 + dsDemo2, metricDefinitions, histograms };
   await db.collection<{ _id: string; seq: number }>("counters").updateOne({ _id: "delivery_service" }, { $max: { seq: 3 } }, { upsert: true });
   const creds = await createClient(directory, "demo", ["reader", "writer"], "c-demo");
   logger.info({ ...counts, ms: Math.round(performance.now() - started) }, "loaded demo data for tenants demo, demo-eu, demo-us");
   out(`demo credentials (shown once): client_id=${creds.clientId} client_secret=${creds.clientSecret}`);
 }
 
+/** Inserts in batches of 5,000, with a second batch generated and sent while one is being stored. */
 async function insertAll(db: Db, collection: string, tenantId: string, docs: Iterable<object>): Promise<number> {
   let batch: object[] = [];
   let n = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
   for (const d of docs) {
-    batch.push({ ...d, tenantId });
-    if (batch.length === 10_000) {
-      await db.collection(collection).insertMany(batch, { ordered: false });
+    batch.push({ tenantId, ...d });
+    if (batch.length === 5_000) {
+      await inFlight;
+      inFlight = db.collection(collection).insertMany(batch, { ordered: false });
       n += batch.length;
       batch = [];
     }
   }
+  await inFlight;
   if (batch.length) await db.collection(collection).insertMany(batch, { ordered: false });
   return n + batch.length;
 }

@@ -39,9 +39,18 @@ export class Collection {
   insert(doc: Document): void {
     const id = valueKey(doc._id);
     if (this.docs.has(id)) throw duplicate(this.name, "_id_", { _id: doc._id });
-    this.checkUnique(doc, undefined);
+    // Each unique key is computed once: checked against every index first, then recorded.
+    const keys: [Map<string, string> | undefined, string][] = [];
+    for (const spec of this.indexes) {
+      if (!spec.unique || spec.name === "_id_") continue;
+      const k = uniqueKey(spec, doc);
+      if (k === undefined) continue;
+      const map = this.uniqueMaps.get(spec.name);
+      if (map?.has(k)) throw duplicate(this.name, spec.name, keyDoc(spec, doc));
+      keys.push([map, k]);
+    }
     this.docs.set(id, doc);
-    this.indexUnique(doc, id);
+    for (const [map, k] of keys) map?.set(k, id);
     for (const p of this.partitions.values()) p.add(doc);
   }
 
@@ -181,15 +190,23 @@ export class Collection {
 /** Beyond this many value combinations (`$in` × `$in` …) a full scan is cheaper. */
 const MAX_LOOKUPS = 256;
 
+const fieldPaths = new WeakMap<IndexSpec, string[][]>();
+
 function uniqueKey(spec: IndexSpec, doc: Document): string | undefined {
-  // Partial unique indexes only cover documents having every key field (enough for Tally's use).
-  const parts: string[] = [];
-  for (const field of Object.keys(spec.key)) {
-    const v = getPath(doc, field);
-    if (v === undefined && spec.partialFilterExpression) return undefined;
-    parts.push(valueKey(v));
+  let paths = fieldPaths.get(spec);
+  if (!paths) {
+    paths = Object.keys(spec.key).map((f) => f.split("."));
+    fieldPaths.set(spec, paths);
   }
-  return parts.join("\u0000");
+  // Partial unique indexes only cover documents having every key field (enough for Tally's use).
+  let out = "";
+  for (let i = 0; i < paths.length; i++) {
+    let v: unknown = doc;
+    for (const part of paths[i]!) v = v !== null && typeof v === "object" ? (v as Document)[part] : undefined;
+    if (v === undefined && spec.partialFilterExpression) return undefined;
+    out += i === 0 ? valueKey(v) : `\u0000${valueKey(v)}`;
+  }
+  return out;
 }
 
 function keyDoc(spec: IndexSpec, doc: Document): Document {
