@@ -56,6 +56,10 @@ const configZod = z.object({
   ADMISSION_QUEUE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /** Who may read GET /metrics on the main port: loopback callers only, or anyone reaching the port. */
   METRICS_ACCESS: z.enum(["local", "public"]).default("local"),
+  /** Jobs: values one `terms` query may list (Elasticsearch's index.max_terms_count). */
+  JOBS_MAX_TERMS_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(65_536),
+  /** Jobs: query clauses one request may carry, filters included (Elasticsearch's max_clause_count). */
+  JOBS_MAX_CLAUSE_COUNT: z.coerce.number().int().min(1).max(100_000).default(1024),
   /** A new plaintext connection must send enough bytes to tell HTTP/1.1 from HTTP/2 within this. */
   SNIFF_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** HTTP/1.1: the request head must arrive within this (Node's headersTimeout). */

@@ -7,17 +7,23 @@ import { resolveField, type FieldInfo } from "./fields.js";
 type Expr = Record<string, unknown> | boolean;
 
 const MAX_DEPTH = 16;
-/** Elasticsearch's `index.max_terms_count`: values one `terms` query may list. */
-export const MAX_TERMS_COUNT = 65_536;
-/** Elasticsearch's `indices.query.bool.max_clause_count` floor: leaf clauses in one request. */
-export const MAX_CLAUSE_COUNT = 1024;
+/** How much query one request may carry (JOBS_MAX_TERMS_COUNT, JOBS_MAX_CLAUSE_COUNT). */
+export interface QueryLimits {
+  /** Elasticsearch's `index.max_terms_count` (default 65,536): values one `terms` query may list. */
+  readonly maxTermsCount: number;
+  /** Elasticsearch's `indices.query.bool.max_clause_count` floor (default 1,024): clauses in one request. */
+  readonly maxClauseCount: number;
+}
+
+export const defaultQueryLimits: QueryLimits = { maxTermsCount: 65_536, maxClauseCount: 1024 };
 
 /**
  * Counts the request's leaf query clauses (in `query` and in every `filter`/`filters` aggregation)
  * and the values of each `terms` query, and refuses, with Elasticsearch's messages, a request over
  * either limit before anything is compiled or run.
  */
-export function assertQueryBudget(req: AggregateJobsRequest): void {
+export function assertQueryBudget(req: AggregateJobsRequest, limits: QueryLimits = defaultQueryLimits): void {
+  const { maxTermsCount: MAX_TERMS_COUNT, maxClauseCount: MAX_CLAUSE_COUNT } = limits;
   let clauses = 0;
   const query = (q: Query, depth: number): void => {
     if (depth > MAX_DEPTH) return; // compileQuery refuses it with its own message

@@ -19,7 +19,7 @@ import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 import { JobInputError, toJobDoc } from "./job-doc.js";
 import { facetPipeline, planAggregations } from "./pipeline.js";
-import { assertQueryBudget, compileQuery } from "./query.js";
+import { assertQueryBudget, compileQuery, defaultQueryLimits, type QueryLimits } from "./query.js";
 
 /** How the per-aggregation pipelines run: one aggregate each, concurrently (default), or one `$facet`. */
 export type AggStrategy = "concurrent" | "facet";
@@ -31,10 +31,11 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
   constructor(
     private readonly scopes: TenantScopeFactory,
     private readonly strategy: AggStrategy = "concurrent",
+    private readonly limits: QueryLimits = defaultQueryLimits,
   ) {}
 
   async aggregateJobs(req: AggregateJobsRequest, ctx: HandlerContext) {
-    assertQueryBudget(req);
+    assertQueryBudget(req, this.limits);
     const match = leadingMatch(req);
     const tree = buildAggTree(req.aggs);
     const plan = planAggregations(tree);
