@@ -1,26 +1,38 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import { Code, type ConnectError } from "@connectrpc/connect";
+import { Code, createContextKey, type ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import { TimestampFormat, type GetDeliveryServiceStatsResponse } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import type { GetDeliveryServiceStatsResponse } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
-import { negotiateTimestamp } from "./accept.js";
+import { negotiateTimestamp, type TimestampChoice } from "./accept.js";
 
-const formatNames = { rfc: "TIMESTAMP_FORMAT_RFC", unix: "TIMESTAMP_FORMAT_UNIX", none: "TIMESTAMP_FORMAT_UNACCEPTABLE" } as const;
+/** The timestamp format `Accept` negotiated: REST's own business, kept in the call's context. */
+const kTimestamp = createContextKey<TimestampChoice>("rfc", { description: "delivery-stats timestamp format" });
+
+/**
+ * Traffic Ops answers 406 when `Accept` allows neither timestamp format, after authentication and the
+ * required-parameter check and before any other validation: every other outcome becomes that 406.
+ */
+function notAcceptable(ctx: RestContext): RestReply {
+  return alerts(406, `Failed to negotiate content; cannot produce output satisfying ${ctx.headers.get("accept") ?? ""}`);
+}
+
+const alerts = (status: number, text: string): RestReply => ({ status, headers: { vary: "Accept" }, body: { alerts: [{ text, level: "error" }] } });
 
 /** Traffic Ops' REST shape: `{"response": ...}`, `{"alerts": [...]}`, Accept-driven timestamps. */
 export const deliveryStatsRest: RestShape = {
-  request(json: JsonObject, ctx: RestContext) {
+  request(_json: JsonObject, ctx: RestContext) {
     if (ctx.route.method.name !== "GetDeliveryServiceStats") return;
-    // The client never chooses this field directly over REST: Accept does.
-    json.timestampFormat = formatNames[negotiateTimestamp(ctx.headers.get("accept"))];
+    ctx.values.set(kTimestamp, negotiateTimestamp(ctx.headers.get("accept")));
   },
   response(message, ctx) {
     if (ctx.route.method.name !== "GetDeliveryServiceStats") {
       return { status: 200, body: { response: messageToRestJson(ctx.route.method.output, message, { emitDefaults: true }) } };
     }
+    const choice = ctx.values.get(kTimestamp);
+    if (choice === "none") return notAcceptable(ctx);
     const m = message as GetDeliveryServiceStatsResponse;
-    const unix = m.timestampFormat === TimestampFormat.UNIX;
+    const unix = choice === "unix";
     const response: Record<string, RestJson> = {};
     if (m.series) {
       response.series = {
@@ -55,8 +67,9 @@ export const deliveryStatsRest: RestShape = {
       body: { response },
     };
   },
-  error(err: ConnectError): RestReply {
-    const alerts = (status: number, text: string): RestReply => ({ status, headers: { vary: "Accept" }, body: { alerts: [{ text, level: "error" }] } });
+  error(err: ConnectError, ctx: RestContext): RestReply {
+    const missingParams = err.code === Code.InvalidArgument && err.rawMessage.startsWith("required parameters missing");
+    if (ctx.values.get(kTimestamp) === "none" && err.code !== Code.Unauthenticated && err.code !== Code.PermissionDenied && !missingParams) return notAcceptable(ctx);
     switch (err.code) {
       case Code.Unauthenticated:
         return alerts(401, "unauthorized, please log in.");

@@ -7,7 +7,6 @@ import {
   GetDeliveryServiceStatsResponseSchema,
   IngestDeliveryServiceStatsResponseSchema,
   RegisterDeliveryServiceResponseSchema,
-  TimestampFormat,
   type GetDeliveryServiceStatsRequest,
   type IngestDeliveryServiceStatsRequest,
   type RegisterDeliveryServiceRequest,
@@ -17,7 +16,7 @@ import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
 import { buildSeriesPipeline, buildSummaryPipeline, type SummaryDoc } from "./pipeline.js";
-import { DEFAULT_MAX_SERIES_VALUES, metricTypes, missingRequired, parseStatsQuery, seriesWindow } from "./request.js";
+import { DEFAULT_MAX_SERIES_VALUES, metricTypes, parseStatsQuery, seriesWindow } from "./request.js";
 
 interface DeliveryServiceDoc {
   xmlId: string;
@@ -36,10 +35,6 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   ) {}
 
   async getDeliveryServiceStats(req: GetDeliveryServiceStatsRequest, ctx: HandlerContext) {
-    const missing = missingRequired(req);
-    if (missing.length === 0 && req.timestampFormat === TimestampFormat.UNACCEPTABLE) {
-      throw new ConnectError(`Failed to negotiate content; cannot produce output satisfying ${ctx.requestHeader.get("accept") ?? ""}`, Code.FailedPrecondition);
-    }
     const q = parseStatsQuery(req, this.maxSeriesValues);
     const scope = this.scopes(principalOf(ctx));
     const ds = await findDeliveryService(scope, q.ds);
@@ -58,7 +53,6 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
       summary: summary ? toSummary(summary[0], q.metric) : undefined,
       source: "TrafficStats",
       version: "1.2",
-      timestampFormat: req.timestampFormat === TimestampFormat.UNIX ? TimestampFormat.UNIX : TimestampFormat.RFC,
     });
   }
 
