@@ -22,13 +22,19 @@ const usage = `tally — the Tally command line
   tally query <api> <method> [--data JSON] [--json] call a read RPC (api: jobs, records, metrics,
                                                     delivery-stats, telemetry, admin)
   tally ingest <api> FILE.ndjson [--parent P] [--type T] [--batch-size N]
+                                                    refused items on stderr as FILE:LINE; exit 1 if any
+  tally register delivery-service XML_ID [--id N] [--tenant T]
+  tally register metric-choices FILE.ndjson [--type job-types|errors|ingests]
+  tally register telemetry-metrics FILE.ndjson      what ingests refer to, for a new tenant
   tally admin tenants list | create ID NAME [--parent P] | enable ID | disable ID
   tally admin clients list | create --tenant T [--roles r1,r2] | enable ID | disable ID | rotate-secret ID
   tally admin rotate-signing-key
   tally --help | --version
 
-Connection: --url / TALLY_URL, credentials from TALLY_CLIENT_ID and TALLY_CLIENT_SECRET, else the
-profile (--profile / TALLY_PROFILE, default "default"). Exit codes: 0 ok, 1 the call failed, 2 usage.`;
+Connection: --url / TALLY_URL, credentials from TALLY_CLIENT_ID and TALLY_CLIENT_SECRET (or the secret
+on standard input with --client-secret-stdin), else the
+profile (--profile / TALLY_PROFILE, default "default"). Exit codes: 0 ok, 1 the call failed or items
+were refused, 2 usage.`;
 
 class UsageError extends Error {}
 
@@ -46,6 +52,9 @@ const services: Record<string, { service: DescService; key: keyof TallyClient }>
   admin: { service: AdminService, key: "admin" },
 };
 
+/** Flags that take no value. */
+const booleanFlags = new Set(["json", "client-secret-stdin", "help", "version"]);
+
 interface Args {
   positional: string[];
   flags: Map<string, string | true>;
@@ -60,7 +69,7 @@ function parseArgs(argv: string[]): Args {
       const [k, v] = a.slice(2).split("=", 2) as [string, string | undefined];
       if (k === "client-secret" || k === "secret") throw new UsageError("secrets are never taken from the command line: set TALLY_CLIENT_SECRET or use `tally login`");
       if (v !== undefined) flags.set(k, v);
-      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") && !["json"].includes(k)) flags.set(k, argv[++i]!);
+      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") && !booleanFlags.has(k)) flags.set(k, argv[++i]!);
       else flags.set(k, true);
     } else positional.push(a);
   }
@@ -82,11 +91,19 @@ async function ask(question: string, hidden = false): Promise<string> {
   return answer.trim();
 }
 
+/** `--client-secret-stdin`: the secret is the first line of standard input (e.g. from a secret store). */
+function secretFromStdin(a: Args): string | undefined {
+  if (!a.flags.has("client-secret-stdin")) return undefined;
+  const secret = readFileSync(0, "utf8").split("\n")[0]!.trim();
+  if (!secret) throw new UsageError("--client-secret-stdin: standard input held no secret");
+  return secret;
+}
+
 function connection(a: Args, env: NodeJS.ProcessEnv): { url: string; clientId: string; clientSecret: string } {
   const profile = readProfiles(env)[flag(a, "profile") ?? env.TALLY_PROFILE ?? "default"];
   const url = flag(a, "url") ?? env.TALLY_URL ?? profile?.url;
   const clientId = env.TALLY_CLIENT_ID ?? profile?.clientId;
-  const clientSecret = env.TALLY_CLIENT_SECRET ?? profile?.clientSecret;
+  const clientSecret = secretFromStdin(a) ?? env.TALLY_CLIENT_SECRET ?? profile?.clientSecret;
   if (!url || !clientId || !clientSecret) throw new UsageError("no connection: run `tally login`, or set TALLY_URL, TALLY_CLIENT_ID and TALLY_CLIENT_SECRET");
   return { url, clientId, clientSecret };
 }
@@ -118,19 +135,18 @@ function table(v: JsonValue, prefix = ""): string[] {
   return entries.flatMap(([k, x]) => table(x as JsonValue, prefix ? `${prefix}.${k}` : k));
 }
 
-async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
+/** What one `tally ingest` run did; rejections carry the file's line numbers. */
+interface IngestTotals {
+  inserted: number;
+  updated: number;
+  rejected: number;
+  replayedBatches: number;
+  rejections: { line: number; field: string; reason: string }[];
+}
+
+async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [api, file] = a.positional.slice(1);
   if (!api || !file) throw new UsageError("usage: tally ingest <api> FILE.ndjson");
-  const text = readFileSync(file, "utf8");
-  const items = text.split("\n").filter((l) => l.trim() !== "").map((l, i) => {
-    try {
-      return JSON.parse(l) as JsonValue;
-    } catch {
-      throw new UsageError(`${file}:${i + 1}: not valid JSON`);
-    }
-  });
-  const size = Number(flag(a, "batch-size") ?? 1000);
-  const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
   const plan: Record<string, { method: string; field: string; extra: Record<string, JsonValue> }> = {
     jobs: { method: "IngestJobs", field: "jobs", extra: {} },
     records: { method: "IngestRecords", field: "records", extra: { parent: flag(a, "parent") ?? "" } },
@@ -140,21 +156,101 @@ async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void)
   };
   const p = plan[api];
   if (!p) throw new UsageError(`cannot ingest into ${api}; one of ${Object.keys(plan).join(", ")}`);
-  const c = client(a, env);
+  const text = readFileSync(file, "utf8");
+  const size = Number(flag(a, "batch-size") ?? 1000);
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new UsageError("--batch-size must be 1 to 10000");
   const method = findMethod(services[api]!.service, p.method);
+  const itemSchema = method.input.fields.find((f) => f.localName === p.field)?.message;
+  // Items with their line numbers. Lines that are not JSON, or not this API's item, are reported by
+  // line and not sent; the good ones go to the server, which reports its own refusals per item.
+  const totals: IngestTotals = { inserted: 0, updated: 0, rejected: 0, replayedBatches: 0, rejections: [] };
+  const items: { line: number; value: JsonValue }[] = [];
+  text.split("\n").forEach((l, i) => {
+    if (l.trim() === "") return;
+    let value: JsonValue;
+    try {
+      value = JSON.parse(l) as JsonValue;
+    } catch {
+      totals.rejections.push({ line: i + 1, field: "", reason: "not valid JSON" });
+      return;
+    }
+    if (itemSchema) {
+      try {
+        fromJson(itemSchema, value, { ignoreUnknownFields: false });
+      } catch (e) {
+        totals.rejections.push({ line: i + 1, field: "", reason: (e as Error).message.replace(/^cannot decode message [\w.]+ from JSON: /, "").slice(0, 200) });
+        return;
+      }
+    }
+    items.push({ line: i + 1, value });
+  });
+  const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  const c = client(a, env);
   const progress = new Progress(items.length, `ingest ${api}`);
-  const totals = { inserted: 0, updated: 0, rejected: 0, rejections: [] as JsonValue[] };
   for (let i = 0; i < items.length; i += size) {
-    // A batch id from the file's content and position: re-running the same file changes nothing.
-    const res = (await call(c, api, method, { ...p.extra, batchId: `${digest}-${i / size}`, [p.field]: items.slice(i, i + size) })) as { result: Record<string, JsonValue> };
+    const batch = items.slice(i, i + size);
+    // A batch id from the file's content and position: re-running the same file changes nothing that
+    // was stored, and stores what was refused before once its cause is fixed.
+    const res = (await call(c, api, method, { ...p.extra, batchId: `${digest}-${i / size}`, [p.field]: batch.map((b) => b.value) })) as { result: Record<string, JsonValue> };
+    if (res.result.replayed === true) totals.replayedBatches++;
     totals.inserted += Number(res.result.inserted ?? 0);
     totals.updated += Number(res.result.updated ?? 0);
-    totals.rejected += Number(res.result.rejected ?? 0);
-    for (const r of (res.result.rejections as { index: number }[] | undefined) ?? []) totals.rejections.push({ ...r, index: r.index + i });
+    for (const r of (res.result.rejections as { index: number; field?: string; reason?: string }[] | undefined) ?? []) {
+      totals.rejections.push({ line: batch[r.index]?.line ?? 0, field: r.field ?? "", reason: r.reason ?? "" });
+    }
     progress.update(Math.min(items.length, i + size));
   }
   progress.finish();
+  totals.rejections.sort((x, y) => x.line - y.line);
+  totals.rejected = totals.rejections.length;
+  for (const r of totals.rejections) err(`${file}:${r.line}: ${r.field ? `${r.field}: ` : ""}${r.reason}`);
+  if (totals.replayedBatches) err(`${totals.replayedBatches} batch(es) had been stored before (replays: nothing changed)`);
   out(JSON.stringify(totals));
+  return totals.rejected > 0 ? 1 : 0;
+}
+
+/** Registering what each API's data refers to, so a new tenant's ingests are accepted. */
+async function register(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
+  const [, what, ...rest] = a.positional;
+  const c = client(a, env);
+  const readItems = (file: string | undefined): JsonValue[] => {
+    if (!file) throw new UsageError(`usage: tally register ${what} FILE.ndjson`);
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l, i) => {
+        try {
+          return JSON.parse(l) as JsonValue;
+        } catch {
+          throw new UsageError(`${file}:${i + 1}: not valid JSON`);
+        }
+      });
+  };
+  switch (what) {
+    case "delivery-service": {
+      const xmlId = rest[0];
+      if (!xmlId) throw new UsageError("usage: tally register delivery-service XML_ID [--id N] [--tenant T]");
+      const res = await c.deliveryStats.registerDeliveryService({ xmlId, id: BigInt(flag(a, "id") ?? 0), tenantId: flag(a, "tenant") ?? "" });
+      out(JSON.stringify({ xmlId: res.xmlId, id: Number(res.id), tenantId: res.tenantId }));
+      return;
+    }
+    case "metric-choices": {
+      // Choices travel with metric rows; a batch with choices and no rows registers just them.
+      const type = flag(a, "type") ?? "job-types";
+      const method = findMethod(MetricsService, "IngestMetricRows");
+      const res = await call(c, "metrics", method, { name: type, choices: readItems(rest[0]), rows: [] });
+      out(JSON.stringify((res as { result: JsonValue }).result));
+      return;
+    }
+    case "telemetry-metrics": {
+      const method = findMethod(TelemetryService, "PutMetricDefinitions");
+      const res = await call(c, "telemetry", method, { metrics: readItems(rest[0]) });
+      out(JSON.stringify((res as { result: JsonValue }).result));
+      return;
+    }
+    default:
+      throw new UsageError("usage: tally register delivery-service XML_ID | metric-choices FILE.ndjson [--type T] | telemetry-metrics FILE.ndjson");
+  }
 }
 
 async function admin(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
@@ -201,7 +297,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case "login": {
         const url = flag(a, "url") ?? env.TALLY_URL ?? (await ask("Tally URL: "));
         const clientId = env.TALLY_CLIENT_ID ?? (await ask("client id: "));
-        const clientSecret = env.TALLY_CLIENT_SECRET ?? (await ask("client secret: ", true));
+        const clientSecret = secretFromStdin(a) ?? env.TALLY_CLIENT_SECRET ?? (await ask("client secret: ", true));
         await clientCredentials({ baseUrl: url, clientId, clientSecret })(true);
         const path = saveProfile(flag(a, "profile") ?? env.TALLY_PROFILE ?? "default", { url, clientId, clientSecret }, env);
         err(`logged in as ${clientId}; profile saved in ${path}`);
@@ -227,7 +323,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return 0;
       }
       case "ingest":
-        await ingest(a, env, out);
+        return await ingest(a, env, out, err);
+      case "register":
+        await register(a, env, out);
         return 0;
       case "admin":
         await admin(a, env, out);
