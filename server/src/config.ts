@@ -7,8 +7,11 @@ const configZod = z.object({
   /** Real MongoDB (>= 7.0). Unset: the embedded database runs in a child process. */
   MONGODB_URI: z.string().startsWith("mongodb").optional(),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default("tally"),
-  /** Where the embedded database keeps its journal; unset means in memory. */
-  TALLY_DATA_DIR: z.string().min(1).optional(),
+  /** Where the embedded database keeps its journal; unset or empty means in memory. */
+  TALLY_DATA_DIR: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
   /**
    * The key-encryption key sealing private signing keys (32 bytes, base64), or a file holding it.
    * Required with MONGODB_URI; the embedded database generates `<TALLY_DATA_DIR>.kek` (0600) when
