@@ -69,7 +69,7 @@ describe("GET /api/4.0/deliveryservice_stats", () => {
       response: {
         series: { columns: ["time", "sum_count"], count: 2, name: "tps_total.ds.1min", tags: { cachegroup: "total" }, values: [[1563818100000000000, 0], [1563818160000000000, 0]] },
         source: "TrafficStats",
-        summary: { average: 0, count: 2, fifthPercentile: 0, max: 0, min: 0, ninetyEighthPercentile: 0, ninetyFifthPercentile: 0, totalBytes: null, totalTransactions: 0 },
+        summary: { average: 0, count: 2, fifthPercentile: 0, max: 0, min: 0, ninetyEighthPercentile: 0, ninetyFifthPercentile: 0, totalBytes: null, totalKiloBytes: null, totalTransactions: 0 },
         version: "1.2",
       },
     });
@@ -160,7 +160,7 @@ describe("GET /api/4.0/deliveryservice_stats", () => {
   it("nearest-rank percentiles; fewer than 10 points gives a fifth percentile of 0", async () => {
     const r = await stats(cdn, "deliveryServiceName=many&metricType=tps_2xx&startDate=2024-01-01T00:00:00Z&endDate=2024-01-01T00:19:00Z&exclude=series");
     // n=20: p5 → floor(1.5)-1 = 0 → 1; p95 → floor(19.5)-1 = 18 → 19; p98 → floor(20.1)-1 = 19 → 20
-    expect(r.body.response.summary).toEqual({ average: 10.5, count: 20, fifthPercentile: 1, max: 20, min: 1, ninetyEighthPercentile: 20, ninetyFifthPercentile: 19, totalBytes: null, totalTransactions: 20 * 60 * 10.5 });
+    expect(r.body.response.summary).toEqual({ average: 10.5, count: 20, fifthPercentile: 1, max: 20, min: 1, ninetyEighthPercentile: 20, ninetyFifthPercentile: 19, totalBytes: null, totalKiloBytes: null, totalTransactions: 20 * 60 * 10.5 });
     const few = await stats(cdn, "deliveryServiceName=bytes&metricType=kbps&startDate=2024-01-01T00:00:00Z&endDate=2024-01-01T00:03:00Z&exclude=series");
     // n=4: p5 index floor(0.7)-1 = -1 → 0; p95 floor(4.3)-1 = 3 → 40
     expect(few.body.response.summary.fifthPercentile).toBe(0);
@@ -178,7 +178,7 @@ describe("GET /api/4.0/deliveryservice_stats", () => {
     expect(r.body).toEqual({
       response: {
         source: "TrafficStats",
-        summary: { average: 0, count: 0, fifthPercentile: 0, max: 0, min: 0, ninetyEighthPercentile: 0, ninetyFifthPercentile: 0, totalBytes: null, totalTransactions: null },
+        summary: { average: 0, count: 0, fifthPercentile: 0, max: 0, min: 0, ninetyEighthPercentile: 0, ninetyFifthPercentile: 0, totalBytes: null, totalKiloBytes: null, totalTransactions: null },
         version: "1.2",
       },
     });

@@ -23,7 +23,8 @@ export const collectionIndexes: Readonly<Record<string, IndexDescription[]>> = {
     { key: { id: 1 }, name: "ds_id", unique: true },
     { key: { tenantId: 1, id: 1 }, name: "tenant_id" },
   ],
-  ds_points: [{ key: { tenantId: 1, ds: 1, metric: 1, time: 1 }, name: "tenant_ds_metric_time", unique: true }],
+  // One point per minute per cache group; `cachegroup` is absent (null) for the `total` group.
+  ds_points: [{ key: { tenantId: 1, ds: 1, metric: 1, cachegroup: 1, time: 1 }, name: "tenant_ds_metric_cachegroup_time", unique: true }],
   metric_definitions: [{ key: { tenantId: 1, name: 1 }, name: "tenant_metric", unique: true }],
   histograms: [{ key: { tenantId: 1, prefix: 1, channel: 1, version: 1, date: 1, metric: 1, dimsKey: 1 }, name: "tenant_histogram", unique: true }],
   counters: [],
@@ -31,8 +32,26 @@ export const collectionIndexes: Readonly<Record<string, IndexDescription[]>> = {
 
 export type CollectionName = keyof typeof collectionIndexes;
 
-/** Creates every index (idempotent). */
+/** Indexes earlier versions created that would now refuse valid data; dropped at start. */
+const obsoleteIndexes: Readonly<Record<string, readonly string[]>> = {
+  ds_points: ["tenant_ds_metric_time"],
+};
+
+/** Creates every index and drops obsolete ones (idempotent). */
 export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [name, indexes] of Object.entries(obsoleteIndexes)) {
+    // A collection that does not exist yet (MongoDB: NamespaceNotFound, 26) has nothing to drop.
+    const listed = await db
+      .collection(name)
+      .listIndexes()
+      .toArray()
+      .catch((e: unknown) => {
+        if ((e as { code?: number }).code === 26) return [];
+        throw e;
+      });
+    const existing = new Set(listed.map((i) => i.name as string));
+    for (const index of indexes) if (existing.has(index)) await db.collection(name).dropIndex(index);
+  }
   for (const [name, indexes] of Object.entries(collectionIndexes)) {
     if (indexes.length) await db.collection(name).createIndexes(indexes);
   }

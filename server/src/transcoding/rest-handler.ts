@@ -44,8 +44,15 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       return write(res, req.method, { status: 400, body: { code: Code.InvalidArgument, message: "malformed request URL", details: [] } });
     }
     const method = req.method ?? "GET";
-    const { match, allowed } = opts.routes.match(method, url.pathname);
+    const shapes = [...opts.shapes.values()];
+    let pathname = url.pathname;
+    for (const s of shapes) pathname = s.alias?.(pathname) ?? pathname;
+    const { match, allowed } = opts.routes.match(method, pathname);
     if (!match) {
+      for (const s of shapes) {
+        const own = s.notFound?.(method, url.pathname);
+        if (own) return write(res, method, own);
+      }
       if (allowed.length > 0) {
         return write(res, method, {
           status: 405,

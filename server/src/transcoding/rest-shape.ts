@@ -40,4 +40,11 @@ export interface RestShape {
   response?(message: Message, ctx: RestContext, header: Headers): RestReply;
   /** Shapes an error answer in the API's documented body. */
   error?(err: ConnectError, ctx: RestContext): RestReply;
+  /**
+   * Paths this API also answers under (e.g. other API versions of its upstream): the canonical path
+   * to route `pathname` as, or undefined. Consulted before routing, for every request.
+   */
+  alias?(pathname: string): string | undefined;
+  /** The API's own "no such route" answer for paths in its namespace (e.g. `/api/...`), or undefined. */
+  notFound?(method: string, pathname: string): RestReply | undefined;
 }

@@ -44,7 +44,8 @@ export function toSummary(doc: SummaryDoc | undefined, metric: MetricType): Summ
     min: doc.min,
     ninetyEighthPercentile: doc.p98,
     ninetyFifthPercentile: doc.p95,
-    totalBytes: kbps ? totalKiloBytes * 1000 : undefined,
+    // Bytes from kilobytes without binary float noise (27173906250.000004 → 27173906250).
+    totalBytes: kbps ? Number((totalKiloBytes * 1000).toPrecision(15)) : undefined,
     totalKiloBytes: kbps ? totalKiloBytes : undefined,
     totalTransactions: kbps ? undefined : doc.count * 60 * doc.average,
   });

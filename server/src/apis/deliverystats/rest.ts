@@ -19,8 +19,22 @@ function notAcceptable(ctx: RestContext): RestReply {
 
 const alerts = (status: number, text: string): RestReply => ({ status, headers: { vary: "Accept" }, body: { alerts: [{ text, level: "error" }] } });
 
+/**
+ * Traffic Ops API versions served: the majors Traffic Ops serves `deliveryservice_stats` under, each
+ * with its minors (3.0–3.1, 4.0–4.1, 5.0–5.1); the routes are declared once, under 4.0, and the
+ * documented request and response are the same in every one of them.
+ */
+const versionedPath = /^\/api\/(3|4|5)\.([01])\//;
+
 /** Traffic Ops' REST shape: `{"response": ...}`, `{"alerts": [...]}`, Accept-driven timestamps. */
 export const deliveryStatsRest: RestShape = {
+  alias(pathname) {
+    return versionedPath.test(pathname) ? pathname.replace(versionedPath, "/api/4.0/") : undefined;
+  },
+  notFound(_method, pathname) {
+    // Traffic Portal reads err.data.alerts: any unknown route under /api/ answers in that shape.
+    return pathname === "/api" || pathname.startsWith("/api/") ? alerts(404, "Resource not found.") : undefined;
+  },
   request(_json: JsonObject, ctx: RestContext) {
     if (ctx.route.method.name !== "GetDeliveryServiceStats") return;
     ctx.values.set(kTimestamp, negotiateTimestamp(ctx.headers.get("accept")));
@@ -46,7 +60,6 @@ export const deliveryStatsRest: RestShape = {
     response.source = m.source;
     if (m.summary) {
       const s = m.summary;
-      const kbps = s.totalKiloBytes !== undefined;
       response.summary = {
         average: s.average,
         count: s.count,
@@ -56,7 +69,8 @@ export const deliveryStatsRest: RestShape = {
         ninetyEighthPercentile: s.ninetyEighthPercentile,
         ninetyFifthPercentile: s.ninetyFifthPercentile,
         totalBytes: s.totalBytes ?? null,
-        ...(kbps ? { totalKiloBytes: s.totalKiloBytes! } : {}),
+        // Upstream 4.x always emits the key: a number for kbps with data, null otherwise.
+        totalKiloBytes: s.totalKiloBytes ?? null,
         totalTransactions: s.totalTransactions ?? null,
       };
     }

@@ -25,6 +25,7 @@ interface DeliveryServiceDoc {
 }
 
 const xmlIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+const cachegroupPattern = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_POINTS = 100_000;
 
 /** Traffic Ops' delivery-service statistics over 1-minute points. */
@@ -41,7 +42,8 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
     if (!ds) throw new ConnectError(`No such Delivery Service: ${"xmlId" in q.ds ? q.ds.xmlId : q.ds.id}`, Code.NotFound);
     const startMs = Number((q.startNs + 999_999n) / 1_000_000n);
     const endMs = Number(q.endNs / 1_000_000n);
-    const match = { ds: ds.xmlId, metric: q.metric, time: { $gte: new Date(startMs), $lte: new Date(endMs) } };
+    // Traffic Ops reads the `total` cache group (stored without a cache group).
+    const match = { ds: ds.xmlId, metric: q.metric, cachegroup: null, time: { $gte: new Date(startMs), $lte: new Date(endMs) } };
     const window = seriesWindow(q);
     const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId] };
     const [buckets, summary] = await Promise.all([
@@ -64,7 +66,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
       const reject = rejections.add.bind(rejections);
       const owners = new Map<string, DeliveryServiceDoc | undefined>();
       // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
-      const minutes = new Map<string, { tenantId: string; ds: string; metric: string; time: Date; sum: number; n: number }>();
+      const minutes = new Map<string, { tenantId: string; ds: string; metric: string; cachegroup: string | null; time: Date; sum: number; n: number }>();
       for (const [index, p] of req.points.entries()) {
         if (!(metricTypes as readonly string[]).includes(p.metricType)) {
           reject(index, "metricType", `Metric is not supported: ${p.metricType}`);
@@ -86,8 +88,13 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
         }
         const ms = timestampDate(p.time).getTime();
         const minute = new Date(ms - (((ms % 60_000) + 60_000) % 60_000));
-        const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${minute.getTime()}`;
-        const m = minutes.get(key) ?? { tenantId: ds.tenantId, ds: ds.xmlId, metric: p.metricType, time: minute, sum: 0, n: 0 };
+        if (p.cachegroup !== "" && !cachegroupPattern.test(p.cachegroup)) {
+          reject(index, "cachegroup", "cachegroup: 1-64 letters, digits, '.', '-' or '_'");
+          continue;
+        }
+        const cachegroup = p.cachegroup === "" || p.cachegroup === "total" ? null : p.cachegroup;
+        const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${cachegroup ?? ""}\u0000${minute.getTime()}`;
+        const m = minutes.get(key) ?? { tenantId: ds.tenantId, ds: ds.xmlId, metric: p.metricType, cachegroup, time: minute, sum: 0, n: 0 };
         m.sum += p.value;
         m.n++;
         minutes.set(key, m);
@@ -97,7 +104,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
       const byTenant = new Map<string, { key: Record<string, unknown>; doc: Record<string, unknown> }[]>();
       for (const m of minutes.values()) {
         const list = byTenant.get(m.tenantId) ?? [];
-        list.push({ key: { ds: m.ds, metric: m.metric, time: m.time }, doc: { value: m.sum / m.n, samples: m.n } });
+        list.push({ key: { ds: m.ds, metric: m.metric, cachegroup: m.cachegroup, time: m.time }, doc: { value: m.sum / m.n, samples: m.n } });
         byTenant.set(m.tenantId, list);
       }
       for (const [tenantId, items] of byTenant) {
