@@ -60,7 +60,8 @@ describe("Traffic Ops: versions, errors, cache groups", () => {
     const { ensureIndexes } = await import("../../server/src/db/collections.js");
     const points = s.tally.database.db.collection("ds_points");
     await points.dropIndex("tenant_ds_metric_cachegroup_time");
-    await points.createIndex({ tenantId: 1, ds: 1, metric: 1, time: 1 }, { name: "tenant_ds_metric_time", unique: true });
+    // (Unique before; not creatable as unique over the cache-group points this test stored.)
+    await points.createIndex({ tenantId: 1, ds: 1, metric: 1, time: 1 }, { name: "tenant_ds_metric_time" });
     await ensureIndexes(s.tally.database.db);
     const names = (await points.listIndexes().toArray()).map((i) => i.name);
     expect(names).toContain("tenant_ds_metric_cachegroup_time");
