@@ -10,7 +10,7 @@ import type { Document } from "mongodb";
 import { dateTrunc } from "../../platform/time/date-trunc.js";
 import { offsetAt } from "../../platform/time/timezone.js";
 import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js";
-import { MAX_BUCKETS, tooManyBuckets } from "./es-error.js";
+import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
 
 type Row = Document & { _id: Record<string, unknown> | null; doc_count: number };
@@ -185,7 +185,13 @@ function histogramKeys(s: Extract<BucketSpec, { kind: "date_histogram" | "histog
   const estimate = Math.floor((hi - lo) / (approxStep * 0.9)) + 1;
   if (estimate + already > MAX_BUCKETS) throw tooManyBuckets(estimate + already);
   const keys: number[] = [];
-  for (let key = lo; key <= hi; key = next(s, key, round)) keys.push(key);
+  // Every step must advance and the walk is bounded by the estimate: no input can loop forever.
+  for (let key = lo; key <= hi; ) {
+    keys.push(key);
+    const following = next(s, key, round);
+    if (!(following > key) || keys.length > estimate + 2) throw esError(`[${s.kind}] on [${s.field.path}]: bucket keys do not advance; narrow the bounds or change the interval`);
+    key = following;
+  }
   return keys;
 }
 

@@ -44,6 +44,10 @@ export function dateTrunc(date: Date, unit: DateUnit, binSize = 1, timezone?: st
     default: {
       const size = unitMs[unit]! * binSize;
       outLocal = REF_LOCAL + Math.floor((local - REF_LOCAL) / size) * size;
+      // Below a day, the bin start keeps the instant's own offset: in the hour a DST change repeats
+      // (01:00–02:00 twice when clocks go back), the two hours stay two bins, and every bin start is
+      // at or before the instant (so walking bins always advances).
+      if (unit !== "day") return new Date(utc - (local - outLocal));
     }
   }
   return new Date(localToUtc(timezone, outLocal));
