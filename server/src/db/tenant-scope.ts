@@ -136,9 +136,16 @@ export class TenantScope {
   }
 }
 
+/** Refuses escaping stages anywhere in a stage, including inside `$facet` sub-pipelines. */
 function assertSafeStage(stage: Document): void {
-  const name = Object.keys(stage)[0] ?? "";
-  if (escapingStages.has(name)) throw new ConnectError(`stage ${name} is not allowed in a tenant-scoped pipeline`, Code.Internal);
+  for (const [name, spec] of Object.entries(stage)) {
+    if (escapingStages.has(name)) throw new ConnectError(`stage ${name} is not allowed in a tenant-scoped pipeline`, Code.Internal);
+    if (name === "$facet" && spec && typeof spec === "object") {
+      for (const sub of Object.values(spec as Record<string, unknown>)) {
+        if (Array.isArray(sub)) for (const s of sub) assertSafeStage(s as Document);
+      }
+    }
+  }
 }
 
 /** Builds a TenantScope for a principal; injected into services. */

@@ -13,6 +13,16 @@ export type Expr = (doc: Doc, vars: Vars) => unknown;
 export class Unsupported extends Error {}
 
 /** `$a.b.c` on a document; arrays on the way yield arrays of the rest of the path (MongoDB semantics). */
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * A document's own field: names such as `__proto__`, `constructor` or `toString` are data, never
+ * looked up through JavaScript's prototype chain.
+ */
+export function ownField(doc: Doc, name: string): unknown {
+  return hasOwn.call(doc, name) ? doc[name] : undefined;
+}
+
 export function fieldPath(doc: unknown, parts: readonly string[], from = 0): unknown {
   let cur: unknown = doc;
   for (let i = from; i < parts.length; i++) {
@@ -26,7 +36,7 @@ export function fieldPath(doc: unknown, parts: readonly string[], from = 0): unk
       return out;
     }
     if (typeof cur !== "object" || cur instanceof Date) return undefined;
-    cur = (cur as Doc)[parts[i]!];
+    cur = ownField(cur as Doc, parts[i]!);
   }
   return cur;
 }
@@ -49,13 +59,16 @@ export function compileExpr(e: unknown): Expr {
         return () => now;
       }
       if (name === "REMOVE") return () => undefined;
-      return (_d, vars) => (rest.length ? fieldPath(vars[name!], rest) : vars[name!]);
+      return (_d, vars) => {
+        const value = hasOwn.call(vars, name!) ? vars[name!] : undefined;
+        return rest.length ? fieldPath(value, rest) : value;
+      };
     }
     if (e.startsWith("$")) {
       const parts = e.slice(1).split(".");
       if (parts.length === 1) {
         const k = parts[0]!;
-        return (d) => d[k];
+        return (d) => (hasOwn.call(d, k) ? d[k] : undefined);
       }
       return (d) => fieldPath(d, parts);
     }
@@ -277,11 +290,15 @@ function compileOperator(op: string, spec: unknown): Expr {
       };
     }
     case "$range": {
-      const [s, e2] = args(spec) as [Expr, Expr];
+      const [s, e2, st] = args(spec) as [Expr, Expr, Expr | undefined];
       return (d, v) => {
-        const from = s(d, v) as number;
-        const to = e2(d, v) as number;
-        return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+        const from = s(d, v);
+        const to = e2(d, v);
+        const step = st ? st(d, v) : 1;
+        if (!Number.isInteger(from) || !Number.isInteger(to)) throw locationError(34443, "$range requires a starting value and an ending value that can be represented as a 32-bit integer");
+        if (!Number.isInteger(step) || step === 0) throw locationError(34449, step === 0 ? "$range requires a non-zero step value" : "$range requires a step value that can be represented as a 32-bit integer");
+        const n = Math.max(0, Math.ceil(((to as number) - (from as number)) / (step as number)));
+        return Array.from({ length: n }, (_, i) => (from as number) + i * (step as number));
       };
     }
     case "$let":

@@ -1,5 +1,5 @@
 import { compareValues, sameTypeBracket, valuesEqual } from "./bson-order.js";
-import { Unsupported, compileExpr, truthy, type Doc } from "./compile-expr.js";
+import { Unsupported, compileExpr, ownField, truthy, type Doc } from "./compile-expr.js";
 
 export type Predicate = (doc: Doc) => boolean;
 
@@ -23,7 +23,7 @@ function candidates(doc: unknown, parts: readonly string[], i = 0, out: unknown[
     if (doc.length === 0) out.push(undefined);
     return out;
   }
-  return candidates((doc as Doc)[parts[i]!], parts, i + 1, out);
+  return candidates(ownField(doc as Doc, parts[i]!), parts, i + 1, out);
 }
 
 /**
@@ -36,7 +36,7 @@ function anyCandidate(doc: unknown, parts: readonly string[], test: (v: unknown)
     if (cur === null || cur === undefined) return test(undefined);
     if (Array.isArray(cur)) return candidates(cur, parts, i).some(test);
     if (typeof cur !== "object" || cur instanceof Date) return test(undefined);
-    cur = (cur as Doc)[parts[i]!];
+    cur = ownField(cur as Doc, parts[i]!);
   }
   if (Array.isArray(cur)) return test(cur) || cur.some(test);
   return test(cur);

@@ -1,0 +1,56 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { MongoClient } from "mongodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TenantScope } from "../../server/src/db/tenant-scope.js";
+import { startEmbeddedMongo, type EmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
+import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+
+let m: EmbeddedMongo;
+let client: MongoClient;
+let s: TestServer;
+
+beforeAll(async () => {
+  m = await startEmbeddedMongo();
+  client = await new MongoClient(m.uri).connect();
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await client?.close();
+  await m?.stop();
+  await s?.stop();
+});
+
+describe("the engine and the scope are no looser than MongoDB", () => {
+  it("field names such as __proto__, constructor and toString are data, not JavaScript's prototype", async () => {
+    const coll = client.db("strict").collection("p");
+    await coll.insertMany([{ a: 1 }, { a: 2, constructor: "x" }]);
+    const rows = await coll.aggregate([{ $project: { _id: 0, c: "$constructor", t: "$toString", p: "$__proto__" } }]).toArray();
+    expect(rows).toEqual([{}, { c: "x" }]);
+    expect(await coll.countDocuments({ toString: { $exists: true } })).toBe(0);
+    expect(await coll.countDocuments({ constructor: { $exists: true } })).toBe(1);
+  });
+
+  it("jobs: terms on job.attributes.__proto__ finds no bucket and exists matches nothing", async () => {
+    const jobs = [{ application: "p", "@timestamp": new Date().toISOString(), job: { id: "p1", state: "OK", attributes: { k: "v" } } }];
+    expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+    const res = await restCall(s, s.admin, "/v3/jobs/aggs", { method: "POST", body: JSON.stringify({ application: "p", query: { exists: { field: "job.attributes.constructor" } }, aggs: { t: { terms: { field: "job.attributes.toString" } } } }) });
+    const body = (await res.json()) as { data: { total: number; aggregations: { t: { buckets: unknown[] } } } };
+    expect(body.data.total).toBe(0);
+    expect(body.data.aggregations.t.buckets).toEqual([]);
+  });
+
+  it("$range honours its step and refuses a zero step", async () => {
+    const coll = client.db("strict").collection("r");
+    await coll.insertOne({ x: 1 });
+    const [row] = await coll.aggregate([{ $project: { _id: 0, r: { $range: [0, 10, 3] }, d: { $range: [5, 0, -2] } } }]).toArray();
+    expect(row).toEqual({ r: [0, 3, 6, 9], d: [5, 3, 1] });
+    await expect(coll.aggregate([{ $project: { r: { $range: [0, 10, 0] } } }]).toArray()).rejects.toMatchObject({ code: 34449 });
+  });
+
+  it("the tenant scope refuses escaping stages inside $facet too", async () => {
+    const scope = new TenantScope(s.tally.database.db, { clientId: "c", tenantId: "root", permissions: new Set(), readableTenantIds: ["root"], tokenId: "t" });
+    const err = await scope.aggregate("jobs", [{ $facet: { x: [{ $lookup: { from: "clients", localField: "a", foreignField: "b", as: "c" } }] } }]).catch((e: unknown) => ConnectError.from(e));
+    expect(err).toMatchObject({ code: Code.Internal });
+    expect((err as ConnectError).rawMessage).toMatch(/\$lookup is not allowed/);
+  });
+});
