@@ -77,7 +77,14 @@ export function buildSummaryPipeline(q: SummaryQuery, filter: Document): Documen
     },
   });
   const sort: Document = {};
-  if (q.orderBy) sort[sortKeys[q.orderBy.field]!] = q.orderBy.direction;
+  if (q.orderBy) {
+    // Postgres' order (the engine upstream runs): NULLs last ascending, first descending, where
+    // MongoDB puts null lowest. A 0/1 "is null" key sorted the same way comes first.
+    const key = sortKeys[q.orderBy.field]!;
+    stages.push({ $set: { _nullKey: { $cond: [{ $eq: [{ $ifNull: [`$${key}`, null] }, null] }, 1, 0] } } });
+    sort._nullKey = q.orderBy.direction;
+    sort[key] = q.orderBy.direction;
+  }
   sort._id = 1;
   stages.push({ $sort: sort });
   return stages;

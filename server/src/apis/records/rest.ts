@@ -12,16 +12,10 @@ import { RecordSummarySchema } from "@tally/sdk/gen/tally/records/v1/records_pb.
  */
 export const recordsRest: RestShape = {
   request(json: JsonObject) {
-    // Upstream's Record.data.value is JSON bytes (base64 over REST); accept that as well as an object.
-    const record = (json.record ?? undefined) as JsonObject | undefined;
-    const data = record?.data as JsonObject | undefined;
-    if (data && typeof data.value === "string") {
-      try {
-        data.value = JSON.parse(Buffer.from(data.value, "base64").toString("utf8")) as JsonObject;
-      } catch {
-        throw new ConnectError("record.data.value: not base64-encoded JSON", Code.InvalidArgument);
-      }
-    }
+    // Upstream's Record.data.value is JSON bytes (base64 over REST); accept that as well as an object,
+    // in a single create and in a batch.
+    if (json.record && typeof json.record === "object") decodeValue(json.record as JsonObject, "record");
+    if (Array.isArray(json.records)) json.records.forEach((r, i) => r && typeof r === "object" && !Array.isArray(r) && decodeValue(r, `records[${i}]`));
   },
   response(message, ctx) {
     if (ctx.route.method.name !== "GetRecordListSummary") {
@@ -36,3 +30,14 @@ export const recordsRest: RestShape = {
     return { status: 200, body: { summary } };
   },
 };
+
+/** A record's base64 `data.value` (JSON bytes, as upstream sends it) decoded into the object it holds. */
+function decodeValue(record: JsonObject, path: string): void {
+  const data = record.data as JsonObject | undefined;
+  if (!data || typeof data.value !== "string") return;
+  try {
+    data.value = JSON.parse(Buffer.from(data.value, "base64").toString("utf8")) as JsonObject;
+  } catch {
+    throw new ConnectError(`${path}.data.value: not base64-encoded JSON`, Code.InvalidArgument);
+  }
+}
