@@ -33,7 +33,11 @@ import { ReflectionResolver, ReflectionV1alphaImpl, ReflectionV1Impl } from "./p
 import { InProcessDispatcher } from "./transcoding/dispatch.js";
 import { createRestHandler, type NodeRequest, type NodeResponse } from "./transcoding/rest-handler.js";
 import type { RestShape } from "./transcoding/rest-shape.js";
+import { buildOpenApi } from "./transcoding/openapi.js";
 import { RouteTable, routesFromServices } from "./transcoding/rules.js";
+
+/** The version the OpenAPI document states. */
+const TALLY_VERSION = "0.1.0";
 
 export interface App {
   /** The Node request handler for every protocol on the one port. */
@@ -111,8 +115,9 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   const restRouter = createConnectRouter(routerOptions);
   routes(restRouter);
   const shapes = new Map<string, RestShape>(apis.filter((a) => a.rest).map((a) => [a.service.typeName, a.rest!]));
+  const routeTable = new RouteTable(routesFromServices(servedServices));
   const rest = createRestHandler({
-    routes: new RouteTable(routesFromServices(servedServices)),
+    routes: routeTable,
     dispatcher: new InProcessDispatcher(restRouter.handlers),
     shapes,
     maxBodyBytes: config.MAX_MESSAGE_BYTES,
@@ -137,7 +142,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
         });
     },
   });
-  const ops = createOpsHandler(health, metrics, config.METRICS_ACCESS);
+  const ops = createOpsHandler(health, metrics, config.METRICS_ACCESS, buildOpenApi(routeTable.routes, shapes, TALLY_VERSION));
   const handler = (req: NodeRequest, res: NodeResponse): void => {
     if (ops(req as never, res as never, (req.url ?? "/").split("?")[0]!)) return;
     if (applyCors(config.CORS_ALLOWED_ORIGINS, req, res)) return;

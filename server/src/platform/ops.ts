@@ -10,10 +10,18 @@ const loopback = /^(127\.|::1$|::ffff:127\.)/;
 /**
  * The operations surface on the one port, outside every API: `GET /healthz` (the process answers),
  * `GET /readyz` (ready for traffic: start-up done, database up, not shutting down — the same state as
- * gRPC health) and `GET /metrics` (Prometheus text). Returns false for any other path.
+ * gRPC health), `GET /metrics` (Prometheus text), `GET /openapi.json` and a docs page at `GET /docs`
+ * that renders it without anything from the network. Returns false for any other path.
  */
-export function createOpsHandler(health: HealthState, metrics: TallyMetrics, access: MetricsAccess) {
+export function createOpsHandler(health: HealthState, metrics: TallyMetrics, access: MetricsAccess, openapi: Record<string, unknown>) {
+  const openapiJson = JSON.stringify(openapi);
   return (req: IncomingMessage, res: ServerResponse, pathname: string): boolean => {
+    if (pathname === "/openapi.json" || pathname === "/docs") {
+      if (req.method !== "GET" && req.method !== "HEAD") return false;
+      const [type, body] = pathname === "/docs" ? ["text/html; charset=utf-8", docsPage] : ["application/json", openapiJson];
+      res.writeHead(200, { "content-type": type, "cache-control": "no-cache" }).end(req.method === "HEAD" ? undefined : body);
+      return true;
+    }
     if (pathname !== "/healthz" && pathname !== "/readyz" && pathname !== "/metrics") return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "application/json" }).end('{"status":"method not allowed"}');
@@ -39,3 +47,31 @@ export function createOpsHandler(health: HealthState, metrics: TallyMetrics, acc
     return true;
   };
 }
+
+/** A self-contained page that lists every operation of /openapi.json (works offline). */
+const docsPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tally API</title>
+<style>body{font:14px system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}h2{margin-top:2rem}
+.op{border:1px solid #ccc;border-radius:6px;margin:.6rem 0;padding:.4rem .8rem}.m{font-weight:bold;display:inline-block;width:4rem}
+details pre{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:24rem}</style></head>
+<body><h1>Tally API</h1><p>Every route needs a bearer token from <code>POST /oauth2/token</code> (OAuth2 client credentials).
+The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p><div id="ops">loading…</div>
+<script>
+fetch("/openapi.json").then((r) => r.json()).then((doc) => {
+  const esc = (s) => String(s).replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+  const resolve = (s, depth = 0) => {
+    if (!s || typeof s !== "object" || depth > 6) return s;
+    if (s.$ref) return resolve(doc.components.schemas[s.$ref.split("/").pop()], depth + 1);
+    if (Array.isArray(s)) return s.map((x) => resolve(x, depth + 1));
+    return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, resolve(v, depth + 1)]));
+  };
+  const groups = {};
+  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) (groups[(op.tags || ["platform"])[0]] ??= []).push([method, path, op]);
+  document.getElementById("ops").innerHTML = Object.entries(groups).map(([tag, ops]) => "<h2>" + esc(tag) + "</h2>" + ops.map(([method, path, op]) =>
+    '<div class="op"><span class="m">' + method.toUpperCase() + "</span> <code>" + esc(path) + "</code> " + esc(op.summary || "") +
+    ((op.parameters || []).length ? "<p>parameters: " + op.parameters.map((p) => "<code>" + esc(p.name) + "</code> (" + p.in + ")").join(", ") + "</p>" : "") +
+    (op.requestBody ? "<details><summary>request body</summary><pre>" + esc(JSON.stringify(resolve(Object.values(op.requestBody.content)[0].schema), null, 2)) + "</pre></details>" : "") +
+    Object.entries(op.responses).map(([code, r]) => "<details><summary>" + code + ": " + esc(r.description) + "</summary><pre>" + esc(JSON.stringify(resolve(Object.values(r.content || {})[0]?.schema || {}), null, 2)) + "</pre></details>").join("") +
+    "</div>").join("")).join("");
+});
+</script></body></html>`;

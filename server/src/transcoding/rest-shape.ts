@@ -1,5 +1,7 @@
 import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import type { ConnectError, ContextValues } from "@connectrpc/connect";
+import type { SchemaRegistry } from "./json-schema.js";
+import type { RouteDoc } from "./openapi.js";
 import type { RestJson } from "./rest-json.js";
 import type { RestRoute } from "./rules.js";
 
@@ -45,6 +47,8 @@ export interface RestShape {
    * to route `pathname` as, or undefined. Consulted before routing, for every request.
    */
   alias?(pathname: string): string | undefined;
+  /** The OpenAPI description of a route's answers where they differ from the proto JSON. */
+  describe?(route: RestRoute, answers: SchemaRegistry): RouteDoc;
   /** The API's own "no such route" answer for paths in its namespace (e.g. `/api/...`), or undefined. */
   notFound?(method: string, pathname: string): RestReply | undefined;
 }

@@ -4,6 +4,7 @@ import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type { GetDeliveryServiceStatsResponse } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
+import { obj } from "../../transcoding/openapi.js";
 import { negotiateTimestamp, type TimestampChoice } from "./accept.js";
 
 /** The timestamp format `Accept` negotiated: REST's own business, kept in the call's context. */
@@ -28,6 +29,19 @@ const versionedPath = /^\/api\/(3|4|5)\.([01])\//;
 
 /** Traffic Ops' REST shape: `{"response": ...}`, `{"alerts": [...]}`, Accept-driven timestamps. */
 export const deliveryStatsRest: RestShape = {
+  describe(route) {
+    const error = obj({ alerts: { type: "array", items: obj({ text: { type: "string" }, level: { const: "error" } }) } });
+    if (route.method.name !== "GetDeliveryServiceStats") return { ok: obj({ response: { type: "object" } }), error };
+    const num = { type: ["number", "null"] };
+    const time = { type: ["string", "integer"] };
+    const series = obj({ columns: { type: "array", items: { type: "string" } }, count: { type: "integer" }, name: { type: "string" }, tags: { type: "object" }, values: { type: "array", items: { type: "array", prefixItems: [time, num], minItems: 2, maxItems: 2 } } });
+    const summary = obj(
+      Object.fromEntries(["average", "count", "fifthPercentile", "max", "min", "ninetyEighthPercentile", "ninetyFifthPercentile", "totalBytes", "totalKiloBytes", "totalTransactions"].map((k) => [k, num])),
+    );
+    const response = { type: "object", properties: { series, summary, source: { type: "string" }, version: { type: "string" } }, required: ["source", "version"], additionalProperties: false };
+    const aliases = ["3.0", "3.1", "4.1", "5.0", "5.1"].map((v) => `/api/${v}/deliveryservice_stats`);
+    return { ok: obj({ response }), error, aliases };
+  },
   alias(pathname) {
     return versionedPath.test(pathname) ? pathname.replace(versionedPath, "/api/4.0/") : undefined;
   },

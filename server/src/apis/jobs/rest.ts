@@ -8,6 +8,7 @@ import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import { describeDecodeFailure } from "../../transcoding/offending-field.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
+import { obj } from "../../transcoding/openapi.js";
 import { fmt } from "./agg-tree.js";
 import { esError } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
@@ -97,6 +98,11 @@ function parseJobs(raw: string): JsonValue {
 }
 
 export const jobsRest: RestShape = {
+  describe(route) {
+    const error = obj({ status_code: { type: "integer" }, detail: { type: "string" } });
+    if (route.method.name !== "AggregateJobs") return { error };
+    return { ok: obj({ data: obj({ total: { type: "integer" }, aggregations: { type: "object" } }) }), error };
+  },
   parseBody(raw, ctx) {
     if (ctx.route.method.name === "IngestJobs") return parseJobs(raw);
     if (raw.trim() === "") return {};

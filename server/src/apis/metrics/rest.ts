@@ -6,6 +6,8 @@ import type { GetPlotDataResponse, ListMetricsTypesResponse, MetricsTypeDetails 
 import { MetricsColumnSchema, MetricsTypeSchema } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
+import { obj } from "../../transcoding/openapi.js";
+import type { JsonSchema } from "../../transcoding/json-schema.js";
 import { metricsType } from "./catalogue.js";
 
 const json = (schema: Parameters<typeof messageToRestJson>[0], m: Message) => messageToRestJson(schema, m, { useProtoFieldName: true, emitDefaults: true });
@@ -25,6 +27,23 @@ function links(ctx: RestContext, count: bigint): { next: RestJson; previous: Res
 
 /** Scale's REST shape (Django REST Framework): paginated envelopes and `{"detail": "..."}` errors. */
 export const metricsRest: RestShape = {
+  describe(route) {
+    const error = obj({ detail: { type: "string" } });
+    const page = (items: JsonSchema) => obj({ count: { type: "integer" }, next: { type: ["string", "null"] }, previous: { type: ["string", "null"] }, results: { type: "array", items } });
+    switch (route.method.name) {
+      case "ListMetricsTypes":
+        return { ok: page({ type: "object" }), error };
+      case "GetPlotData":
+        return {
+          ok: page(obj({ column: { type: "object" }, min_x: {}, max_x: {}, min_y: {}, max_y: {}, values: { type: "array", items: obj({ datetime: { type: "string" }, value: {} }, ["datetime"]) } })),
+          error,
+        };
+      case "GetMetricsType":
+        return { ok: obj({ name: { type: "string" }, choices: { type: "array", items: { type: "object" } } }, ["name", "choices"]), error };
+      default:
+        return { error };
+    }
+  },
   request(body: JsonObject, ctx: RestContext) {
     // scale-ui sends `page_size=null`; DRF falls back to the default for any invalid size.
     const size = ctx.url.searchParams.get("page_size");

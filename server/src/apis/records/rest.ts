@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { RecordListSummary } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestShape } from "../../transcoding/rest-shape.js";
+import { obj } from "../../transcoding/openapi.js";
 import { RecordSummarySchema } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
 
 /**
@@ -11,6 +12,11 @@ import { RecordSummarySchema } from "@tally/sdk/gen/tally/records/v1/records_pb.
  * data. Errors keep the default gRPC-gateway body `{"code", "message", "details"}`.
  */
 export const recordsRest: RestShape = {
+  describe(route) {
+    if (route.method.name !== "GetRecordListSummary") return {};
+    const cell = { type: ["number", "string", "integer", "null"] };
+    return { ok: obj({ summary: { type: "array", items: { type: "object", additionalProperties: cell } } }) };
+  },
   request(json: JsonObject) {
     // Upstream's Record.data.value is JSON bytes (base64 over REST); accept that as well as an object,
     // in a single create and in a batch.

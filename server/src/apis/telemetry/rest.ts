@@ -6,6 +6,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { GetAggregatesResponseSchema, type GetAggregatesResponse } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
+import { obj } from "../../transcoding/openapi.js";
 import { allowedAggregateParams } from "./dimensions.js";
 
 const kAllow = "x-tally-allow";
@@ -16,6 +17,21 @@ const kAllow = "x-tally-allow";
  * aggregates (304 on a match) and a day's max-age for submission_date aggregates.
  */
 export const telemetryRest: RestShape = {
+  describe(route) {
+    const error = obj({ message: { type: "string" } });
+    switch (route.method.name) {
+      case "GetAggregates": {
+        const entry = obj({ date: { type: "string" }, count: { type: "integer" }, sum: { type: "number" }, histogram: { type: "array", items: { type: "integer" } }, label: { type: "string" } });
+        return { ok: obj({ buckets: { type: "array", items: { type: ["number", "string"] } }, data: { type: "array", items: entry }, kind: { type: "string" }, description: { type: "string" } }), error };
+      }
+      case "GetFilters":
+        return { ok: { type: "object", additionalProperties: { type: "array", items: { type: "string" } } }, error };
+      case "ListChannels":
+        return { ok: { type: "array", items: { type: "string" } }, error };
+      default:
+        return { error };
+    }
+  },
   request(_json: JsonObject, ctx: RestContext) {
     if (ctx.route.method.name !== "GetAggregates" || ctx.unknownQueryKeys.length === 0) return;
     const valid = new URLSearchParams();
