@@ -170,7 +170,7 @@ describe("the tally CLI", () => {
     expect((await cli([])).code).toBe(2);
     expect((await cli(["query", "jobs", "nope"])).code).toBe(2);
     expect((await cli(["login", "--client-secret", "x"])).code).toBe(2);
-    const failed = await cli(["query", "records", "get-record-list-summary", "--data", '{"parent":"x"}']);
+    const failed = await cli(["query", "records", "get-record-list-summary", "--output", "json", "--data", '{"parent":"x"}']);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain("name must match");
   });

@@ -89,6 +89,19 @@ describe("the CLI onboards a new tenant in every API", () => {
     expect(r.stderr).toContain(`${file}:4: not valid JSON`);
   });
 
+  it("tally query prints the API's REST shape by default, the RPC's JSON with --output json", async () => {
+    const data = JSON.stringify({ application: "n", aggs: { s: { terms: { field: "job.state" } } } });
+    const rest = await cli(["query", "jobs", "aggregate-jobs", "--data", data], tenantEnv);
+    expect(rest.code, rest.stderr).toBe(0);
+    // Elasticsearch's shape, as the REST API answers: buckets with key and doc_count, total a number.
+    expect(JSON.parse(rest.stdout)).toMatchObject({ data: { total: 2, aggregations: { s: { buckets: [{ key: "OK", doc_count: 2 }] } } } });
+    const json = await cli(["query", "jobs", "aggregate-jobs", "--output", "json", "--data", data], tenantEnv);
+    expect(JSON.parse(json.stdout)).toMatchObject({ data: { total: "2" } });
+    const ds = await cli(["query", "delivery-stats", "get-delivery-service-stats", "--data", JSON.stringify({ deliveryServiceName: "newco-cdn", metricType: "tps_total" })], tenantEnv);
+    expect(ds.code).toBe(1);
+    expect(ds.stderr).toContain('"alerts"');
+  });
+
   it("--help exits 0 and --version prints the version", async () => {
     expect((await cli(["--help"], {})).code).toBe(0);
     expect((await cli(["--version"], {})).stdout).toMatch(/^tally \d/);

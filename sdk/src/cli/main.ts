@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { fromJson, toJson, type DescMethod, type DescService, type JsonValue } from "@bufbuild/protobuf";
+import { fromJson, toJson, type DescMethod, type DescService, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { AdminService } from "../gen/tally/admin/v1/admin_pb.js";
 import { DeliveryStatsService } from "../gen/tally/deliverystats/v1/delivery_stats_pb.js";
@@ -13,14 +13,18 @@ import { clientCredentials } from "../auth.js";
 import { createTallyClient } from "../node.js";
 import type { TallyClient } from "../client.js";
 import { readProfiles, saveProfile } from "./profile.js";
+import { restRequest } from "./rest-call.js";
 import { Progress } from "./progress.js";
 
 const usage = `tally — the Tally command line
 
   tally login [--url URL] [--profile NAME]          store a profile (id/secret from TALLY_CLIENT_ID /
                                                     TALLY_CLIENT_SECRET, or asked for; never on argv)
-  tally query <api> <method> [--data JSON] [--json] call a read RPC (api: jobs, records, metrics,
-                                                    delivery-stats, telemetry, admin)
+  tally query <api> <method> [--data JSON] [--output rest|json|table]
+                                                    call a read RPC (api: jobs, records, metrics,
+                                                    delivery-stats, telemetry, admin); the answer in
+                                                    the API's REST shape by default, or the RPC's
+                                                    proto JSON (json, --json) or flattened (table)
   tally ingest <api> FILE.ndjson [--parent P] [--type T] [--batch-size N]
                                                     refused items on stderr as FILE:LINE; exit 1 if any
   tally register delivery-service XML_ID [--id N] [--tenant T]
@@ -318,8 +322,33 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
             throw new UsageError("--data must be JSON");
           }
         }
+        const output = flag(a, "output") ?? (a.flags.has("json") ? "json" : "rest");
+        if (output === "rest") {
+          // The API's own REST answer, exactly as its documented clients see it.
+          const req = restRequest(method, (data ?? {}) as JsonObject);
+          if (req) {
+            const c = connection(a, env);
+            const token = await clientCredentials({ baseUrl: c.url, clientId: c.clientId, clientSecret: c.clientSecret })(false);
+            const res = await fetch(new URL(req.path, c.url), { method: req.method, body: req.body, headers: { authorization: `Bearer ${token}`, ...(req.body ? { "content-type": "application/json" } : {}) } });
+            const text = await res.text();
+            let pretty = text;
+            try {
+              pretty = JSON.stringify(JSON.parse(text), null, 2);
+            } catch {
+              // not JSON: print as it came
+            }
+            if (!res.ok) {
+              err(`tally: HTTP ${res.status}`);
+              err(pretty);
+              return 1;
+            }
+            out(pretty);
+            return 0;
+          }
+        }
+        if (output !== "rest" && output !== "json" && output !== "table") throw new UsageError("--output is one of rest, json, table");
         const res = await call(client(a, env), api!, method, data);
-        out(a.flags.has("json") ? JSON.stringify(res) : table(res).join("\n"));
+        out(output === "table" ? table(res).join("\n") : JSON.stringify(res, null, 2));
         return 0;
       }
       case "ingest":
