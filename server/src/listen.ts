@@ -68,7 +68,6 @@ export async function listen(handler: (req: NodeRequest, res: NodeResponse) => v
     },
     handler as never,
   );
-  h1.setTimeout(limits.idleTimeoutMs, (socket: net.Socket) => socket.destroy());
   // Node checks headersTimeout/requestTimeout from a timer it starts on 'listening'; this server is
   // handed its sockets instead of listening, so start that timer the same way (close() stops it).
   h1.emit("listening");
@@ -80,7 +79,19 @@ export async function listen(handler: (req: NodeRequest, res: NodeResponse) => v
       handler(req as never, res as never);
     }) as never,
   );
+  // An HTTP/2 session with no traffic for idleTimeoutMs is closed, unless a call is still running on it
+  // (a long call sends nothing until it answers; its deadline bounds it instead).
+  const openStreams = new WeakMap<http2.Http2Session, number>();
   h2.setTimeout(limits.idleTimeoutMs);
+  h2.on("timeout", (s: http2.Http2Session) => {
+    if (!openStreams.get(s)) s.close();
+  });
+  h2.on("stream", (stream: http2.ServerHttp2Stream) => {
+    const s = stream.session;
+    if (!s) return;
+    openStreams.set(s, (openStreams.get(s) ?? 0) + 1);
+    stream.once("close", () => openStreams.set(s, (openStreams.get(s) ?? 1) - 1));
+  });
   h2.on("session", (s: http2.Http2Session) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
