@@ -69,7 +69,7 @@ const configZod = z.object({
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The whole request, body included, must arrive within this (HTTP/1.1 and each HTTP/2 stream). */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
-  /** A connection (HTTP/1.1 keep-alive or HTTP/2 session) with no traffic is closed after this. */
+  /** An HTTP/2 session with no traffic and no call running is closed after this (HTTP/1.1 keep-alive: 5 s at most). */
   IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 asks for no fewer than 100). */
   H2_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(1000).default(128),
