@@ -9,6 +9,8 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ["tally-source"] } },
   test: {
     include: ["server/src/**/*.spec.ts", "sdk/src/**/*.spec.ts", "test/**/*.test.ts"],
+    // The browser lane needs Chromium: `npm run test:browser` (CI runs it after installing Chromium).
+    exclude: ["test/browser/**", "**/node_modules/**"],
     // Each file starts its own embedded database and server on ephemeral ports.
     pool: "forks",
     testTimeout: 30_000,
