@@ -8,7 +8,7 @@ import { demoChoices, demoMetricRows } from "./metrics.js";
 import { demoRecords } from "./records.js";
 import { demoDefinitions, demoHistograms } from "./telemetry.js";
 
-/** Sizes of the demo data set; tests shrink them. */
+/** Sizes of the demo data set; tests shrink them. The defaults keep a fresh start under 5 s. */
 export interface DemoSizes {
   readonly jobs: number;
   readonly recordRunsPerDay: number;
@@ -17,7 +17,7 @@ export interface DemoSizes {
   readonly metricDays: number;
 }
 
-export const defaultDemoSizes: DemoSizes = { jobs: 100_000, recordRunsPerDay: 60, deliveryDays: 14, telemetryDates: 30, metricDays: 60 };
+export const defaultDemoSizes: DemoSizes = { jobs: 50_000, recordRunsPerDay: 40, deliveryDays: 7, telemetryDates: 14, metricDays: 30 };
 
 /**
  * Demo data for the zero-setup server: tenants demo → {demo-eu, demo-us} and a demo client that reads
