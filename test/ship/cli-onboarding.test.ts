@@ -102,6 +102,26 @@ describe("the CLI onboards a new tenant in every API", () => {
     expect(ds.stderr).toContain('"alerts"');
   });
 
+  it("with the CLI alone, the new tenant's data answers in all five APIs (REST shapes)", async () => {
+    const runs = ndjson("runs.ndjson", [{ name: "run-1", data: { type: "tekton.dev/v1.PipelineRun", value: { metadata: { name: "run-1", creationTimestamp: new Date().toISOString() }, status: { conditions: [{ reason: "Succeeded" }] } } } }]);
+    const ri = await cli(["ingest", "records", runs, "--parent", "newco-ns/results/r1"], tenantEnv);
+    expect(ri.code, ri.stderr).toBe(0);
+    const query = async (api: string, method: string, data: unknown) => {
+      const r = await cli(["query", api, method, "--data", JSON.stringify(data)], tenantEnv);
+      expect(r.code, `${api} ${method}: ${r.stderr}`).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, any>;
+    };
+    expect((await query("records", "get-record-list-summary", { parent: "-/results/-", summary: "total,succeeded" })).summary).toEqual([{ succeeded: 1, total: 1 }]);
+    expect((await query("jobs", "aggregate-jobs", { application: "n" })).data.total).toBe(2);
+    const plot = await query("metrics", "get-plot-data", { name: "job-types", started: "P2D", column: ["completed_count"] });
+    expect(plot.results[0].values.map((v: { value: number }) => v.value)).toContain(5);
+    const start = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    const stats = await query("delivery-stats", "get-delivery-service-stats", { deliveryServiceName: "newco-cdn", metricType: "tps_total", startDate: start, endDate: new Date().toISOString(), exclude: "series" });
+    expect(stats.response.summary.count).toBe(120);
+    const agg = await query("telemetry", "get-aggregates", { prefix: "build_id", channel: "nightly", version: "1", dates: "20240101", metric: "NEWCO_MS" });
+    expect(agg.data[0].count).toBe(6);
+  });
+
   it("--help exits 0 and --version prints the version", async () => {
     expect((await cli(["--help"], {})).code).toBe(0);
     expect((await cli(["--version"], {})).stdout).toMatch(/^tally \d/);
