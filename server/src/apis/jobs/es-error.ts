@@ -1,8 +1,12 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
+import { invalidArgument } from "../../platform/errors.js";
 
-/** An Elasticsearch-style request error: InvalidArgument over RPC, 400 `{"status_code", "detail"}` over REST. */
-export function esError(message: string): ConnectError {
-  return new ConnectError(message, Code.InvalidArgument);
+/**
+ * An Elasticsearch-style request error: InvalidArgument over RPC with a `google.rpc.BadRequest`
+ * detail naming the request field (`aggs`, `query`, …), 400 `{"status_code", "detail"}` over REST.
+ */
+export function esError(message: string, field = "aggs"): ConnectError {
+  return invalidArgument(message, field);
 }
 
 export const MAX_BUCKETS = 65_536;

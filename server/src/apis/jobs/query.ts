@@ -7,6 +7,7 @@ import { resolveField, type FieldInfo } from "./fields.js";
 type Expr = Record<string, unknown> | boolean;
 
 const MAX_DEPTH = 16;
+const queryError = (message: string) => esError(message, "query");
 /** How much query one request may carry (JOBS_MAX_TERMS_COUNT, JOBS_MAX_CLAUSE_COUNT). */
 export interface QueryLimits {
   /** Elasticsearch's `index.max_terms_count` (default 65,536): values one `terms` query may list. */
@@ -30,14 +31,14 @@ export function assertQueryBudget(req: AggregateJobsRequest, limits: QueryLimits
     for (const list of Object.values(q.terms)) {
       const n = list.values?.length ?? 0;
       if (n > MAX_TERMS_COUNT) {
-        throw esError(
+        throw queryError(
           `The number of terms [${n}] used in the Terms Query request has exceeded the allowed maximum of [${MAX_TERMS_COUNT}]. This maximum can be set by changing the [index.max_terms_count] index level setting.`,
         );
       }
     }
     // Every query node counts at least once (an empty bool too), each field of term/terms/range once.
     clauses += Math.max(1, Object.keys(q.term).length + Object.keys(q.terms).length + Object.keys(q.range).length + (q.exists ? 1 : 0) + (q.matchAll ? 1 : 0));
-    if (clauses > MAX_CLAUSE_COUNT) throw esError(`Query contains too many nested clauses; maxClauseCount is set to ${MAX_CLAUSE_COUNT}`);
+    if (clauses > MAX_CLAUSE_COUNT) throw queryError(`Query contains too many nested clauses; maxClauseCount is set to ${MAX_CLAUSE_COUNT}`);
     if (q.bool) for (const x of [...q.bool.must, ...q.bool.filter, ...q.bool.should, ...q.bool.mustNot]) query(x, depth + 1);
   };
   const aggs = (map: Readonly<Record<string, Aggregation>>, depth: number): void => {
@@ -58,11 +59,11 @@ export function assertQueryBudget(req: AggregateJobsRequest, limits: QueryLimits
  * wrapped in `$literal`, so a value such as "$where" or "$$ROOT" stays a plain string.
  */
 export function compileQuery(q: Query, depth = 0): Expr {
-  if (depth > MAX_DEPTH) throw esError(`[bool] query nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) throw queryError(`[bool] query nested deeper than ${MAX_DEPTH} levels`);
   const clauses: Expr[] = [];
   const kinds = [Object.keys(q.term).length > 0, Object.keys(q.terms).length > 0, Object.keys(q.range).length > 0, q.bool !== undefined, q.exists !== undefined, q.matchAll !== undefined].filter(Boolean).length;
-  if (kinds === 0) throw esError("query malformed, empty clause found");
-  if (kinds > 1) throw esError("[query] malformed query, expected [END_OBJECT] but found [FIELD_NAME]: a query clause holds exactly one query type");
+  if (kinds === 0) throw queryError("query malformed, empty clause found");
+  if (kinds > 1) throw queryError("[query] malformed query, expected [END_OBJECT] but found [FIELD_NAME]: a query clause holds exactly one query type");
   for (const [name, value] of Object.entries(q.term)) {
     const f = resolveField(name);
     clauses.push(eq(f, termValue(f, json(value), name)));
@@ -84,7 +85,7 @@ export function compileQuery(q: Query, depth = 0): Expr {
     add("$gte", json(cond.gte));
     add("$lt", json(cond.lt));
     add("$lte", json(cond.lte));
-    if (parts.length === 1) throw esError(`[range] query for [${name}] needs one of [gt, gte, lt, lte]`);
+    if (parts.length === 1) throw queryError(`[range] query for [${name}] needs one of [gt, gte, lt, lte]`);
     clauses.push({ $and: parts });
   }
   if (q.exists) {
@@ -112,12 +113,12 @@ function eq(f: FieldInfo, v: unknown): Expr {
 }
 
 function termValue(f: FieldInfo, v: JsonValue | undefined, name: string): unknown {
-  if (v === null || v === undefined || typeof v === "object") throw esError(`[term] query on [${name}] needs a string, number or boolean value`);
+  if (v === null || v === undefined || typeof v === "object") throw queryError(`[term] query on [${name}] needs a string, number or boolean value`);
   if (f.type === "date") return dateValue(v, name);
   if (f.type === "boolean") return v === true || v === "true";
   if (f.type === "number") {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw esError(`failed to create query: For input string: "${String(v)}" on field [${name}]`);
+    if (!Number.isFinite(n)) throw queryError(`failed to create query: For input string: "${String(v)}" on field [${name}]`);
     return n;
   }
   return v;
@@ -126,12 +127,12 @@ function termValue(f: FieldInfo, v: JsonValue | undefined, name: string): unknow
 function rangeValue(f: FieldInfo, v: JsonValue, name: string): unknown {
   if (f.type === "date") return dateValue(v, name);
   if (typeof v === "number" || typeof v === "string") return f.type === "number" ? Number(v) : v;
-  throw esError(`[range] query on [${name}]: bounds must be numbers or strings`);
+  throw queryError(`[range] query on [${name}]: bounds must be numbers or strings`);
 }
 
 /** Epoch milliseconds or an ISO-8601 date, as Elasticsearch's default date format accepts. */
 export function dateValue(v: unknown, name: string): Date {
   const d = typeof v === "number" ? new Date(v) : typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v) ? new Date(v) : typeof v === "string" && /^\d+$/.test(v) ? new Date(Number(v)) : undefined;
-  if (!d || Number.isNaN(d.getTime())) throw esError(`failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`);
+  if (!d || Number.isNaN(d.getTime())) throw queryError(`failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`);
   return d;
 }
