@@ -9,17 +9,20 @@ describe("compileFilter", () => {
   });
 
   it("supports constants, ||, !, in, and swapped operands", () => {
+    // SQL's NOT: a missing type matches neither the comparison nor its negation.
     expect(compileFilter("data_type == PIPELINE_RUN || !(data_type == TASK_RUN)")).toEqual({
-      $or: [{ type: { $eq: "tekton.dev/v1.PipelineRun" } }, { $nor: [{ type: { $eq: "tekton.dev/v1.TaskRun" } }] }],
+      $or: [{ type: { $eq: "tekton.dev/v1.PipelineRun" } }, { type: { $nin: ["tekton.dev/v1.TaskRun", null] } }],
     });
     expect(compileFilter('data.status.conditions[0].reason in ["Failed", "Cancelled"]')).toEqual({ reason: { $in: ["Failed", "Cancelled"] } });
     expect(compileFilter('timestamp("2024-01-01T00:00:00Z") <= data.metadata.creationTimestamp')).toEqual({ createTime: { $gte: new Date("2024-01-01T00:00:00Z") } });
   });
 
-  it("string methods become anchored, escaped regexes", () => {
+  it("string methods become anchored, escaped regexes; contains also searches a map's keys and values", () => {
     expect(compileFilter('data.metadata.name.startsWith("build.")')).toEqual({ "data.metadata.name": { $regex: "^build\\." } });
-    expect(compileFilter('data.metadata.name.contains("a+b")')).toEqual({ "data.metadata.name": { $regex: "a\\+b" } });
     expect(compileFilter('data.metadata.name.endsWith("x")')).toEqual({ "data.metadata.name": { $regex: "x$" } });
+    const c = compileFilter('data.metadata.name.contains("a+b")') as { $or: unknown[] };
+    expect(c.$or[0]).toEqual({ "data.metadata.name": { $regex: "a\\+b" } });
+    expect(JSON.stringify(c.$or[1])).toContain('"$objectToArray":"$data.metadata.name"');
   });
 
   it("labels and annotations by key", () => {

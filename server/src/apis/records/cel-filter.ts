@@ -124,21 +124,21 @@ export function compileFilter(src: string): Document {
     if (t.value !== value) throw new FilterError(t.pos, `expected '${value}' but found '${t.value || "end of input"}'`);
   };
 
-  function orExpr(): Document {
+  function orExpr(): Cond {
     const parts = [andExpr()];
     while (peek().value === "||") {
       next();
       parts.push(andExpr());
     }
-    return parts.length === 1 ? parts[0]! : { $or: parts };
+    return parts.length === 1 ? parts[0]! : { t: { $or: parts.map((c) => c.t) }, f: { $and: parts.map((c) => c.f) } };
   }
-  function andExpr(): Document {
+  function andExpr(): Cond {
     const parts = [unary()];
     while (peek().value === "&&") {
       next();
       parts.push(unary());
     }
-    return parts.length === 1 ? parts[0]! : { $and: parts };
+    return parts.length === 1 ? parts[0]! : { t: { $and: parts.map((c) => c.t) }, f: { $or: parts.map((c) => c.f) } };
   }
   // Every level of nesting counts, parentheses and unary operators alike, so no input can recurse
   // deeper than MAX_FILTER_DEPTH frames.
@@ -148,15 +148,19 @@ export function compileFilter(src: string): Document {
     depth--;
     return e;
   };
-  function unary(): Document {
+  function unary(): Cond {
     const t = peek();
     if (t.value === "!") {
       next();
-      return nest(t.pos, () => ({ $nor: [unary()] }));
+      // SQL's NOT: true where the operand is false, false where it is true, neither where unknown.
+      return nest(t.pos, () => {
+        const c = unary();
+        return { t: c.f, f: c.t };
+      });
     }
     return comparison();
   }
-  function comparison(): Document {
+  function comparison(): Cond {
     const t = peek();
     if (t.value === "(") {
       next();
@@ -175,18 +179,21 @@ export function compileFilter(src: string): Document {
       const arg = next();
       if (arg.kind !== "str") throw new FilterError(arg.pos, `${m.value} takes a string`);
       expect(")");
-      const esc = arg.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const path = left.ref.path;
+      const esc = escapeRegex(arg.value);
       const re = m.value === "contains" ? esc : m.value === "startsWith" ? `^${esc}` : `${esc}$`;
-      return { [left.ref.path]: { $regex: re } };
+      if (m.value === "contains" && left.ref.kind !== "time") return containsText(path, arg.value);
+      return { t: { [path]: { $regex: re } }, f: { $and: [{ [path]: { $type: "string" } }, { [path]: { $not: { $regex: re } } }] } };
     }
     if (op.kind === "ident" && op.value === "in") {
       next();
       const right = operand();
       if (left.kind !== "field" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(op.pos, "'in' needs a field on the left and a list on the right");
-      return { [left.ref.path]: { $in: right.value.v.map((v) => coerce(v, left.ref)) } };
+      const values = right.value.v.map((v) => coerce(v, left.ref));
+      return { t: { [left.ref.path]: { $in: values } }, f: { [left.ref.path]: { $nin: [...values, null] } } };
     }
     if (op.kind !== "op" || !["==", "!=", "<", "<=", ">", ">="].includes(op.value)) {
-      if (left.kind === "value" && left.value.kind === "bool") return left.value.v ? {} : { _id: { $exists: false } };
+      if (left.kind === "value" && left.value.kind === "bool") return left.value.v ? { t: {}, f: never } : { t: never, f: {} };
       throw new FilterError(op.pos, `expected a comparison operator but found '${op.value || "end of input"}'`);
     }
     next();
@@ -203,8 +210,22 @@ export function compileFilter(src: string): Document {
       operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as Record<string, string>)[operator] ?? operator;
     } else throw new FilterError(op.pos, "a comparison needs one field and one value");
     const v = coerce(value, field);
-    const mongoOp = ({ "==": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte" } as Record<string, string>)[operator]!;
-    return { [field.path]: { [mongoOp]: v } };
+    // Comparisons with a missing (NULL) field are neither true nor false, as in SQL.
+    const path = field.path;
+    switch (operator) {
+      case "==":
+        return { t: { [path]: { $eq: v } }, f: { [path]: { $nin: [v, null] } } };
+      case "!=":
+        return { t: { [path]: { $nin: [v, null] } }, f: { [path]: { $eq: v } } };
+      case "<":
+        return { t: { [path]: { $lt: v } }, f: { [path]: { $gte: v } } };
+      case "<=":
+        return { t: { [path]: { $lte: v } }, f: { [path]: { $gt: v } } };
+      case ">":
+        return { t: { [path]: { $gt: v } }, f: { [path]: { $lte: v } } };
+      default:
+        return { t: { [path]: { $gte: v } }, f: { [path]: { $lt: v } } };
+    }
   }
 
   function operand(): { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value } {
@@ -269,7 +290,51 @@ export function compileFilter(src: string): Document {
   const result = orExpr();
   const end = peek();
   if (end.kind !== "eof") throw new FilterError(end.pos, `unexpected '${end.value}'`);
-  return result;
+  return result.t;
+}
+
+/**
+ * A compiled condition in SQL's three-valued logic (upstream translates CEL to SQL): the documents
+ * for which it is true and those for which it is false; a document in neither (a NULL field) matches
+ * neither `x == "a"` nor `x != "a"` nor `!(x == "a")`.
+ */
+interface Cond {
+  readonly t: Document;
+  readonly f: Document;
+}
+
+/** Matches no document. */
+const never: Document = { _id: { $exists: false } };
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * `contains` as upstream's cel2sql runs it: a substring test of the field's text, which for a map or
+ * object is its JSON. Here: a string containing the text, or an object one of whose keys (stored
+ * encoded, so the text is encoded alike) or string values contains it. False for other values, and
+ * neither true nor false where the field is missing.
+ */
+function containsText(path: string, text: string): Cond {
+  const value = { $regex: escapeRegex(text) };
+  const key = escapeRegex(encodeKey(text));
+  const v = `$${path}`;
+  const inObject = {
+    $anyElementTrue: [
+      {
+        $map: {
+          input: { $objectToArray: v },
+          as: "kv",
+          in: { $or: [{ $regexMatch: { input: "$$kv.k", regex: key } }, { $and: [{ $eq: [{ $type: "$$kv.v" }, "string"] }, { $regexMatch: { input: "$$kv.v", regex: value.$regex } }] }] },
+        },
+      },
+    ],
+  };
+  const isObject = { $eq: [{ $type: v }, "object"] };
+  const t = { $or: [{ [path]: value }, { $expr: { $and: [isObject, inObject] } }] };
+  const f = { $and: [{ [path]: { $exists: true, $ne: null } }, { [path]: { $not: value } }, { $expr: { $not: [{ $and: [isObject, inObject] }] } }] };
+  return { t, f };
 }
 
 function resolveField(text: string, segs: readonly string[], pos: number): FieldRef {
