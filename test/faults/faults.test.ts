@@ -80,7 +80,8 @@ describe("faults", () => {
   it("SIGTERM under load: in-flight calls complete, new ones are refused, the process exits 0", async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["--conditions=tally-source", "--import", "tsx", "server/src/main.ts"], {
-      env: { ...process.env, PORT: String(port), TALLY_DEMO: "off", LOG_LEVEL: "warn", SHUTDOWN_GRACE_MS: "5000" },
+      // Room for all 20 calls at once: this test is about shutdown, not per-tenant admission.
+      env: { ...process.env, PORT: String(port), TALLY_DEMO: "off", LOG_LEVEL: "warn", SHUTDOWN_GRACE_MS: "5000", TENANT_MAX_CONCURRENT_READS: "64" },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const creds = await new Promise<{ id: string; secret: string }>((resolve, reject) => {
