@@ -51,8 +51,14 @@ export function buildSummaryPipeline(q: SummaryQuery, filter: Document): Documen
       g: groupKey(q),
       reason: 1,
       startTime: 1,
+      // Milliseconds with microsecond fractions where the record has them (as upstream's Postgres
+      // keeps times), else from the millisecond dates.
       dur: {
-        $cond: [{ $and: [{ $ne: [{ $ifNull: ["$startTime", null] }, null] }, { $ne: [{ $ifNull: ["$completionTime", null] }, null] }] }, { $subtract: ["$completionTime", "$startTime"] }, null],
+        $cond: [
+          { $and: [{ $isNumber: "$startUs" }, { $isNumber: "$completionUs" }] },
+          { $divide: [{ $subtract: ["$completionUs", "$startUs"] }, 1000] },
+          { $cond: [{ $and: [{ $ne: [{ $ifNull: ["$startTime", null] }, null] }, { $ne: [{ $ifNull: ["$completionTime", null] }, null] }] }, { $subtract: ["$completionTime", "$startTime"] }, null] },
+        ],
       },
     },
   });
