@@ -47,6 +47,29 @@ describe("the engine and the scope are no looser than MongoDB", () => {
     await expect(coll.aggregate([{ $project: { r: { $range: [0, 10, 0] } } }]).toArray()).rejects.toMatchObject({ code: 34449 });
   });
 
+  it("$type, $objectToArray, $anyElementTrue and $regexMatch answer as MongoDB's do", async () => {
+    const coll = client.db("strict").collection("ops");
+    await coll.insertMany([{ o: { "a.b": "x", c: 1 }, s: "hello", n: 2.5, i: 3 }, { s: null }]);
+    const rows = await coll
+      .aggregate([
+        {
+          $project: {
+            _id: 0,
+            types: [{ $type: "$o" }, { $type: "$s" }, { $type: "$n" }, { $type: "$i" }, { $type: "$missing" }],
+            kv: { $objectToArray: "$o" },
+            any: { $anyElementTrue: [{ $map: { input: { $ifNull: [{ $objectToArray: "$o" }, []] }, in: { $eq: ["$$this.v", 1] } } }] },
+            re: { $regexMatch: { input: "$s", regex: "^HEL", options: "i" } },
+          },
+        },
+      ])
+      .toArray();
+    expect(rows).toEqual([
+      { types: ["object", "string", "double", "int", "missing"], kv: [{ k: "a.b", v: "x" }, { k: "c", v: 1 }], any: true, re: true },
+      { types: ["missing", "null", "missing", "missing", "missing"], kv: null, any: false, re: false },
+    ]);
+    await expect(coll.aggregate([{ $project: { x: { $objectToArray: "$s" } } }]).toArray()).rejects.toMatchObject({ code: 40390 });
+  });
+
   it("the tenant scope refuses escaping stages inside $facet too", async () => {
     const scope = new TenantScope(s.tally.database.db, { clientId: "c", tenantId: "root", permissions: new Set(), readableTenantIds: ["root"], tokenId: "t" });
     const err = await scope.aggregate("jobs", [{ $facet: { x: [{ $lookup: { from: "clients", localField: "a", foreignField: "b", as: "c" } }] } }]).catch((e: unknown) => ConnectError.from(e));

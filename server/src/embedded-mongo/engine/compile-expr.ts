@@ -42,6 +42,34 @@ export function fieldPath(doc: unknown, parts: readonly string[], from = 0): unk
 }
 
 /** MongoDB truthiness: false, null, missing and numeric zero are false. */
+/** MongoDB's `$type` name of a value as the engine holds it (numbers: int when they fit 32 bits, else double). */
+export function bsonTypeName(v: unknown): string {
+  if (v === undefined) return "missing";
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "string":
+      return "string";
+    case "boolean":
+      return "bool";
+    case "number":
+      return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? "int" : "double";
+    case "bigint":
+      return "long";
+  }
+  if (Array.isArray(v)) return "array";
+  if (v instanceof Date) return "date";
+  if (v instanceof RegExp) return "regex";
+  const bsontype = (v as { _bsontype?: string })._bsontype;
+  if (bsontype === "ObjectId") return "objectId";
+  if (bsontype === "Long") return "long";
+  if (bsontype === "Decimal128") return "decimal";
+  if (bsontype === "Int32") return "int";
+  if (bsontype === "Double") return "double";
+  if (bsontype === "Binary") return "binData";
+  if (bsontype === "Timestamp") return "timestamp";
+  return bsontype ? bsontype.toLowerCase() : "object";
+}
+
 export function truthy(v: unknown): boolean {
   return !(v === false || v === null || v === undefined || v === 0);
 }
@@ -237,6 +265,40 @@ function compileOperator(op: string, spec: unknown): Expr {
     case "$isNumber": {
       const [x] = args(spec, 1) as [Expr];
       return (d, v) => isNum(x(d, v));
+    }
+    case "$type": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => bsonTypeName(x(d, v));
+    }
+    case "$objectToArray": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => {
+        const o = x(d, v);
+        if (o === null || o === undefined) return null;
+        if (bsonTypeName(o) !== "object") throw locationError(40390, "$objectToArray requires a document input");
+        return Object.keys(o as Doc).map((k) => ({ k, v: (o as Doc)[k] }));
+      };
+    }
+    case "$anyElementTrue": {
+      const [x] = args(spec, 1) as [Expr];
+      return (d, v) => {
+        const a = x(d, v);
+        if (!Array.isArray(a)) throw locationError(5159200, "$anyElementTrue's argument must be an array");
+        return a.some(truthy);
+      };
+    }
+    case "$regexMatch": {
+      const o = spec as Doc;
+      if (o === null || typeof o !== "object" || typeof o.regex !== "string" || (o.options !== undefined && typeof o.options !== "string")) throw new Unsupported("$regexMatch form");
+      if (/[^imsx]/.test((o.options as string | undefined) ?? "")) throw locationError(51108, "invalid flag in regex options");
+      const re = new RegExp(o.regex, ((o.options as string | undefined) ?? "").replace("x", ""));
+      const input = compileExpr(o.input);
+      return (d, v) => {
+        const text = input(d, v);
+        if (text === null || text === undefined) return false;
+        if (typeof text !== "string") throw locationError(51104, "$regexMatch needs 'input' to be of type string");
+        return re.test(text);
+      };
     }
     case "$isArray": {
       const [x] = args(spec, 1) as [Expr];
