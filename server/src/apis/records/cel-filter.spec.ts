@@ -36,6 +36,12 @@ describe("compileFilter", () => {
     expect(compileFilter(`${"!".repeat(32)}data_type == "x"`)).toBeTypeOf("object");
   });
 
+  it("string literals take CEL's escapes", () => {
+    expect(compileFilter('data.metadata.name == "a\\"b\\\\c\\u00e9\\x41\\101\\n"')).toEqual({ "data.metadata.name": { $eq: 'a"b\\céAA\n' } });
+    expect(() => compileFilter('data.metadata.name == "\\q"')).toThrow(/invalid escape/);
+    expect(() => compileFilter('data.metadata.name == "\\u12"')).toThrow(/invalid escape/);
+  });
+
   it("refuses what it can't compile, with the position", () => {
     const bad: [string, RegExp][] = [
       ['$where == "1"', /position 0: unexpected character '\$'/],

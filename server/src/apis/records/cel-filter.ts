@@ -28,9 +28,9 @@ function tokenize(src: string): Tok[] {
       let v = "";
       while (i < src.length && src[i] !== c) {
         if (src[i] === "\\" && i + 1 < src.length) {
-          const n = src[i + 1]!;
-          v += n === "n" ? "\n" : n === "t" ? "\t" : n;
-          i += 2;
+          const [text, used] = unescape(src, i);
+          v += text;
+          i += used;
         } else v += src[i++];
       }
       if (i >= src.length) throw new FilterError(start, "unterminated string");
@@ -65,6 +65,27 @@ function tokenize(src: string): Tok[] {
   }
   out.push({ kind: "eof", value: "", pos: src.length });
   return out;
+}
+
+const simpleEscapes: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", v: "\v", a: "\x07", "\\": "\\", '"': '"', "'": "'", "`": "`", "?": "?" };
+
+/** One CEL escape sequence at `src[i]` (a backslash): its text and the characters it spans. */
+function unescape(src: string, i: number): [string, number] {
+  const n = src[i + 1]!;
+  if (n in simpleEscapes) return [simpleEscapes[n]!, 2];
+  const hex = (len: number) => {
+    const h = src.slice(i + 2, i + 2 + len);
+    if (!new RegExp(`^[0-9A-Fa-f]{${len}}$`).test(h)) throw new FilterError(i, `invalid escape \\${n}`);
+    const cp = parseInt(h, 16);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new FilterError(i, "invalid code point in escape");
+    return String.fromCodePoint(cp);
+  };
+  if (n === "x" || n === "X") return [hex(2), 4];
+  if (n === "u") return [hex(4), 6];
+  if (n === "U") return [hex(8), 10];
+  const oct = src.slice(i + 1, i + 4);
+  if (/^[0-3][0-7]{2}$/.test(oct)) return [String.fromCodePoint(parseInt(oct, 8)), 4];
+  throw new FilterError(i, `invalid escape \\${n}`);
 }
 
 /** A field the filter may name, and the stored path it maps to. */
