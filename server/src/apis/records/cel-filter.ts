@@ -1,3 +1,5 @@
+import { parse } from "@bufbuild/cel";
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import type { Document } from "mongodb";
 
 /** A filter that cannot be compiled; `pos` is the 0-based character offset. */
@@ -8,84 +10,6 @@ export class FilterError extends Error {
   ) {
     super(`invalid filter at position ${pos}: ${reason}`);
   }
-}
-
-type Tok = { kind: "ident" | "str" | "num" | "op" | "punct" | "eof"; value: string; pos: number };
-
-const ops = ["==", "!=", "<=", ">=", "&&", "||", "<", ">", "!"];
-
-function tokenize(src: string): Tok[] {
-  const out: Tok[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const c = src[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      const start = i++;
-      let v = "";
-      while (i < src.length && src[i] !== c) {
-        if (src[i] === "\\" && i + 1 < src.length) {
-          const [text, used] = unescape(src, i);
-          v += text;
-          i += used;
-        } else v += src[i++];
-      }
-      if (i >= src.length) throw new FilterError(start, "unterminated string");
-      i++;
-      out.push({ kind: "str", value: v, pos: start });
-      continue;
-    }
-    if (/[0-9]/.test(c) || (c === "-" && /[0-9]/.test(src[i + 1] ?? ""))) {
-      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(src.slice(i))!;
-      out.push({ kind: "num", value: m[0], pos: i });
-      i += m[0].length;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
-      out.push({ kind: "ident", value: m[0], pos: i });
-      i += m[0].length;
-      continue;
-    }
-    const op = ops.find((o) => src.startsWith(o, i));
-    if (op) {
-      out.push({ kind: "op", value: op, pos: i });
-      i += op.length;
-      continue;
-    }
-    if ("().,[]".includes(c) || c === ".") {
-      out.push({ kind: "punct", value: c, pos: i });
-      i++;
-      continue;
-    }
-    throw new FilterError(i, `unexpected character '${c}'`);
-  }
-  out.push({ kind: "eof", value: "", pos: src.length });
-  return out;
-}
-
-const simpleEscapes: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", v: "\v", a: "\x07", "\\": "\\", '"': '"', "'": "'", "`": "`", "?": "?" };
-
-/** One CEL escape sequence at `src[i]` (a backslash): its text and the characters it spans. */
-function unescape(src: string, i: number): [string, number] {
-  const n = src[i + 1]!;
-  if (n in simpleEscapes) return [simpleEscapes[n]!, 2];
-  const hex = (len: number) => {
-    const h = src.slice(i + 2, i + 2 + len);
-    if (!new RegExp(`^[0-9A-Fa-f]{${len}}$`).test(h)) throw new FilterError(i, `invalid escape \\${n}`);
-    const cp = parseInt(h, 16);
-    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new FilterError(i, "invalid code point in escape");
-    return String.fromCodePoint(cp);
-  };
-  if (n === "x" || n === "X") return [hex(2), 4];
-  if (n === "u") return [hex(4), 6];
-  if (n === "U") return [hex(8), 10];
-  const oct = src.slice(i + 1, i + 4);
-  if (/^[0-3][0-7]{2}$/.test(oct)) return [String.fromCodePoint(parseInt(oct, 8)), 4];
-  throw new FilterError(i, `invalid escape \\${n}`);
 }
 
 /** A field the filter may name, and the stored path it maps to. */
@@ -128,100 +52,112 @@ const keySegment = /^[A-Za-z0-9_./-]{1,253}$/;
 export const MAX_FILTER_DEPTH = 32;
 
 /**
- * Compiles the CEL subset real Tekton Results clients send into a MongoDB query document. Field names
- * pass an allowlist (fixed fields, plus `data.metadata|spec|status.<identifier...>` and
- * `data.metadata.labels|annotations["key"]`); user text only ever becomes a value or an escaped regex.
+ * Compiles the CEL filters real Tekton Results clients send into a MongoDB query document. The text
+ * is parsed by a real CEL parser (`@bufbuild/cel`: CEL's grammar, precedence and escapes), and its
+ * syntax tree is translated through an allowlist: fields (fixed ones, `data.metadata|spec|status.
+ * <identifier...>`, `data.metadata.labels|annotations["key"]`), comparisons, `in`, `&&`, `||`, `!`,
+ * `contains`/`startsWith`/`endsWith` and `timestamp()`. User text only ever becomes a value or an
+ * escaped regex. Conditions follow SQL's three-valued logic, as upstream's cel2sql does.
  */
 export function compileFilter(src: string): Document {
   if (src.trim() === "") return {};
   if (src.length > 4096) throw new FilterError(4096, "filter longer than 4096 characters");
-  const toks = tokenize(src);
-  let p = 0;
-  let depth = 0;
-  const peek = () => toks[p]!;
-  const next = () => toks[p++]!;
-  const expect = (value: string) => {
-    const t = next();
-    if (t.value !== value) throw new FilterError(t.pos, `expected '${value}' but found '${t.value || "end of input"}'`);
-  };
+  assertShallow(src);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(src);
+  } catch (e) {
+    // "<input>:1:3: found = but expecting …": the column is 1-based; the long list of what the
+    // grammar expected is left out.
+    const m = /<input>:(\d+):(\d+): (.*)/s.exec((e as Error).message);
+    const reason = m ? m[3]!.split("\n")[0]!.replace(/^found (.*?) but expecting .*$/, (_x, found: string) => (found === "end of input" ? "unexpected end of input" : `unexpected '${found}'`)) : "not a CEL expression";
+    throw new FilterError(m ? Math.max(0, Number(m[2]) - 1) : 0, reason);
+  }
+  const positions = parsed.sourceInfo?.positions ?? {};
+  return new Translator((id) => Number(positions[String(id)] ?? 0)).cond(parsed.expr, 0).t;
+}
 
-  function orExpr(): Cond {
-    const parts = [andExpr()];
-    while (peek().value === "||") {
-      next();
-      parts.push(andExpr());
+/**
+ * Refuses nesting deeper than MAX_FILTER_DEPTH before parsing: every `(`, `[` and run of unary `!`
+ * or `-` counts, so no input can drive the parser (or the translation) into deep recursion.
+ */
+function assertShallow(src: string): void {
+  let depth = 0;
+  let unary = 0;
+  let inString: string | undefined;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === inString) inString = undefined;
+      continue;
     }
-    return parts.length === 1 ? parts[0]! : { t: { $or: parts.map((c) => c.t) }, f: { $and: parts.map((c) => c.f) } };
+    if (c === '"' || c === "'") inString = c;
+    else if (c === "(" || c === "[") depth++;
+    else if (c === ")" || c === "]") depth--;
+    if (c === "!" && src[i + 1] !== "=") unary++;
+    else if (!/\s/.test(c)) unary = c === "(" ? unary : 0;
+    if (depth + unary > MAX_FILTER_DEPTH) throw new FilterError(i, `expression nested too deeply (at most ${MAX_FILTER_DEPTH} levels of parentheses and '!')`);
   }
-  function andExpr(): Cond {
-    const parts = [unary()];
-    while (peek().value === "&&") {
-      next();
-      parts.push(unary());
-    }
-    return parts.length === 1 ? parts[0]! : { t: { $and: parts.map((c) => c.t) }, f: { $or: parts.map((c) => c.f) } };
-  }
-  // Every level of nesting counts, parentheses and unary operators alike, so no input can recurse
-  // deeper than MAX_FILTER_DEPTH frames.
-  const nest = <T>(pos: number, inner: () => T): T => {
-    if (++depth > MAX_FILTER_DEPTH) throw new FilterError(pos, `expression nested too deeply (at most ${MAX_FILTER_DEPTH} levels of parentheses and '!')`);
-    const e = inner();
-    depth--;
-    return e;
-  };
-  function unary(): Cond {
-    const t = peek();
-    if (t.value === "!") {
-      next();
-      // SQL's NOT: true where the operand is false, false where it is true, neither where unknown.
-      return nest(t.pos, () => {
-        const c = unary();
+}
+
+type Operand = { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value };
+
+const comparisons: Readonly<Record<string, string>> = { "_==_": "==", "_!=_": "!=", "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
+
+/** The allowlisted translation of a CEL syntax tree. */
+class Translator {
+  constructor(private readonly pos: (id: bigint) => number) {}
+
+  cond(e: Expr, depth: number): Cond {
+    if (depth > MAX_FILTER_DEPTH * 2) throw new FilterError(this.pos(e.id), "expression nested too deeply");
+    const k = e.exprKind;
+    if (k.case === "constExpr" && k.value.constantKind.case === "boolValue") return k.value.constantKind.value ? { t: {}, f: never } : { t: never, f: {} };
+    if (k.case !== "callExpr") throw new FilterError(this.pos(e.id), "expected a condition");
+    const call = k.value;
+    const args = call.args;
+    switch (call.function) {
+      case "_&&_":
+      case "_||_": {
+        const parts = args.map((a) => this.cond(a, depth + 1));
+        return call.function === "_&&_"
+          ? { t: { $and: parts.map((c) => c.t) }, f: { $or: parts.map((c) => c.f) } }
+          : { t: { $or: parts.map((c) => c.t) }, f: { $and: parts.map((c) => c.f) } };
+      }
+      case "!_": {
+        // SQL's NOT: true where the operand is false, false where it is true, neither where unknown.
+        const c = this.cond(args[0]!, depth + 1);
         return { t: c.f, f: c.t };
-      });
+      }
+      case "@in": {
+        const left = this.operand(args[0]!);
+        const right = this.operand(args[1]!);
+        if (left.kind !== "field" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(this.pos(e.id), "'in' needs a field on the left and a list on the right");
+        const values = right.value.v.map((v) => coerce(v, left.ref));
+        return { t: { [left.ref.path]: { $in: values } }, f: { [left.ref.path]: { $nin: [...values, null] } } };
+      }
+      case "contains":
+      case "startsWith":
+      case "endsWith": {
+        if (!call.target || args.length !== 1) throw new FilterError(this.pos(e.id), `${call.function} is a method taking one string`);
+        const target = this.operand(call.target);
+        const arg = this.operand(args[0]!);
+        if (target.kind !== "field") throw new FilterError(this.pos(e.id), `${call.function} applies to a field`);
+        if (arg.kind !== "value" || arg.value.kind !== "string") throw new FilterError(this.pos(args[0]!.id), `${call.function} takes a string`);
+        const path = target.ref.path;
+        if (call.function === "contains" && target.ref.kind !== "time") return containsText(path, arg.value.v);
+        const esc = escapeRegex(arg.value.v);
+        const re = call.function === "contains" ? esc : call.function === "startsWith" ? `^${esc}` : `${esc}$`;
+        return { t: { [path]: { $regex: re } }, f: { $and: [{ [path]: { $type: "string" } }, { [path]: { $not: { $regex: re } } }] } };
+      }
     }
-    return comparison();
-  }
-  function comparison(): Cond {
-    const t = peek();
-    if (t.value === "(") {
-      next();
-      const e = nest(t.pos, orExpr);
-      expect(")");
-      return e;
-    }
-    const left = operand();
-    const op = peek();
-    if (left.kind === "field" && op.value === ".") {
-      // field.contains("x") / startsWith / endsWith
-      next();
-      const m = next();
-      if (m.kind !== "ident" || !["contains", "startsWith", "endsWith"].includes(m.value)) throw new FilterError(m.pos, `unsupported method '${m.value}'`);
-      expect("(");
-      const arg = next();
-      if (arg.kind !== "str") throw new FilterError(arg.pos, `${m.value} takes a string`);
-      expect(")");
-      const path = left.ref.path;
-      const esc = escapeRegex(arg.value);
-      const re = m.value === "contains" ? esc : m.value === "startsWith" ? `^${esc}` : `${esc}$`;
-      if (m.value === "contains" && left.ref.kind !== "time") return containsText(path, arg.value);
-      return { t: { [path]: { $regex: re } }, f: { $and: [{ [path]: { $type: "string" } }, { [path]: { $not: { $regex: re } } }] } };
-    }
-    if (op.kind === "ident" && op.value === "in") {
-      next();
-      const right = operand();
-      if (left.kind !== "field" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(op.pos, "'in' needs a field on the left and a list on the right");
-      const values = right.value.v.map((v) => coerce(v, left.ref));
-      return { t: { [left.ref.path]: { $in: values } }, f: { [left.ref.path]: { $nin: [...values, null] } } };
-    }
-    if (op.kind !== "op" || !["==", "!=", "<", "<=", ">", ">="].includes(op.value)) {
-      if (left.kind === "value" && left.value.kind === "bool") return left.value.v ? { t: {}, f: never } : { t: never, f: {} };
-      throw new FilterError(op.pos, `expected a comparison operator but found '${op.value || "end of input"}'`);
-    }
-    next();
-    const right = operand();
+    const op = comparisons[call.function];
+    if (!op) throw new FilterError(this.pos(e.id), `${call.function.replace(/_/g, " ").trim()} is not supported in filters`);
+    const left = this.operand(args[0]!);
+    const right = this.operand(args[1]!);
     let field: FieldRef;
     let value: Value;
-    let operator = op.value;
+    let operator = op;
     if (left.kind === "field" && right.kind === "value") {
       field = left.ref;
       value = right.value;
@@ -229,7 +165,7 @@ export function compileFilter(src: string): Document {
       field = right.ref;
       value = left.value;
       operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as Record<string, string>)[operator] ?? operator;
-    } else throw new FilterError(op.pos, "a comparison needs one field and one value");
+    } else throw new FilterError(this.pos(e.id), "a comparison needs one field and one value");
     const v = coerce(value, field);
     // Comparisons with a missing (NULL) field are neither true nor false, as in SQL.
     const path = field.path;
@@ -249,69 +185,85 @@ export function compileFilter(src: string): Document {
     }
   }
 
-  function operand(): { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value } {
-    const t = next();
-    if (t.kind === "str") return { kind: "value", value: { kind: "string", v: t.value } };
-    if (t.kind === "num") return { kind: "value", value: { kind: "number", v: Number(t.value) } };
-    if (t.value === "[") {
-      const items: Value[] = [];
-      while (peek().value !== "]") {
-        const o = operand();
-        if (o.kind !== "value") throw new FilterError(t.pos, "list items must be values");
-        items.push(o.value);
-        if (peek().value === ",") next();
-        else break;
+  operand(e: Expr): Operand {
+    const k = e.exprKind;
+    const pos = this.pos(e.id);
+    switch (k.case) {
+      case "constExpr": {
+        const c = k.value.constantKind;
+        if (c.case === "stringValue") return { kind: "value", value: { kind: "string", v: c.value } };
+        if (c.case === "int64Value" || c.case === "uint64Value") return { kind: "value", value: { kind: "number", v: Number(c.value) } };
+        if (c.case === "doubleValue") return { kind: "value", value: { kind: "number", v: c.value } };
+        if (c.case === "boolValue") return { kind: "value", value: { kind: "bool", v: c.value } };
+        throw new FilterError(pos, "unsupported constant");
       }
-      expect("]");
-      return { kind: "value", value: { kind: "list", v: items } };
-    }
-    if (t.kind !== "ident") throw new FilterError(t.pos, `unexpected '${t.value || "end of input"}'`);
-    if (t.value === "true" || t.value === "false") return { kind: "value", value: { kind: "bool", v: t.value === "true" } };
-    if (t.value in constants) return { kind: "value", value: { kind: "string", v: constants[t.value]! } };
-    if (t.value === "timestamp") {
-      expect("(");
-      const s = next();
-      if (s.kind !== "str") throw new FilterError(s.pos, "timestamp() takes an RFC 3339 string");
-      expect(")");
-      const d = new Date(s.value);
-      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s.value) || Number.isNaN(d.getTime())) {
-        throw new FilterError(s.pos, `timestamp("${s.value}") is not RFC 3339`);
-      }
-      return { kind: "value", value: { kind: "time", v: d } };
-    }
-    // A field path: ident(.ident | [n] | ["key"])*
-    let text = t.value;
-    const segs = [t.value];
-    while (peek().value === "." || peek().value === "[") {
-      if (peek().value === ".") {
-        const save = p;
-        next();
-        const id = peek();
-        if (id.kind === "ident" && toks[p + 1]?.value === "(") {
-          p = save; // a method call: leave the dot to comparison()
-          break;
+      case "listExpr":
+        return {
+          kind: "value",
+          value: {
+            kind: "list",
+            v: k.value.elements.map((el) => {
+              const o = this.operand(el);
+              if (o.kind !== "value") throw new FilterError(this.pos(el.id), "list items must be values");
+              return o.value;
+            }),
+          },
+        };
+      case "callExpr": {
+        const call = k.value;
+        if (call.function === "timestamp" && !call.target && call.args.length === 1) {
+          const a = call.args[0]!.exprKind;
+          if (a.case !== "constExpr" || a.value.constantKind.case !== "stringValue") throw new FilterError(pos, "timestamp() takes an RFC 3339 string");
+          const text = a.value.constantKind.value;
+          const d = new Date(text);
+          if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(d.getTime())) throw new FilterError(pos, `timestamp("${text}") is not RFC 3339`);
+          return { kind: "value", value: { kind: "time", v: d } };
         }
-        if (id.kind !== "ident") throw new FilterError(id.pos, "expected a field name after '.'");
-        next();
-        text += `.${id.value}`;
-        segs.push(id.value);
-      } else {
-        next();
-        const k = next();
-        if (k.kind === "num" && /^\d+$/.test(k.value)) text += `[${k.value}]`;
-        else if (k.kind === "str") text += `["${k.value}"]`;
-        else throw new FilterError(k.pos, "index must be a number or a string");
-        segs.push(k.kind === "str" ? `"${k.value}"` : k.value);
-        expect("]");
+        if (call.function === "-_" && call.args.length === 1) {
+          const inner = this.operand(call.args[0]!);
+          if (inner.kind === "value" && inner.value.kind === "number") return { kind: "value", value: { kind: "number", v: -inner.value.v } };
+        }
+        if (call.function === "_[_]") return { kind: "field", ref: this.field(e) };
+        throw new FilterError(pos, `${call.function} is not supported in filters`);
       }
+      case "identExpr":
+        if (k.value.name in constants) return { kind: "value", value: { kind: "string", v: constants[k.value.name]! } };
+        return { kind: "field", ref: this.field(e) };
+      case "selectExpr":
+        return { kind: "field", ref: this.field(e) };
+      default:
+        throw new FilterError(pos, "unsupported expression");
     }
-    return { kind: "field", ref: resolveField(text, segs, t.pos) };
   }
 
-  const result = orExpr();
-  const end = peek();
-  if (end.kind !== "eof") throw new FilterError(end.pos, `unexpected '${end.value}'`);
-  return result.t;
+  /** A field path (`a.b["k"][0].c`) resolved through the allowlist. */
+  private field(e: Expr): FieldRef {
+    const segs: string[] = [];
+    let text = "";
+    const walk = (x: Expr): void => {
+      const k = x.exprKind;
+      if (k.case === "identExpr") {
+        segs.push(k.value.name);
+        text = k.value.name;
+      } else if (k.case === "selectExpr" && k.value.operand) {
+        walk(k.value.operand);
+        segs.push(k.value.field);
+        text += `.${k.value.field}`;
+      } else if (k.case === "callExpr" && k.value.function === "_[_]" && k.value.args.length === 2) {
+        walk(k.value.args[0]!);
+        const idx = k.value.args[1]!.exprKind;
+        if (idx.case === "constExpr" && (idx.value.constantKind.case === "int64Value" || idx.value.constantKind.case === "uint64Value")) {
+          segs.push(String(idx.value.constantKind.value));
+          text += `[${idx.value.constantKind.value}]`;
+        } else if (idx.case === "constExpr" && idx.value.constantKind.case === "stringValue") {
+          segs.push(`"${idx.value.constantKind.value}"`);
+          text += `["${idx.value.constantKind.value}"]`;
+        } else throw new FilterError(this.pos(x.id), "index must be a number or a string");
+      } else throw new FilterError(this.pos(x.id), "not a field");
+    };
+    walk(e);
+    return resolveField(text, segs, this.pos(e.id));
+  }
 }
 
 /**
