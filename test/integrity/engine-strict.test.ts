@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { MongoClient } from "mongodb";
+import { Long, MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TenantScope } from "../../server/src/db/tenant-scope.js";
 import { startEmbeddedMongo, type EmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
@@ -68,6 +68,27 @@ describe("the engine and the scope are no looser than MongoDB", () => {
       { types: ["missing", "null", "missing", "missing", "missing"], kv: null, any: false, re: false },
     ]);
     await expect(coll.aggregate([{ $project: { x: { $objectToArray: "$s" } } }]).toArray()).rejects.toMatchObject({ code: 40390 });
+  });
+
+  it("operators raise where MongoDB raises, and count Long as a number", async () => {
+    const coll = client.db("strict").collection("ops2");
+    await coll.insertMany([{ d: new Date(0), s: "x", l: Long.fromNumber(5) }, { l: Long.fromNumber(7) }]);
+    await expect(coll.aggregate([{ $project: { x: { $add: ["$d", "$d"] } } }]).toArray()).rejects.toMatchObject({ code: 16612 });
+    await expect(coll.aggregate([{ $project: { x: { $floor: "$s" } } }]).toArray()).rejects.toMatchObject({ code: 28765 });
+    const [row] = await coll.aggregate([{ $group: { _id: null, n: { $sum: "$l" }, isNum: { $max: { $isNumber: "$l" } } } }]).toArray();
+    expect(row).toMatchObject({ n: 12, isNum: true });
+  });
+
+  it("sorts NaN below numbers, strings in code point order, and objects by value type before field name", async () => {
+    const coll = client.db("strict").collection("order");
+    await coll.insertMany([{ v: 3 }, { v: Number.NaN }, { v: 1 }]);
+    expect((await coll.aggregate([{ $sort: { v: 1 } }, { $project: { _id: 0, v: 1 } }]).toArray()).map((d) => d.v)).toEqual([Number.NaN, 1, 3]);
+    const strs = client.db("strict").collection("strs");
+    await strs.insertMany([{ s: "\u{1F600}" }, { s: "\uFFFD" }]);
+    expect((await strs.aggregate([{ $sort: { s: 1 } }, { $project: { _id: 0, s: 1 } }]).toArray()).map((d) => d.s)).toEqual(["\uFFFD", "\u{1F600}"]);
+    const objs = client.db("strict").collection("objs");
+    await objs.insertMany([{ o: { a: "x" } }, { o: { b: 1 } }]);
+    expect((await objs.aggregate([{ $sort: { o: 1 } }, { $project: { _id: 0, o: 1 } }]).toArray()).map((d) => d.o)).toEqual([{ b: 1 }, { a: "x" }]);
   });
 
   it("the tenant scope refuses escaping stages inside $facet too", async () => {

@@ -31,6 +31,38 @@ function num(v: unknown): number {
   return Number((v as { valueOf(): unknown }).valueOf());
 }
 
+/**
+ * Strings in MongoDB's binary (UTF-8 byte, i.e. code point) order. JavaScript's `<` compares UTF-16
+ * code units, which puts characters above U+FFFF (surrogate pairs) before U+E000–U+FFFF.
+ */
+export function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Surrogates (code points ≥ U+10000) rank above U+E000–U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+/** Whether a value is a number of any BSON width (double, int, long, decimal). */
+export function isBsonNumber(v: unknown): boolean {
+  return typeRank(v) === 2 && v !== null && v !== undefined;
+}
+
+/** A BSON number as a JavaScript number. */
+export function toNumber(v: unknown): number {
+  return num(v);
+}
+
 /** Total order of two BSON values, as `$sort` and `$min`/`$max` use it. */
 export function compareValues(a: unknown, b: unknown): number {
   const ra = typeRank(a);
@@ -42,10 +74,12 @@ export function compareValues(a: unknown, b: unknown): number {
     case 2: {
       const x = num(a);
       const y = num(b);
+      // NaN equals NaN and sorts below every other number, as in MongoDB.
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : -1) : 1;
       return x < y ? -1 : x > y ? 1 : 0;
     }
     case 3:
-      return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+      return compareStrings(a as string, b as string);
     case 9:
       return (a as Date).getTime() - (b as Date).getTime();
     case 8:
@@ -67,7 +101,10 @@ export function compareValues(a: unknown, b: unknown): number {
       for (let i = 0; i < Math.min(xa.length, ya.length); i++) {
         const [ka, va] = xa[i]!;
         const [kb, vb] = ya[i]!;
-        if (ka !== kb) return ka < kb ? -1 : 1;
+        // Element by element: the value's type first, then the field name, then the value.
+        const t = typeRank(va) - typeRank(vb);
+        if (t !== 0) return t;
+        if (ka !== kb) return compareStrings(ka, kb);
         const c = compareValues(va, vb);
         if (c !== 0) return c;
       }

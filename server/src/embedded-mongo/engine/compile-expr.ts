@@ -1,6 +1,6 @@
 import { dateTrunc, type DateUnit } from "../../platform/time/date-trunc.js";
 import { assertTimeZone } from "../../platform/time/timezone.js";
-import { compareValues, valuesEqual } from "./bson-order.js";
+import { compareValues, isBsonNumber, toNumber, valuesEqual } from "./bson-order.js";
 import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 
@@ -190,9 +190,10 @@ function compileOperator(op: string, spec: unknown): Expr {
           const x = f(d, v);
           if (x === null || x === undefined) return null;
           if (x instanceof Date) {
+            if (date) throw locationError(16612, "only one date allowed in an $add expression");
             date = true;
             sum += x.getTime();
-          } else if (isNum(x)) sum += x;
+          } else if (isBsonNumber(x)) sum += toNumber(x);
           else throw locationError(16554, "$add only supports numeric or date types");
         }
         return date ? new Date(sum) : sum;
@@ -230,7 +231,9 @@ function compileOperator(op: string, spec: unknown): Expr {
       const fn = op === "$floor" ? Math.floor : Math.abs;
       return (d, v) => {
         const n = x(d, v);
-        return n === null || n === undefined ? null : isNum(n) ? fn(n) : null;
+        if (n === null || n === undefined) return null;
+        if (!isBsonNumber(n)) throw locationError(28765, `${op} only supports numeric types`);
+        return fn(toNumber(n));
       };
     }
     case "$toLong": {
@@ -264,7 +267,7 @@ function compileOperator(op: string, spec: unknown): Expr {
     }
     case "$isNumber": {
       const [x] = args(spec, 1) as [Expr];
-      return (d, v) => isNum(x(d, v));
+      return (d, v) => isBsonNumber(x(d, v));
     }
     case "$type": {
       const [x] = args(spec, 1) as [Expr];

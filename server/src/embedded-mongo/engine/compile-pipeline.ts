@@ -1,5 +1,5 @@
 import type { Document } from "bson";
-import { compareValues } from "./bson-order.js";
+import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
 import { Unsupported, compileExpr, fieldPath, type Doc, type Expr, type Vars } from "./compile-expr.js";
 import { compileMatch } from "./compile-match.js";
 import { checkDeadline, tick } from "./deadline.js";
@@ -280,6 +280,7 @@ function accumulator(spec: unknown): Acc {
         step: (s: { v: number }, d) => {
           const v = f(d, NO_VARS);
           if (typeof v === "number") s.v += v;
+          else if (v !== null && v !== undefined && isBsonNumber(v)) s.v += toNumber(v); // Long, Decimal128, Int32
         },
         done: (s: { v: number }) => s.v,
       };
