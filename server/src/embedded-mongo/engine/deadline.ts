@@ -55,16 +55,12 @@ export function runWithin<T>(maxTimeMS: number, fn: () => T): T {
 
 /** Counts one unit of work; true once the current slice is used up (sliced loops then yield). */
 export function tick(): boolean {
-  if ((++ticks & 1023) === 0) checkTime();
+  if ((++ticks & 1023) === 0) checkDeadline();
   return sliceOver;
 }
 
 /** Throws MaxTimeMSExpired past the deadline; notes when the slice is used up. */
 export function checkDeadline(): void {
-  checkTime();
-}
-
-function checkTime(): void {
   const now = performance.now();
   if (now > current.deadlineAt) throw maxTimeExpired();
   if (now - sliceStart > SLICE_MS) sliceOver = true;
