@@ -14,9 +14,11 @@ beforeAll(async () => {
     rec("a", { metadata: { labels: { "pipelinesascode.tekton.dev/repository": "repo", "tekton.dev/pipeline": "build" } }, spec: { pipelineRef: { name: "build" } }, status: { conditions: [{ reason: "Succeeded" }] } }),
     rec("b", { metadata: { labels: { app: "web" } }, status: { conditions: [{ reason: "Failed" }] } }),
     rec("c", { metadata: {} }),
+    rec("d", { spec: { retries: 3, timeoutSeconds: 90 }, status: { startTime: "2024-02-29T23:30:00Z" } }),
+    rec("e", { spec: { retries: "3" } }),
   ];
   const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records:batchCreate`, { method: "POST", body: JSON.stringify({ records }) });
-  expect(((await res.json()) as { result: { inserted: number } }).result.inserted).toBe(3);
+  expect(((await res.json()) as { result: { inserted: number } }).result.inserted).toBe(5);
 });
 afterAll(async () => {
   await s?.stop();
@@ -42,5 +44,42 @@ describe("Tekton CEL filters as the OpenShift Pipelines console sends them", () 
     expect(await total('data.status.conditions[0].reason == "Succeeded" || data.status.conditions[0].reason != "Succeeded"')).toBe(2);
     // c has no labels at all: neither contains nor !contains.
     expect(await total('!data.metadata.labels.contains("pipelinesascode.tekton.dev/repository")')).toBe(1);
+  });
+});
+
+describe("CEL arithmetic and timestamp accessors, as cel2sql translates them", () => {
+  it("+ - * / % on numbers; a missing or non-number operand is unknown, never an error", async () => {
+    expect(await total("data.spec.retries + 1 == 4")).toBe(1);
+    expect(await total("data.spec.timeoutSeconds / 60 > 1")).toBe(1);
+    expect(await total("data.spec.retries % 2 == 1")).toBe(1);
+    expect(await total("-data.spec.retries == -3")).toBe(1);
+    // NULL semantics: only d has a numeric retries, so the others match neither side.
+    expect(await total("data.spec.retries * 2 != 6")).toBe(0);
+    expect(await total("!(data.spec.retries - 1 == 2)")).toBe(0);
+    expect(await total("data.spec.retries * 2 == data.spec.retries + 3")).toBe(1);
+  });
+
+  it("+ joins strings, and user text stays a value even when it looks like a field path", async () => {
+    expect(await total('data.metadata.name + "-run" == "a-run"')).toBe(1);
+    expect(await total('data.metadata.name + "$name" == "a$name"')).toBe(1);
+    expect(await total('"$data.metadata.name" == data.metadata.name + ""')).toBe(0);
+  });
+
+  it("getDate, getDayOfMonth, getDayOfWeek, getDayOfYear, getFullYear (UTC, or a zone)", async () => {
+    expect(await total("data.status.startTime.getDate() == 29")).toBe(1);
+    expect(await total("data.status.startTime.getDayOfMonth() == 28")).toBe(1);
+    expect(await total("data.status.startTime.getDayOfWeek() == 4")).toBe(1);
+    expect(await total("data.status.startTime.getDayOfYear() == 59")).toBe(1);
+    expect(await total("data.status.startTime.getFullYear() >= 2024")).toBe(1);
+    expect(await total('data.status.startTime.getDate("Asia/Tokyo") == 1')).toBe(1);
+    expect(await total("data.status.startTime.getDate() != 29")).toBe(0);
+  });
+
+  it("refuses what has no meaning, with the documented error shape", async () => {
+    for (const f of ["data.spec.retries / 0 == 1", 'data.status.startTime.getDate("Mars/Base") == 1', "data.status.startTime + 1 == 2", 'data.metadata.name.matches("(a+)+$")']) {
+      const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records/summary?summary=total&filter=${encodeURIComponent(f)}`);
+      expect(res.status, f).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(/invalid filter at position \d+/);
+    }
   });
 });

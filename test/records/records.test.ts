@@ -139,7 +139,7 @@ describe("records summary: bad input", () => {
     ["bad group_by", "-/results/-?group_by=fortnight", "group_by does not recognize fortnight"],
     ["order_by field not summarised", "-/results/-?group_by=day&order_by=ASC%20failed", "field name failed is not allowed, must be one of summary"],
     ["order_by gibberish", "-/results/-?group_by=day&order_by=sideways", "order_by does not recognize sideways"],
-    ["unknown summary", "-/results/-?summary=total,p99", "invalid summary field: p99"],
+    ["unknown summary", "-/results/-?summary=total,p99", "invalid aggregate query: p99"],
     ["bad filter", `-/results/-?filter=${encodeURIComponent('$where == "1"')}`, "invalid filter at position 0"],
   ];
 

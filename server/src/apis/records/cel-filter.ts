@@ -19,7 +19,7 @@ interface FieldRef {
   readonly pos: number;
 }
 
-type Value = { kind: "string"; v: string } | { kind: "number"; v: number } | { kind: "bool"; v: boolean } | { kind: "time"; v: Date } | { kind: "list"; v: Value[] };
+type Value = { kind: "string"; v: string } | { kind: "number"; v: number; int?: boolean } | { kind: "bool"; v: boolean } | { kind: "time"; v: Date } | { kind: "list"; v: Value[] };
 
 /** Known record fields (CEL name → stored path). */
 const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "time" }>> = {
@@ -101,7 +101,23 @@ function assertShallow(src: string): void {
   }
 }
 
-type Operand = { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value };
+/**
+ * One side of a comparison: a field, a constant, or a computed value (arithmetic, string
+ * concatenation, a timestamp's calendar part) held as a MongoDB aggregation expression whose user
+ * values are all `$literal`s.
+ */
+type Operand = { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value } | { kind: "computed"; expr: unknown; type: "number" | "string" | "dyn" };
+
+/** CEL's timestamp accessors that cel2sql translates (as Postgres' EXTRACT), to MongoDB date operators. */
+const dateParts: Readonly<Record<string, { op: string; minus: number }>> = {
+  getDate: { op: "$dayOfMonth", minus: 0 },
+  getDayOfMonth: { op: "$dayOfMonth", minus: 1 },
+  getDayOfWeek: { op: "$dayOfWeek", minus: 1 },
+  getDayOfYear: { op: "$dayOfYear", minus: 1 },
+  getFullYear: { op: "$year", minus: 0 },
+};
+
+const arithmetic: Readonly<Record<string, string>> = { "_+_": "+", "_-_": "-", "_*_": "*", "_/_": "/", "_%_": "%" };
 
 const comparisons: Readonly<Record<string, string>> = { "_==_": "==", "_!=_": "!=", "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
 
@@ -132,7 +148,12 @@ class Translator {
       case "@in": {
         const left = this.operand(args[0]!);
         const right = this.operand(args[1]!);
-        if (left.kind !== "field" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(this.pos(e.id), "'in' needs a field on the left and a list on the right");
+        if (left.kind === "value" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(this.pos(e.id), "'in' needs a field on the left and a list on the right");
+        if (left.kind === "computed") {
+          const x = left.expr;
+          const list = { $literal: right.value.v.map((v) => plain(v, this.pos(e.id))) };
+          return { t: { $expr: { $and: [known(x), { $in: [x, list] }] } }, f: { $expr: { $and: [known(x), { $not: [{ $in: [x, list] }] }] } } };
+        }
         const values = right.value.v.map((v) => coerce(v, left.ref));
         return { t: { [left.ref.path]: { $in: values } }, f: { [left.ref.path]: { $nin: [...values, null] } } };
       }
@@ -165,7 +186,7 @@ class Translator {
       field = right.ref;
       value = left.value;
       operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as Record<string, string>)[operator] ?? operator;
-    } else throw new FilterError(this.pos(e.id), "a comparison needs one field and one value");
+    } else return computedComparison(op, this.agg(left, right), this.agg(right, left));
     const v = coerce(value, field);
     // Comparisons with a missing (NULL) field are neither true nor false, as in SQL.
     const path = field.path;
@@ -192,7 +213,7 @@ class Translator {
       case "constExpr": {
         const c = k.value.constantKind;
         if (c.case === "stringValue") return { kind: "value", value: { kind: "string", v: c.value } };
-        if (c.case === "int64Value" || c.case === "uint64Value") return { kind: "value", value: { kind: "number", v: Number(c.value) } };
+        if (c.case === "int64Value" || c.case === "uint64Value") return { kind: "value", value: { kind: "number", v: Number(c.value), int: true } };
         if (c.case === "doubleValue") return { kind: "value", value: { kind: "number", v: c.value } };
         if (c.case === "boolValue") return { kind: "value", value: { kind: "bool", v: c.value } };
         throw new FilterError(pos, "unsupported constant");
@@ -221,9 +242,14 @@ class Translator {
         }
         if (call.function === "-_" && call.args.length === 1) {
           const inner = this.operand(call.args[0]!);
-          if (inner.kind === "value" && inner.value.kind === "number") return { kind: "value", value: { kind: "number", v: -inner.value.v } };
+          if (inner.kind === "value" && inner.value.kind === "number") return { kind: "value", value: { kind: "number", v: -inner.value.v, int: inner.value.int } };
+          return { kind: "computed", expr: { $multiply: [-1, this.numeric(inner, pos)] }, type: "number" };
         }
+        if (arithmetic[call.function] && call.args.length === 2) return this.arithmetic(call.function, this.operand(call.args[0]!), this.operand(call.args[1]!), pos);
+        const part = Object.hasOwn(dateParts, call.function) ? dateParts[call.function] : undefined;
+        if (part && call.target) return this.datePart(call.function, part, this.operand(call.target), call.args, pos);
         if (call.function === "_[_]") return { kind: "field", ref: this.field(e) };
+        if (call.function === "matches") throw new FilterError(pos, "matches is not supported in filters: a caller's regular expression could backtrack without bound on the database; use contains, startsWith or endsWith");
         throw new FilterError(pos, `${call.function} is not supported in filters`);
       }
       case "identExpr":
@@ -234,6 +260,84 @@ class Translator {
       default:
         throw new FilterError(pos, "unsupported expression");
     }
+  }
+
+  /** An operand as an aggregation expression; a constant compared with a time field becomes a date. */
+  agg(o: Operand, other: Operand): unknown {
+    if (o.kind === "field") return `$${o.ref.path}`;
+    if (o.kind === "computed") return o.expr;
+    if (other.kind === "field") return { $literal: coerce(o.value, other.ref) };
+    return { $literal: plain(o.value, 0) };
+  }
+
+  /**
+   * `+ - * / %` as cel2sql passes them to SQL. Operands that are not numbers (or, for `+`, not both
+   * strings) make the result unknown (NULL) rather than failing the whole query; so does a division
+   * by a zero field. Two constants fold with CEL's rules (integer division truncates).
+   */
+  private arithmetic(fn: string, a: Operand, b: Operand, pos: number): Operand {
+    const op = arithmetic[fn]!;
+    if (a.kind === "value" && b.kind === "value" && a.value.kind === "number" && b.value.kind === "number") {
+      const [x, y, int] = [a.value.v, b.value.v, a.value.int === true && b.value.int === true];
+      if ((op === "/" || op === "%") && y === 0) throw new FilterError(pos, op === "/" ? "division by zero" : "modulus by zero");
+      const v = op === "+" ? x + y : op === "-" ? x - y : op === "*" ? x * y : op === "/" ? (int ? Math.trunc(x / y) : x / y) : x % y;
+      return { kind: "value", value: { kind: "number", v, int } };
+    }
+    const isText = (o: Operand) => (o.kind === "value" && o.value.kind === "string") || (o.kind === "computed" && o.type === "string");
+    const isNumber = (o: Operand) => (o.kind === "value" && o.value.kind === "number") || (o.kind === "computed" && o.type === "number");
+    if (op === "+" && (isText(a) || isText(b))) {
+      if (isNumber(a) || isNumber(b)) throw new FilterError(pos, "'+' joins two strings or adds two numbers");
+      return { kind: "computed", expr: { $concat: [this.text(a, pos), this.text(b, pos)] }, type: "string" };
+    }
+    if (op === "+" && !isNumber(a) && !isNumber(b)) {
+      // Two fields: CEL's dynamic `+` decides by the values' types.
+      const [x, y] = [this.agg(a, b), this.agg(b, a)];
+      const both = (t: unknown) => ({ $and: [t === "number" ? { $isNumber: x } : { $eq: [{ $type: x }, t] }, t === "number" ? { $isNumber: y } : { $eq: [{ $type: y }, t] }] });
+      return { kind: "computed", expr: { $switch: { branches: [{ case: both("number"), then: { $add: [x, y] } }, { case: both("string"), then: { $concat: [x, y] } }], default: null } }, type: "dyn" };
+    }
+    const [x, y] = [this.numeric(a, pos), this.numeric(b, pos)];
+    if (op === "/" || op === "%") {
+      if (b.kind === "value" && b.value.kind === "number" && b.value.v === 0) throw new FilterError(pos, op === "/" ? "division by zero" : "modulus by zero");
+      return { kind: "computed", expr: { $cond: [{ $eq: [y, 0] }, null, { [op === "/" ? "$divide" : "$mod"]: [x, y] }] }, type: "number" };
+    }
+    return { kind: "computed", expr: { [op === "+" ? "$add" : op === "-" ? "$subtract" : "$multiply"]: [x, y] }, type: "number" };
+  }
+
+  /** `ts.getDate()` and friends, optionally in a time zone (`ts.getDate("Europe/Paris")`); UTC by default. */
+  private datePart(fn: string, part: { op: string; minus: number }, target: Operand, args: readonly Expr[], pos: number): Operand {
+    if (target.kind !== "field" || target.ref.kind !== "time") throw new FilterError(pos, `${fn}() applies to a timestamp field`);
+    if (args.length > 1) throw new FilterError(pos, `${fn}() takes at most a time zone`);
+    let timezone: string | undefined;
+    if (args.length === 1) {
+      const a = args[0]!.exprKind;
+      if (a.case !== "constExpr" || a.value.constantKind.case !== "stringValue") throw new FilterError(pos, `${fn}() takes a time zone string`);
+      timezone = a.value.constantKind.value;
+      if (!isTimeZone(timezone)) throw new FilterError(pos, `unknown time zone: ${timezone.slice(0, 64)}`);
+    }
+    const date = `$${target.ref.path}`;
+    const value = { [part.op]: timezone ? { date, timezone: { $literal: timezone } } : { date } };
+    return { kind: "computed", expr: part.minus ? { $subtract: [value, part.minus] } : value, type: "number" };
+  }
+
+  /** An operand used as a number: a non-number field value becomes NULL. */
+  private numeric(o: Operand, pos: number): unknown {
+    if (o.kind === "value") {
+      if (o.value.kind !== "number") throw new FilterError(pos, "arithmetic takes numbers");
+      return { $literal: o.value.v };
+    }
+    if (o.kind === "field" && o.ref.kind === "time") throw new FilterError(pos, "timestamps can only be compared, or read with getDate(), getFullYear() and the like");
+    if (o.kind === "computed" && o.type === "number") return o.expr;
+    const x = o.kind === "field" ? `$${o.ref.path}` : o.expr;
+    return { $cond: [{ $isNumber: x }, x, null] };
+  }
+
+  /** An operand used as a string: a non-string field value becomes NULL. */
+  private text(o: Operand, pos: number): unknown {
+    if (o.kind === "value") return { $literal: plain(o.value, pos) };
+    if (o.kind === "field" && o.ref.kind === "time") throw new FilterError(pos, "timestamps can only be compared, or read with getDate(), getFullYear() and the like");
+    if (o.kind === "computed" && o.type === "string") return o.expr;
+    const x = o.kind === "field" ? `$${o.ref.path}` : o.expr;
+    return { $cond: [{ $eq: [{ $type: x }, "string"] }, x, null] };
   }
 
   /** A field path (`a.b["k"][0].c`) resolved through the allowlist. */
@@ -345,4 +449,40 @@ function coerce(v: Value, field: FieldRef): unknown {
   }
   if (v.kind === "time") return v.v.toISOString().replace(".000Z", "Z");
   return v.v;
+}
+
+/** A constant as stored data (time as a date); lists only after `in`. */
+function plain(v: Value, pos: number): unknown {
+  if (v.kind === "list") throw new FilterError(pos, "a list is only allowed after 'in'");
+  return v.v;
+}
+
+/** True where an aggregation expression is neither NULL nor missing (both sort below every value). */
+function known(x: unknown): Document {
+  return { $gt: [x, null] };
+}
+
+const exprOperators: Readonly<Record<string, string>> = { "==": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte" };
+const negated: Readonly<Record<string, string>> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
+
+/**
+ * A comparison with a computed side (or two fields), as `$expr`: true or false only where both sides
+ * are known, as SQL compares.
+ */
+function computedComparison(op: string, a: unknown, b: unknown): Cond {
+  const both = [known(a), known(b)];
+  return {
+    t: { $expr: { $and: [...both, { [exprOperators[op]!]: [a, b] }] } },
+    f: { $expr: { $and: [...both, { [exprOperators[negated[op]!]!]: [a, b] }] } },
+  };
+}
+
+function isTimeZone(tz: string): boolean {
+  if (tz.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }

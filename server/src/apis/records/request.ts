@@ -53,7 +53,7 @@ function parseSummary(raw: string): SummaryName[] {
   if (names.length === 0) return ["total"];
   const out: SummaryName[] = [];
   for (const n of names) {
-    if (!(summaryNames as readonly string[]).includes(n)) throw invalidArgument(`invalid summary field: ${n}, must be one of ${summaryNames.join(", ")}`, "summary");
+    if (!(summaryNames as readonly string[]).includes(n)) throw invalidArgument(`invalid aggregate query: ${n}`, "summary");
     if (!out.includes(n as SummaryName)) out.push(n as SummaryName);
   }
   return out;
@@ -62,13 +62,16 @@ function parseSummary(raw: string): SummaryName[] {
 function parseGroupBy(raw: string): GroupBy {
   const v = raw.trim();
   if (v === "") return { kind: "none" };
-  const parts = v.split(/\s+/);
+  // Upstream splits on single spaces and, for a time unit followed by one unknown word, names only
+  // that word (`week creationTimestamp` → "group_by does not recognize creationTimestamp").
+  const parts = v.split(" ");
   if (parts.length === 1 && (parts[0] === "namespace" || parts[0] === "pipeline" || parts[0] === "repository")) {
     return { kind: "field", field: parts[0] };
   }
   if (parts.length <= 2 && (timeUnits as readonly string[]).includes(parts[0]!)) {
     if (parts.length === 1) return { kind: "time", unit: parts[0] as TimeUnit, field: "createTime" };
     if (parts[1] === "startTime" || parts[1] === "completionTime") return { kind: "time", unit: parts[0] as TimeUnit, field: parts[1] };
+    throw invalidArgument(`group_by does not recognize ${parts[1]}`, "group_by");
   }
   throw invalidArgument(`group_by does not recognize ${v}`, "group_by");
 }

@@ -1,5 +1,5 @@
 import { dateTrunc, type DateUnit } from "../../platform/time/date-trunc.js";
-import { assertTimeZone } from "../../platform/time/timezone.js";
+import { assertTimeZone, offsetAt } from "../../platform/time/timezone.js";
 import { compareValues, isBsonNumber, toNumber, valuesEqual } from "./bson-order.js";
 import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
@@ -366,6 +366,17 @@ function compileOperator(op: string, spec: unknown): Expr {
         return Array.from({ length: n }, (_, i) => (from as number) + i * (step as number));
       };
     }
+    case "$switch":
+      return compileSwitch(spec as Doc);
+    case "$year":
+    case "$month":
+    case "$dayOfMonth":
+    case "$dayOfWeek":
+    case "$dayOfYear":
+    case "$hour":
+    case "$minute":
+    case "$second":
+      return compileDatePart(op, spec);
     case "$let":
     case "$map":
     case "$filter":
@@ -374,6 +385,58 @@ function compileOperator(op: string, spec: unknown): Expr {
     default:
       throw new Unsupported(op);
   }
+}
+
+/** `$switch`: the first branch whose `case` is true, else `default` (error 40066 when none applies). */
+function compileSwitch(spec: Doc): Expr {
+  if (!Array.isArray(spec.branches)) throw locationError(40061, "$switch requires at least one branch");
+  const branches = (spec.branches as Doc[]).map((b) => [compileExpr(b.case), compileExpr(b.then)] as const);
+  const dflt = spec.default === undefined ? undefined : compileExpr(spec.default);
+  return (d, v) => {
+    for (const [c, t] of branches) if (truthy(c(d, v))) return t(d, v);
+    if (!dflt) throw locationError(40066, "$switch could not find a matching branch for an input, and no default was specified.");
+    return dflt(d, v);
+  };
+}
+
+/** Date part operators (`$year` … `$second`), with MongoDB's optional `{ date, timezone }` form. */
+function compileDatePart(op: string, spec: unknown): Expr {
+  const form = spec !== null && typeof spec === "object" && !Array.isArray(spec) && !(spec instanceof Date) && "date" in (spec as Doc);
+  const date = compileExpr(form ? (spec as Doc).date : Array.isArray(spec) ? spec[0] : spec);
+  const zone = form && (spec as Doc).timezone !== undefined ? compileExpr((spec as Doc).timezone) : undefined;
+  return (d, v) => {
+    const x = date(d, v);
+    if (x === null || x === undefined) return null;
+    if (!(x instanceof Date)) throw locationError(16006, `can't convert from BSON type ${bsonTypeName(x)} to Date`);
+    const tz = zone ? zone(d, v) : undefined;
+    if (tz === null) return null;
+    if (tz !== undefined) {
+      try {
+        assertTimeZone(String(tz));
+      } catch {
+        throw locationError(40485, `unrecognized time zone identifier: "${String(tz)}"`);
+      }
+    }
+    const local = new Date(x.getTime() + offsetAt(tz as string | undefined, x.getTime()));
+    switch (op) {
+      case "$year":
+        return local.getUTCFullYear();
+      case "$month":
+        return local.getUTCMonth() + 1;
+      case "$dayOfMonth":
+        return local.getUTCDate();
+      case "$dayOfWeek":
+        return local.getUTCDay() + 1;
+      case "$dayOfYear":
+        return Math.floor((local.getTime() - Date.UTC(local.getUTCFullYear(), 0, 1)) / 86_400_000) + 1;
+      case "$hour":
+        return local.getUTCHours();
+      case "$minute":
+        return local.getUTCMinutes();
+      default:
+        return local.getUTCSeconds();
+    }
+  };
 }
 
 function compileScoped(op: string, spec: Doc): Expr {
