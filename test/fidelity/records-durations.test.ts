@@ -24,3 +24,21 @@ describe("records: durations keep microseconds, as Tekton's Postgres does", () =
     expect(row).toEqual({ max_duration: "00:01:16.21875", min_duration: "00:00:10.000002", total_duration: "00:01:26.218752", avg_duration: "00:00:43.109376" });
   });
 });
+
+describe("records: filters on start and completion times compare microseconds", () => {
+  async function total(filter: string): Promise<number> {
+    const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/dur/results/-/records/summary?summary=total&filter=${encodeURIComponent(filter)}`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { summary: { total: number }[] }).summary[0]!.total;
+  }
+
+  it("a start at .000001 is after .000000 and equal to itself; a completion at .000003 is after .000002", async () => {
+    expect(await total('data.status.startTime > timestamp("2024-01-01T00:00:00Z")')).toBe(1);
+    expect(await total('data.status.startTime == timestamp("2024-01-01T00:00:00.000001Z")')).toBe(1);
+    expect(await total('data.status.startTime != timestamp("2024-01-01T00:00:00.000001Z")')).toBe(1);
+    expect(await total('data.status.completionTime > timestamp("2024-01-01T00:00:10.000002Z")')).toBe(2);
+    expect(await total('!(data.status.completionTime <= timestamp("2024-01-01T00:00:10.000003Z"))')).toBe(1);
+    expect(await total('data.status.completionTime < timestamp("2024-01-01T00:01:16.21875Z")')).toBe(1);
+    expect(await total('data.status.completionTime >= timestamp("2024-01-01T00:01:16.218751Z")')).toBe(0);
+  });
+});

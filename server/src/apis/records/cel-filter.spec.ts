@@ -4,7 +4,11 @@ import { FilterError, compileFilter } from "./cel-filter.js";
 describe("compileFilter", () => {
   it("compiles the console plugin's filter", () => {
     expect(compileFilter('data_type == "tekton.dev/v1.PipelineRun" && data.status.startTime > timestamp("2024-01-01T00:00:00Z")')).toEqual({
-      $and: [{ type: { $eq: "tekton.dev/v1.PipelineRun" } }, { startTime: { $gt: new Date("2024-01-01T00:00:00Z") } }],
+      $and: [
+        { type: { $eq: "tekton.dev/v1.PipelineRun" } },
+        // Microseconds where the record keeps them, else the millisecond date.
+        { $or: [{ startUs: { $gt: 1704067200000000 } }, { $and: [{ startUs: null }, { startTime: { $gt: new Date("2024-01-01T00:00:00Z") } }] }] },
+      ],
     });
   });
 

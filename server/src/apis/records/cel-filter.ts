@@ -1,6 +1,7 @@
 import { parse } from "@bufbuild/cel";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import type { Document } from "mongodb";
+import { rfc3339Micros } from "../../platform/time/rfc3339.js";
 
 /** A filter that cannot be compiled; `pos` is the 0-based character offset. */
 export class FilterError extends Error {
@@ -17,12 +18,14 @@ interface FieldRef {
   readonly path: string;
   readonly kind: "string" | "time";
   readonly pos: number;
+  /** Where the same instant is stored in microseconds, for time fields that keep them. */
+  readonly micros?: string;
 }
 
-type Value = { kind: "string"; v: string } | { kind: "number"; v: number; int?: boolean } | { kind: "bool"; v: boolean } | { kind: "time"; v: Date } | { kind: "list"; v: Value[] };
+type Value = { kind: "string"; v: string } | { kind: "number"; v: number; int?: boolean } | { kind: "bool"; v: boolean } | { kind: "time"; v: Date; us: number | null } | { kind: "list"; v: Value[] };
 
 /** Known record fields (CEL name → stored path). */
-const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "time" }>> = {
+const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "time"; micros?: string }>> = {
   data_type: { path: "type", kind: "string" },
   name: { path: "name", kind: "string" },
   parent: { path: "namespace", kind: "string" },
@@ -32,8 +35,8 @@ const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "tim
   "data.metadata.namespace": { path: "namespace", kind: "string" },
   "data.metadata.name": { path: "data.metadata.name", kind: "string" },
   "data.metadata.creationTimestamp": { path: "createTime", kind: "time" },
-  "data.status.startTime": { path: "startTime", kind: "time" },
-  "data.status.completionTime": { path: "completionTime", kind: "time" },
+  "data.status.startTime": { path: "startTime", kind: "time", micros: "startUs" },
+  "data.status.completionTime": { path: "completionTime", kind: "time", micros: "completionUs" },
   "data.status.conditions[0].reason": { path: "reason", kind: "string" },
   'data.metadata.labels["tekton.dev/pipeline"]': { path: "pipeline", kind: "string" },
   'data.metadata.annotations["pipelinesascode.tekton.dev/repository"]': { path: "repository", kind: "string" },
@@ -188,22 +191,14 @@ class Translator {
       operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as Record<string, string>)[operator] ?? operator;
     } else return computedComparison(op, this.agg(left, right), this.agg(right, left));
     const v = coerce(value, field);
-    // Comparisons with a missing (NULL) field are neither true nor false, as in SQL.
-    const path = field.path;
-    switch (operator) {
-      case "==":
-        return { t: { [path]: { $eq: v } }, f: { [path]: { $nin: [v, null] } } };
-      case "!=":
-        return { t: { [path]: { $nin: [v, null] } }, f: { [path]: { $eq: v } } };
-      case "<":
-        return { t: { [path]: { $lt: v } }, f: { [path]: { $gte: v } } };
-      case "<=":
-        return { t: { [path]: { $lte: v } }, f: { [path]: { $gt: v } } };
-      case ">":
-        return { t: { [path]: { $gt: v } }, f: { [path]: { $lte: v } } };
-      default:
-        return { t: { [path]: { $gte: v } }, f: { [path]: { $lt: v } } };
-    }
+    const ms = compare(field.path, operator, v);
+    const us = field.micros ? microsOf(value) : null;
+    if (us === null) return ms;
+    // Microsecond instants where the record has them (Postgres' precision); older records hold only
+    // the millisecond date.
+    const exact = compare(field.micros!, operator, us);
+    const older = { [field.micros!]: null };
+    return { t: { $or: [exact.t, { $and: [older, ms.t] }] }, f: { $or: [exact.f, { $and: [older, ms.f] }] } };
   }
 
   operand(e: Expr): Operand {
@@ -238,7 +233,7 @@ class Translator {
           const text = a.value.constantKind.value;
           const d = new Date(text);
           if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(d.getTime())) throw new FilterError(pos, `timestamp("${text}") is not RFC 3339`);
-          return { kind: "value", value: { kind: "time", v: d } };
+          return { kind: "value", value: { kind: "time", v: d, us: rfc3339Micros(text) } };
         }
         if (call.function === "-_" && call.args.length === 1) {
           const inner = this.operand(call.args[0]!);
@@ -378,6 +373,29 @@ class Translator {
 interface Cond {
   readonly t: Document;
   readonly f: Document;
+}
+
+/** A field compared with a value; a missing (NULL) field is neither true nor false, as in SQL. */
+function compare(path: string, operator: string, v: unknown): Cond {
+  switch (operator) {
+    case "==":
+      return { t: { [path]: { $eq: v } }, f: { [path]: { $nin: [v, null] } } };
+    case "!=":
+      return { t: { [path]: { $nin: [v, null] } }, f: { [path]: { $eq: v } } };
+    case "<":
+      return { t: { [path]: { $lt: v } }, f: { [path]: { $gte: v } } };
+    case "<=":
+      return { t: { [path]: { $lte: v } }, f: { [path]: { $gt: v } } };
+    case ">":
+      return { t: { [path]: { $gt: v } }, f: { [path]: { $lte: v } } };
+    default:
+      return { t: { [path]: { $gte: v } }, f: { [path]: { $lt: v } } };
+  }
+}
+
+/** A timestamp constant in microseconds since the epoch, when its text is RFC 3339. */
+function microsOf(v: Value): number | null {
+  return v.kind === "time" ? v.us : v.kind === "string" ? rfc3339Micros(v.v) : null;
 }
 
 /** Matches no document. */

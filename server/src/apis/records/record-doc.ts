@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { rfc3339Micros } from "../../platform/time/rfc3339.js";
 import { decodeKey, encodeKey } from "./cel-filter.js";
 
 /** A stored record (storage model; the wire model is tally.records.v1.Record). */
@@ -63,8 +64,8 @@ export function toRecordDoc(namespace: string, result: string, nameHint: string,
     updateTime: new Date(),
     startTime: time(status.startTime, "data.value.status.startTime"),
     completionTime: time(status.completionTime, "data.value.status.completionTime"),
-    startUs: micros(status.startTime),
-    completionUs: micros(status.completionTime),
+    startUs: rfc3339Micros(status.startTime),
+    completionUs: rfc3339Micros(status.completionTime),
     reason: str(first.reason) ?? null,
     pipeline: labels["tekton.dev/pipeline"] ?? null,
     repository: annotations["pipelinesascode.tekton.dev/repository"] ?? null,
@@ -114,16 +115,6 @@ function strMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(obj(v))) if (typeof x === "string") out[k] = x;
   return out;
-}
-
-const rfc3339 = /^(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** An RFC 3339 time in whole microseconds (finer digits truncated, as Postgres' timestamptz does); null when absent or not RFC 3339. */
-function micros(v: unknown): number | null {
-  const m = typeof v === "string" ? rfc3339.exec(v) : null;
-  if (!m) return null;
-  const seconds = Date.parse(`${m[1]}${m[3]}`);
-  return Number.isNaN(seconds) ? null : seconds * 1000 + Number((m[2] ?? "").padEnd(6, "0").slice(0, 6));
 }
 
 function time(v: unknown, field: string): Date | null {
