@@ -11,6 +11,12 @@ export interface ScopeOptions {
   /** Remaining call time; becomes `maxTimeMS` so the database stops when the caller gives up. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Let blocking stages (`$group`, `$sort`) spill to disk past MongoDB's 100 MB limit. Off by
+   * default, as in MongoDB: reads that group or sort a caller's whole range turn it on deliberately;
+   * small lookups leave it off so a mistake fails fast instead of writing temporary files.
+   */
+  readonly allowDiskUse?: boolean;
 }
 
 /**
@@ -41,7 +47,7 @@ export class TenantScope {
     const scoped = [{ $match: { tenantId: { $in: [...tenants] } } }, ...pipeline];
     const maxTimeMS = Math.max(1, Math.floor(opts.timeoutMs ?? this.defaultTimeoutMs));
     try {
-      return await this.db.collection(collection).aggregate<T>(scoped, { maxTimeMS, allowDiskUse: true, signal: opts.signal }).toArray();
+      return await this.db.collection(collection).aggregate<T>(scoped, { maxTimeMS, allowDiskUse: opts.allowDiskUse ?? false, signal: opts.signal }).toArray();
     } catch (e) {
       throw toConnectError(e);
     }

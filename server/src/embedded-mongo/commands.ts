@@ -1,4 +1,5 @@
 import { BSON, Long, ObjectId, type Document } from "bson";
+import { fallbackCounts } from "./engine/fallback.js";
 import { update as applyUpdate } from "mingo/updater";
 import type { Store } from "./engine/database.js";
 import type { Collection } from "./engine/collection.js";
@@ -63,7 +64,7 @@ export class CommandExecutor {
       throw illegalOperation("Transaction numbers are only allowed on a replica set member or mongos");
     }
     const maxTimeMS = typeof cmd.maxTimeMS === "number" && (name === "aggregate" || name === "find") ? cmd.maxTimeMS : 0;
-    if (name === "aggregate") return runSliced(newClock(maxTimeMS), this.aggregate(cmd, db));
+    if (name === "aggregate") return runSliced(newClock(maxTimeMS, cmd.allowDiskUse === true), this.aggregate(cmd, db));
     return runWithin(maxTimeMS, () => {
       const reply = this.dispatch(name, cmd, db, connectionId, events);
       if (maxTimeMS > 0) checkDeadline();
@@ -85,7 +86,7 @@ export class CommandExecutor {
       case "getParameter":
         return { featureCompatibilityVersion: { version: "7.0" }, ok: 1 };
       case "serverStatus":
-        return { host: "embedded", version: "7.0.0", process: "tally-embedded", uptime: process.uptime(), ok: 1 };
+        return { host: "embedded", version: "7.0.0", process: "tally-embedded", uptime: process.uptime(), tally: { engineFallbacks: fallbackCounts() }, ok: 1 };
       case "hostInfo":
         return { system: { hostname: "embedded" }, ok: 1 };
       case "endSessions":

@@ -1,4 +1,6 @@
 import net, { type AddressInfo } from "node:net";
+import { configureFallback } from "./engine/fallback.js";
+import { MONGODB_MEMORY_LIMIT_BYTES, configureLimits } from "./engine/limits.js";
 import type { Document } from "bson";
 import { CommandExecutor, type Event } from "./commands.js";
 import { Store } from "./engine/database.js";
@@ -12,6 +14,18 @@ export interface EmbeddedMongoOptions {
   readonly host?: string;
   /** Durable when set: journal and snapshot live here. */
   readonly dataDir?: string;
+}
+
+/**
+ * The engine's switches from the environment of the process it runs in (set once per process):
+ * `TALLY_ENGINE_MEMORY_LIMIT_BYTES` (MongoDB's 100 MB by default), `TALLY_ENGINE_SHUFFLE=1` (order
+ * left unspecified: shuffled `$group` output, random `$sort` ties), `TALLY_ENGINE_STRICT=1` (refuse the
+ * mingo fallback), `TALLY_ENGINE_DEBUG=1` (log each fallback construct once).
+ */
+function configureFromEnvironment(env: NodeJS.ProcessEnv): void {
+  const limit = Number(env.TALLY_ENGINE_MEMORY_LIMIT_BYTES);
+  configureLimits({ memoryLimitBytes: Number.isFinite(limit) && limit > 0 ? limit : MONGODB_MEMORY_LIMIT_BYTES, shuffleUnordered: env.TALLY_ENGINE_SHUFFLE === "1" });
+  configureFallback({ strict: env.TALLY_ENGINE_STRICT === "1", debug: env.TALLY_ENGINE_DEBUG === "1" });
 }
 
 export interface EmbeddedMongo {
@@ -28,6 +42,7 @@ export interface EmbeddedMongo {
  * zero-setup database for `npm start` and the one every test uses.
  */
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+  configureFromEnvironment(process.env);
   const store = new Store();
   const opened = opts.dataDir ? Journal.open(opts.dataDir, store) : undefined;
   const journal = opened?.journal;

@@ -18,7 +18,7 @@ export function buildSeriesPipeline(match: Document, intervalMs: number, offsetM
   ];
 }
 
-/** Fields of the summary row the pipeline returns. */
+/** Fields of the summary row: the statistics, then the exact percentiles read by rank. */
 export interface SummaryDoc {
   count: number;
   average: number;
@@ -29,21 +29,29 @@ export interface SummaryDoc {
   p98: number;
 }
 
+/** The summary's percentiles, as Traffic Ops reports them. */
+export const summaryPercentiles = [5, 95, 98] as const;
+
+/** Count, mean, min and max over the raw points: one bounded `$group`. */
+export function buildStatsPipeline(match: Document): Document[] {
+  return [{ $match: match }, { $group: { _id: null, count: { $sum: 1 }, average: { $avg: "$value" }, min: { $min: "$value" }, max: { $max: "$value" } } }, { $project: { _id: 0 } }];
+}
+
 /**
- * Summary over the raw points: mean, count, min, max and nearest-rank percentiles, exact: the values
- * are sorted and pushed (order is kept by `$push` after `$sort`), then picked at index
- * `floor(n·p/100 + 0.5) − 1`, or 0 when that index is negative. Real MongoDB's `$percentile` is
- * approximate (t-digest) and uses another rank rule, so it is deliberately not used.
+ * The 0-based rank, in ascending order, of the nearest-rank `p`th percentile of `n` values:
+ * `floor(n·p/100 + 0.5) − 1`. Negative for too few values, where Traffic Ops reports 0.
  */
-export function buildSummaryPipeline(match: Document): Document[] {
-  const pick = (p: number) => {
-    const idx = { $subtract: [{ $floor: { $add: [{ $multiply: ["$count", p / 100] }, 0.5] } }, 1] };
-    return { $cond: [{ $lt: [idx, 0] }, 0, { $arrayElemAt: ["$values", idx] }] };
-  };
-  return [
-    { $match: match },
-    { $sort: { value: 1 } },
-    { $group: { _id: null, values: { $push: "$value" }, count: { $sum: 1 }, average: { $avg: "$value" }, min: { $min: "$value" }, max: { $max: "$value" } } },
-    { $project: { _id: 0, count: 1, average: 1, min: 1, max: 1, p5: pick(5), p95: pick(95), p98: pick(98) } },
-  ];
+export function percentileRank(n: number, p: number): number {
+  return Math.floor((n * p) / 100 + 0.5) - 1;
+}
+
+/**
+ * The value at ascending rank `rank` of `n`: a `$sort` by value from whichever end is nearer, then
+ * `$skip`/`$limit`. MongoDB runs that as a top-k sort holding `k` values (and spills with
+ * `allowDiskUse`), so no accumulator ever holds the window's values; real MongoDB's `$percentile`
+ * is approximate (t-digest) with another rank rule, so it is deliberately not used.
+ */
+export function buildRankPipeline(match: Document, rank: number, n: number): Document[] {
+  const fromTop = rank > n - 1 - rank;
+  return [{ $match: match }, { $sort: { value: fromTop ? -1 : 1 } }, { $skip: fromTop ? n - 1 - rank : rank }, { $limit: 1 }, { $project: { _id: 0, value: 1 } }];
 }

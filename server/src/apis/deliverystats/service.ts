@@ -11,11 +11,12 @@ import {
   type IngestDeliveryServiceStatsRequest,
   type RegisterDeliveryServiceRequest,
 } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
-import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
+import type { Document } from "mongodb";
+import type { ScopeOptions, TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
-import { buildSeriesPipeline, buildSummaryPipeline, type SummaryDoc } from "./pipeline.js";
+import { buildRankPipeline, buildSeriesPipeline, buildStatsPipeline, percentileRank, type SummaryDoc } from "./pipeline.js";
 import { DEFAULT_MAX_SERIES_VALUES, metricTypes, parseStatsQuery, seriesWindow } from "./request.js";
 
 interface DeliveryServiceDoc {
@@ -45,14 +46,15 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
     // Traffic Ops reads the `total` cache group (stored without a cache group).
     const match = { ds: ds.xmlId, metric: q.metric, cachegroup: null, time: { $gte: new Date(startMs), $lte: new Date(endMs) } };
     const window = seriesWindow(q);
-    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId] };
+    // Grouping a long range by bucket may pass 100 MB of state on MongoDB: let it spill.
+    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId], allowDiskUse: true };
     const [buckets, summary] = await Promise.all([
       q.excludeSeries ? Promise.resolve(undefined) : scope.aggregate<{ _id: number; mean: number }>("ds_points", buildSeriesPipeline(match, q.intervalSeconds * 1000, window.offsetMs), opts),
-      q.excludeSummary ? Promise.resolve(undefined) : scope.aggregate<SummaryDoc>("ds_points", buildSummaryPipeline(match), opts),
+      q.excludeSummary ? Promise.resolve(undefined) : summarize(scope, match, opts).then((doc) => ({ doc })),
     ]);
     return create(GetDeliveryServiceStatsResponseSchema, {
       series: buckets ? toSeries(buckets, q, window) : undefined,
-      summary: summary ? toSummary(summary[0], q.metric) : undefined,
+      summary: summary ? toSummary(summary.doc, q.metric) : undefined,
       source: "TrafficStats",
       version: "1.2",
     });
@@ -154,4 +156,22 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
 async function findDeliveryService(scope: TenantScope, by: { xmlId: string } | { id: number }): Promise<DeliveryServiceDoc | undefined> {
   const rows = await scope.aggregate<DeliveryServiceDoc>("delivery_services", [{ $match: "xmlId" in by ? { xmlId: by.xmlId } : { id: by.id } }, { $limit: 1 }]);
   return rows[0];
+}
+
+/**
+ * The summary in two steps that each hold a bounded amount: the statistics, then each percentile by
+ * its rank in the count just read (a point ingested in between can move a rank by one; a rank read
+ * past the end falls back to the extreme).
+ */
+async function summarize(scope: TenantScope, match: Document, opts: ScopeOptions & { tenantIds: readonly string[] }): Promise<SummaryDoc | undefined> {
+  const [stats] = await scope.aggregate<Omit<SummaryDoc, "p5" | "p95" | "p98">>("ds_points", buildStatsPipeline(match), opts);
+  if (!stats || stats.count === 0) return undefined;
+  const at = async (p: number, fallback: number) => {
+    const rank = percentileRank(stats.count, p);
+    if (rank < 0) return 0;
+    const [row] = await scope.aggregate<{ value: number }>("ds_points", buildRankPipeline(match, rank, stats.count), opts);
+    return row?.value ?? fallback;
+  };
+  const [p5, p95, p98] = await Promise.all([at(5, stats.min), at(95, stats.max), at(98, stats.max)]);
+  return { ...stats, p5, p95, p98 };
 }

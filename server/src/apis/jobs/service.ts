@@ -40,7 +40,7 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     const tree = buildAggTree(req.aggs);
     const plan = planAggregations(tree);
     const scope = this.scopes(principalOf(ctx));
-    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal };
+    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true };
     let rootRows: Document[];
     const nodeRows = new Map<number, Document[]>();
     if (this.strategy === "facet") {

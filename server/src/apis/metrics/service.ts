@@ -83,7 +83,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const match: Record<string, unknown> = { type: def.name, hour: { ...(started ? { $gte: new Date(Math.floor(started.getTime() / HOUR) * HOUR) } : {}), $lte: ended } };
     if (choiceIds.length) match.choiceId = { $in: choiceIds };
     const perChoice = choiceIds.length >= 2;
-    const rows = await scope.aggregate("metric_rows", buildPlotPipeline(match, columns, !perChoice), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal });
+    const rows = await scope.aggregate("metric_rows", buildPlotPipeline(match, columns, !perChoice), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true });
     const pg = pageOf(req.page, req.pageSize, columns.length);
     const results = columns.slice(pg.start, pg.end).map((c) => plotResult(c, rows, perChoice));
     return create(GetPlotDataResponseSchema, { count: BigInt(columns.length), results });

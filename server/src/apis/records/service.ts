@@ -38,7 +38,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
       throw e;
     }
     const scope = this.scopes(principalOf(ctx));
-    const rows = await scope.aggregate<SummaryRow>("records", buildSummaryPipeline(q, filter), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal });
+    const rows = await scope.aggregate<SummaryRow>("records", buildSummaryPipeline(q, filter), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true });
     // Without group_by there is exactly one row, even over nothing; with it, one per group (maybe none).
     const summary = q.groupBy.kind === "none" ? [toSummaryMessage(rows[0], q)] : rows.map((r) => toSummaryMessage(r, q));
     return create(RecordListSummarySchema, { summary });

@@ -121,6 +121,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     const data = await scope.aggregate<{ date: string; label: string; count: number; sum: number; histogram: number[] }>("histograms", buildAggregatesPipeline(match), {
       timeoutMs: dbTimeoutMs(ctx),
       signal: ctx.signal,
+      allowDiskUse: true,
     });
     if (data.length === 0) throw notFound("No data for the requested dates and filters");
     const res = create(GetAggregatesResponseSchema, {

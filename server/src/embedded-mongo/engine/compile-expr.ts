@@ -368,6 +368,8 @@ function compileOperator(op: string, spec: unknown): Expr {
     }
     case "$switch":
       return compileSwitch(spec as Doc);
+    case "$sortArray":
+      return compileSortArray(spec as Doc);
     case "$year":
     case "$month":
     case "$dayOfMonth":
@@ -396,6 +398,27 @@ function compileSwitch(spec: Doc): Expr {
     for (const [c, t] of branches) if (truthy(c(d, v))) return t(d, v);
     if (!dflt) throw locationError(40066, "$switch could not find a matching branch for an input, and no default was specified.");
     return dflt(d, v);
+  };
+}
+
+/** `$sortArray`: by whole values (`sortBy: 1 | -1`) or by fields (`sortBy: { a: 1, b: -1 }`). */
+function compileSortArray(spec: Doc): Expr {
+  if (spec === null || typeof spec !== "object" || !("input" in spec) || !("sortBy" in spec)) throw locationError(2942500, "$sortArray requires both 'input' and 'sortBy'");
+  const input = compileExpr(spec.input);
+  const by = spec.sortBy;
+  const keys: [string[] | undefined, number][] =
+    by === 1 || by === -1 ? [[undefined, by]] : Object.entries(by as Doc).map(([k, d]) => [k.split("."), d === -1 ? -1 : 1]);
+  return (d, v) => {
+    const arr = input(d, v);
+    if (arr === null || arr === undefined) return null;
+    if (!Array.isArray(arr)) throw locationError(2942504, "$sortArray requires an array as input");
+    return arr.slice().sort((a, b) => {
+      for (const [path, dir] of keys) {
+        const c = cmp(path ? fieldPath(a, path) : a, path ? fieldPath(b, path) : b);
+        if (c !== 0) return c * dir;
+      }
+      return 0;
+    });
   };
 }
 

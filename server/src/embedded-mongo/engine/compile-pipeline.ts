@@ -1,8 +1,10 @@
 import type { Document } from "bson";
 import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
 import { Unsupported, compileExpr, fieldPath, type Doc, type Expr, type Vars } from "./compile-expr.js";
+import { MemoryBudget, accumulatorTooLarge, approxBsonSize, blockingStageTooLarge, engineLimits, shuffleInPlace } from "./limits.js";
+import { noteFallback } from "./fallback.js";
 import { compileMatch } from "./compile-match.js";
-import { checkDeadline, tick } from "./deadline.js";
+import { checkDeadline, diskUseAllowed, tick } from "./deadline.js";
 import { badValue, locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 
@@ -48,9 +50,17 @@ export function* runCompiledSliced(docs: Doc[], stages: readonly Document[], fal
   for (let i = 0; i < pipeline.length; i++) {
     let stage: Stage;
     try {
-      stage = compileStage(pipeline[i]!, fallback);
+      const next = pipeline[i + 1];
+      // $sort then $limit is one top-k sort, as mongod coalesces them: it holds k documents.
+      if (pipeline[i]!.$sort && next && Object.keys(next).length === 1 && typeof next.$limit === "number") {
+        stage = compileSort(pipeline[i]!.$sort as Doc, next.$limit);
+        i++;
+      } else stage = compileStage(pipeline[i]!, fallback);
     } catch (e) {
-      if (e instanceof Unsupported) return fallback(cur, pipeline.slice(i) as Document[]);
+      if (e instanceof Unsupported) {
+        noteFallback(e.message || Object.keys(pipeline[i]!)[0]!);
+        return fallback(cur, pipeline.slice(i) as Document[]);
+      }
       throw e;
     }
     checkDeadline();
@@ -99,22 +109,8 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
       return compileProject(spec as Doc);
     case "$group":
       return compileGroup(spec as Doc);
-    case "$sort": {
-      const keys = Object.entries(spec as Doc).map(([k, dir]) => {
-        if (dir !== 1 && dir !== -1) throw new Unsupported("$sort meta");
-        return [k.split("."), dir] as const;
-      });
-      return plain((docs) =>
-        docs.slice().sort((a, b) => {
-          tick();
-          for (const [path, dir] of keys) {
-            const c = compareValues(fieldPath(a, path), fieldPath(b, path));
-            if (c !== 0) return c * dir;
-          }
-          return 0;
-        }),
-      );
-    }
+    case "$sort":
+      return compileSort(spec as Doc);
     case "$limit": {
       const n = Number(spec);
       if (!Number.isInteger(n) || n <= 0) throw badValue("the limit must be positive");
@@ -129,21 +125,8 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
       if (typeof spec !== "string" || spec === "" || spec.includes(".") || spec.startsWith("$")) throw badValue("the count field must be a non-empty string");
       return plain((docs) => (docs.length === 0 ? [] : [{ [spec]: docs.length }]));
     }
-    case "$unwind": {
-      const path = typeof spec === "string" ? spec : (spec as Doc).path;
-      if (typeof path !== "string" || !path.startsWith("$") || (typeof spec === "object" && Object.keys(spec as Doc).length > 1)) throw new Unsupported("$unwind options");
-      const parts = path.slice(1).split(".");
-      return function* (docs) {
-        const out: Doc[] = [];
-        for (const d of docs) {
-          if (tick()) yield;
-          const v = fieldPath(d, parts);
-          if (Array.isArray(v)) for (const el of v) out.push(setPath(d, parts, el));
-          else if (v !== undefined && v !== null) out.push(d);
-        }
-        return out;
-      };
-    }
+    case "$unwind":
+      return compileUnwind(spec);
     case "$facet": {
       const branches = Object.entries(spec as Doc).map(([k, p]) => [k, p as Document[]] as const);
       return function* (docs) {
@@ -155,6 +138,69 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
     default:
       throw new Unsupported(name);
   }
+}
+
+/**
+ * `$sort` (with `limit`: a top-k sort). Without allowDiskUse the documents it holds count against
+ * the memory limit; in the test mode ties come out in random order (the sort is stable, so the input
+ * is shuffled first), as MongoDB leaves their order unspecified.
+ */
+function compileSort(spec: Doc, limit?: number): Stage {
+  const keys = Object.entries(spec).map(([k, dir]) => {
+    if (dir !== 1 && dir !== -1) throw new Unsupported("$sort meta");
+    return [k.split("."), dir] as const;
+  });
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw badValue("the limit must be positive");
+  return plain((docs) => {
+    if (!diskUseAllowed()) {
+      const budget = new MemoryBudget(() => blockingStageTooLarge("$sort"));
+      const held = limit === undefined ? docs.length : Math.min(limit, docs.length);
+      // A top-k sort holds k documents: count the average document k times.
+      const sample = Math.min(docs.length, 1000);
+      let bytes = 0;
+      for (let i = 0; i < sample; i++) bytes += approxBsonSize(docs[Math.floor((i * docs.length) / sample)]);
+      if (sample > 0) budget.add((bytes / sample) * held);
+    }
+    const input = engineLimits().shuffleUnordered ? shuffleInPlace(docs.slice()) : docs.slice();
+    const sorted = input.sort((a, b) => {
+      tick();
+      for (const [path, dir] of keys) {
+        const c = compareValues(fieldPath(a, path), fieldPath(b, path));
+        if (c !== 0) return c * dir;
+      }
+      return 0;
+    });
+    return limit === undefined ? sorted : sorted.slice(0, limit);
+  });
+}
+
+/** `$unwind`, with `includeArrayIndex` and `preserveNullAndEmptyArrays`. */
+function compileUnwind(spec: unknown): Stage {
+  const opts = (typeof spec === "string" ? { path: spec } : spec) as Doc;
+  const path = opts.path;
+  if (typeof path !== "string" || !path.startsWith("$")) throw locationError(28812, "no path specified to $unwind stage");
+  if (Object.keys(opts).some((k) => k !== "path" && k !== "includeArrayIndex" && k !== "preserveNullAndEmptyArrays")) throw new Unsupported("$unwind options");
+  const index = typeof opts.includeArrayIndex === "string" ? opts.includeArrayIndex.split(".") : undefined;
+  const preserve = opts.preserveNullAndEmptyArrays === true;
+  const parts = path.slice(1).split(".");
+  return function* (docs) {
+    const out: Doc[] = [];
+    for (const d of docs) {
+      if (tick()) yield;
+      const v = fieldPath(d, parts);
+      if (Array.isArray(v) && v.length > 0) {
+        for (let i = 0; i < v.length; i++) {
+          const u = setPath(d, parts, v[i]);
+          out.push(index ? setPath(u, index, i) : u);
+        }
+      } else if (v !== undefined && v !== null && !Array.isArray(v)) out.push(index ? setPath(d, index, null) : d);
+      else if (preserve) {
+        const u = Array.isArray(v) ? setPath(d, parts, undefined) : d;
+        out.push(index ? setPath(u, index, null) : u);
+      }
+    }
+    return out;
+  };
 }
 
 /** A copy of `doc` with `parts` set to `value` (copying only the objects on the path). */
@@ -199,7 +245,9 @@ function compileProject(spec: Doc): Stage {
   const entries = Object.entries(spec);
   const isFlag = (v: unknown) => v === 0 || v === 1 || v === true || v === false;
   const excluded = entries.filter(([k, v]) => k !== "_id" && (v === 0 || v === false));
-  if (excluded.length) {
+  // `{_id: 0}` alone is an exclusion too: every other field stays.
+  const onlyIdExcluded = entries.length === 1 && entries[0]![0] === "_id" && (entries[0]![1] === 0 || entries[0]![1] === false);
+  if (excluded.length || onlyIdExcluded) {
     if (entries.some(([k, v]) => k !== "_id" && !(v === 0 || v === false))) throw new Unsupported("mixed projection");
     const paths = entries.filter(([, v]) => v === 0 || v === false).map(([k]) => k.split("."));
     return function* (docs) {
@@ -245,7 +293,8 @@ function compileProject(spec: Doc): Stage {
  * which V8 updates without allocating, so a group over a million documents makes no garbage per step.
  */
 interface Acc<S = unknown> {
-  init(): S;
+  /** A fresh state; `group` is the `$group`'s budget when it may not spill (array accumulators add to it). */
+  init(group?: MemoryBudget): S;
   step(state: S, doc: Doc): void;
   done(state: S): unknown;
 }
@@ -316,23 +365,27 @@ function accumulator(spec: unknown): Acc {
       };
     }
     case "$push":
+    case "$addToSet": {
+      type S = { xs: unknown[]; seen?: Set<string>; own: MemoryBudget; group?: MemoryBudget };
+      const set = op === "$addToSet";
       return {
-        init: () => [] as unknown[],
-        step: (s: unknown[], d) => {
+        init: (group?: MemoryBudget): S => ({ xs: [], seen: set ? new Set() : undefined, own: new MemoryBudget(() => accumulatorTooLarge(op)), group }),
+        step: (s: S, d) => {
           const v = f(d, NO_VARS);
-          if (v !== undefined) s.push(v);
+          if (v === undefined) return;
+          if (s.seen) {
+            const k = valueKey(v);
+            if (s.seen.has(k)) return;
+            s.seen.add(k);
+          }
+          s.xs.push(v);
+          const bytes = approxBsonSize(v);
+          s.own.add(bytes);
+          s.group?.add(bytes);
         },
-        done: (s: unknown[]) => s,
+        done: (s: S) => s.xs,
       };
-    case "$addToSet":
-      return {
-        init: () => new Map<string, unknown>(),
-        step: (s: Map<string, unknown>, d) => {
-          const v = f(d, NO_VARS);
-          if (v !== undefined) s.set(valueKey(v), v);
-        },
-        done: (s: Map<string, unknown>) => [...s.values()],
-      };
+    }
     case "$first":
       return {
         init: () => ({ v: null as unknown, seen: false }),
@@ -374,14 +427,17 @@ function compileGroup(spec: Doc): Stage {
     .map(([k, v]) => [k, accumulator(v)] as const);
   return function* (docs) {
     const groups = new Map<string, { id: unknown; states: unknown[] }>();
+    // Without allowDiskUse the groups (keys and states) count against the memory limit.
+    const budget = diskUseAllowed() ? undefined : new MemoryBudget(() => blockingStageTooLarge("$group"));
     for (const d of docs) {
       if (tick()) yield;
       const key = id(d, NO_VARS);
       const k = valueKey(key === undefined ? null : key);
       let g = groups.get(k);
       if (!g) {
-        g = { id: key === undefined ? null : key, states: accs.map(([, a]) => a.init()) };
+        g = { id: key === undefined ? null : key, states: accs.map(([, a]) => a.init(budget)) };
         groups.set(k, g);
+        budget?.add(approxBsonSize(g.id) + 16 * accs.length);
       }
       for (let i = 0; i < accs.length; i++) accs[i]![1].step(g.states[i], d);
     }
@@ -391,7 +447,7 @@ function compileGroup(spec: Doc): Stage {
       accs.forEach(([k, a], i) => (row[k] = a.done(g.states[i])));
       out.push(row);
     }
-    return out;
+    return engineLimits().shuffleUnordered ? shuffleInPlace(out) : out;
   };
 }
 

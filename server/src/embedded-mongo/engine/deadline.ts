@@ -14,6 +14,8 @@ export interface CommandClock {
   readonly deadlineAt: number;
   /** Time the command has run so far, across slices. */
   usedMs: number;
+  /** The command's `allowDiskUse`: blocking stages may then pass the memory limit (they would spill). */
+  readonly allowDiskUse?: boolean;
 }
 
 /** How long one slice of a long read runs before it lets other commands in. */
@@ -26,8 +28,13 @@ let sliceOver = false;
 let ticks = 0;
 
 /** A clock for a command with the given `maxTimeMS` (0: no limit). */
-export function newClock(maxTimeMS: number): CommandClock {
-  return { deadlineAt: maxTimeMS > 0 ? performance.now() + maxTimeMS : Number.POSITIVE_INFINITY, usedMs: 0 };
+export function newClock(maxTimeMS: number, allowDiskUse = false): CommandClock {
+  return { deadlineAt: maxTimeMS > 0 ? performance.now() + maxTimeMS : Number.POSITIVE_INFINITY, usedMs: 0, allowDiskUse };
+}
+
+/** Whether the command running now lets blocking stages spill. */
+export function diskUseAllowed(): boolean {
+  return current.allowDiskUse === true;
 }
 
 /** Runs `fn` (one slice, or a whole short command) on `clock`, adding the time it took. */

@@ -9,6 +9,7 @@ import { compileMatch } from "./compile-match.js";
 import { ticking } from "./deadline.js";
 import { drain, runCompiledSliced } from "./compile-pipeline.js";
 import { badValue } from "./errors.js";
+import { noteFallback } from "./fallback.js";
 import type { Store } from "./database.js";
 
 /** Stages the embedded engine refuses: they write or reach outside (Tally never sends them). */
@@ -33,22 +34,38 @@ export function matcher(filter: Document | undefined, opts: Partial<Options>): (
     return compileMatch(filter as Doc);
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e;
+    noteFallback(e.message || "query operator");
   }
   const q = new Query(filter, opts);
   return (doc) => q.test(doc);
 }
 
+/**
+ * A `find` as the pipeline mongod runs for it (filter, sort, skip, limit, projection), so it takes the
+ * compiled engine, its limits and its test mode too; only what the compiled engine does not cover
+ * (find-only projections such as `$elemMatch`) goes to mingo.
+ */
 export function runFind(
   docs: Document[],
   cmd: { filter?: Document; sort?: Document; projection?: Document; skip?: number; limit?: number },
   opts: Partial<Options>,
 ): Document[] {
   assertNoScript(cmd.filter);
-  let cursor = new Query(cmd.filter ?? {}, opts).find(ticking(docs), cmd.projection && Object.keys(cmd.projection).length ? cmd.projection : undefined);
-  if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort as never);
-  if (cmd.skip) cursor = cursor.skip(cmd.skip);
-  if (cmd.limit) cursor = cursor.limit(Math.abs(cmd.limit));
-  return cursor.all() as Document[];
+  const stages: Document[] = [];
+  if (cmd.filter && Object.keys(cmd.filter).length) stages.push({ $match: cmd.filter });
+  if (cmd.sort && Object.keys(cmd.sort).length) stages.push({ $sort: cmd.sort });
+  if (cmd.skip) stages.push({ $skip: cmd.skip });
+  if (cmd.limit) stages.push({ $limit: Math.abs(cmd.limit) });
+  if (cmd.projection && Object.keys(cmd.projection).length) stages.push({ $project: cmd.projection });
+  return drain(
+    runCompiledSliced(docs as Doc[], stages, (rest, remaining) => {
+      // mingo's find for the remainder keeps find's own projection rules.
+      const project = remaining.find((st) => st.$project)?.$project as Document | undefined;
+      const pipeline = remaining.filter((st) => !st.$project);
+      const out = pipeline.length ? (new Aggregator(pipeline, opts).run(ticking(rest)) as Document[]) : rest;
+      return (project ? new Query({}, opts).find(out, project).all() : out) as Doc[];
+    }),
+  ) as Document[];
 }
 
 export function runPipeline(docs: Document[], pipeline: Document[], opts: Partial<Options>): Document[] {
