@@ -16,5 +16,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default"],
+    // The embedded engine as strict as a real mongod, and stricter where MongoDB leaves things
+    // unspecified: `$group` output shuffled and `$sort` ties broken at random (a test that passes
+    // only in insertion order is relying on luck), and no silent hand-over of a pipeline to mingo.
+    env: { TALLY_ENGINE_SHUFFLE: "1", TALLY_ENGINE_STRICT: "1" },
   },
 });

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
+import { MongoClient } from "mongodb";
 import { loadConfig, type Config } from "../../server/src/config.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
 import { createLogger } from "../../server/src/platform/logger.js";
@@ -30,7 +32,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       cb();
     },
   });
-  const config: Config = loadConfig({ PORT: "0", LOG_LEVEL: "info", TALLY_DEMO: "off", SHUTDOWN_GRACE_MS: "2000", TALLY_KEK: TEST_KEK, ...env });
+  const config: Config = loadConfig({ PORT: "0", LOG_LEVEL: "info", TALLY_DEMO: "off", SHUTDOWN_GRACE_MS: "2000", TALLY_KEK: TEST_KEK, ...realMongoDb(env), ...env });
   const tally = await startTally(config, createLogger("info", sink));
   if (!tally.admin) throw new Error("expected a fresh database");
   const admin = tally.admin;
@@ -63,8 +65,24 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
       return json;
     },
-    stop: () => tally.stop(),
+    stop: async () => {
+      await tally.stop();
+      if (config.MONGODB_URI && config.MONGODB_DB.startsWith("tally_test_")) {
+        const client = await new MongoClient(config.MONGODB_URI).connect();
+        await client.db(config.MONGODB_DB).dropDatabase().finally(() => client.close());
+      }
+    },
   };
+}
+
+/**
+ * The real-MongoDB lane (`npm run test:mongodb`): with TALLY_TEST_MONGODB_URI set, each test server
+ * uses that MongoDB with a database of its own (dropped when it stops) instead of the embedded one.
+ */
+function realMongoDb(env: Record<string, string>): Record<string, string> {
+  const uri = process.env.TALLY_TEST_MONGODB_URI;
+  if (!uri || env.MONGODB_URI) return {};
+  return { MONGODB_URI: uri, MONGODB_DB: `tally_test_${randomBytes(6).toString("hex")}` };
 }
 
 /** Creates a tenant (under `parentId`) and a client for it with the given roles. */

@@ -261,7 +261,7 @@ describe("both execution strategies agree", () => {
     const { startTally } = await import("../../server/src/server.js");
     const { loadConfig } = await import("../../server/src/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
-    const concurrent = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", MONGODB_URI: s.tally.database.embedded!.uri, TALLY_KEK: TEST_KEK, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
+    const concurrent = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", MONGODB_URI: s.tally.database.embedded?.uri ?? process.env.TALLY_TEST_MONGODB_URI!, MONGODB_DB: s.tally.database.db.databaseName, TALLY_KEK: TEST_KEK, JOBS_AGG_STRATEGY: s.tally.database.embedded ? "concurrent" : "facet" }), createLogger("silent"));
     try {
       const body = atr({
         s: { terms: { field: "job.state" }, aggs: { d: { date_histogram: { field: "@timestamp", calendar_interval: "day" }, aggs: { m: { max: { field: "job.duration_ms" } } } } } },

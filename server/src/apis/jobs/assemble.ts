@@ -25,16 +25,31 @@ export class Assembler {
   private readonly index = new Map<number, Map<string, Row[]>>();
   private readonly topTerms = new Map<number, { all: number; top: Row[] }>();
 
+  /**
+   * `distinctRows` are the cardinality pipelines' counts by metric id: they are joined to their
+   * owner's rows (or the root row) by the bucket keys, as `m<id>`.
+   */
   constructor(
     private readonly tree: readonly AggNode[],
     private readonly rootRow: Row | undefined,
     nodeRows: ReadonlyMap<number, Document[]>,
+    distinctRows: ReadonlyMap<number, { owner: number | null; rows: Document[] }> = new Map(),
   ) {
+    const counts = new Map<number | null, { key: string; rows: Document[] }[]>();
+    for (const [id, d] of distinctRows) {
+      if (d.rows.length > MAX_GROUP_ROWS) throw tooManyBuckets(d.rows.length);
+      counts.set(d.owner, [...(counts.get(d.owner) ?? []), { key: `m${id}`, rows: d.rows }]);
+    }
+    if (this.rootRow) for (const c of counts.get(null) ?? []) this.rootRow[c.key] = (c.rows[0]?.[c.key] as number | undefined) ?? 0;
     const visit = (n: BucketNode, keyedAncestors: BucketNode[]) => {
       const rows = nodeRows.get(n.id) ?? [];
+      const keyed = isKeyed(n) ? [...keyedAncestors, n] : keyedAncestors;
+      for (const c of counts.get(n.id) ?? []) {
+        const byKey = new Map(c.rows.map((r) => [prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {}), r[c.key] as number]));
+        for (const r of rows) r[c.key] = byKey.get(prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {})) ?? 0;
+      }
       if (n.spec.kind === "terms" && keyedAncestors.length === 0) {
-        const doc = rows[0] as { all?: number; top?: Row[] } | undefined;
-        this.topTerms.set(n.id, { all: doc?.all ?? 0, top: doc?.top ?? [] });
+        this.topTerms.set(n.id, { all: Number(this.rootRow?.[`o${n.id}`] ?? 0), top: rows as Row[] });
       } else {
         if (rows.length > MAX_GROUP_ROWS) throw tooManyBuckets(rows.length);
         const byPrefix = new Map<string, Row[]>();

@@ -10,6 +10,11 @@ export interface Plan {
   readonly root: Document[];
   /** Per bucket node id. */
   readonly nodes: ReadonlyMap<number, Document[]>;
+  /**
+   * Per cardinality metric id: distinct values counted by a second `$group` (`owner` is the bucket
+   * node whose rows the counts belong to, or null for the root), never gathered into one array.
+   */
+  readonly distinct: ReadonlyMap<number, { readonly owner: number | null; readonly stages: Document[] }>;
 }
 
 const keyName = (n: BucketNode) => `k${n.id}`;
@@ -26,44 +31,69 @@ export function isKeyed(n: BucketNode): boolean {
  */
 export function planAggregations(tree: readonly AggNode[]): Plan {
   const nodes = new Map<number, Document[]>();
+  const distinct = new Map<number, { owner: number | null; stages: Document[] }>();
+  const rootAccumulators: Document = {};
   const visit = (n: BucketNode, ancestors: BucketNode[]) => {
     const chain = [...ancestors, n];
-    const stages: Document[] = [];
-    for (const a of chain) stages.push(...narrowStages(a));
+    const narrow = chain.flatMap(narrowStages);
     const keyed = chain.filter(isKeyed);
     // Single-valued keys go straight into the group id (no $set pass); a group whose key part is
     // null (a missing field) is dropped after grouping, which equals dropping its documents before.
-    const id = Object.fromEntries(keyed.map((a) => [keyName(a), isMultiValued(a) ? `$${keyName(a)}` : keyExpr(a.spec)]));
-    const group: Document = { _id: id, doc_count: { $sum: 1 } };
+    const id = groupId(keyed);
     const metrics = n.children.filter((c): c is MetricNode => c.type === "metric");
-    Object.assign(group, accumulators(metrics));
-    stages.push({ $group: group });
-    const nonNull = keyed.filter((a) => !isMultiValued(a));
-    if (nonNull.length) stages.push({ $match: Object.fromEntries(nonNull.map((a) => [`_id.${keyName(a)}`, { $ne: null }])) });
-    stages.push(...finishMetrics(metrics));
+    const stages: Document[] = [...narrow, { $group: { _id: id, doc_count: { $sum: 1 }, ...accumulators(metrics) } }, ...dropNullKeys(keyed)];
     if (n.spec.kind === "terms" && keyed.length === 1) {
-      // Top-level terms: top-N in the database; `all` gives sum_other_doc_count without shipping every key.
-      stages.push(
-        { $sort: { doc_count: -1, _id: 1 } },
-        { $group: { _id: null, all: { $sum: "$doc_count" }, top: { $push: "$$ROOT" } } },
-        { $project: { _id: 0, all: 1, top: { $slice: [{ $filter: { input: "$top", cond: { $gte: ["$$this.doc_count", n.spec.minDocCount] } } }, n.spec.size] } } },
-      );
+      // Top-level terms: a top-k sort in the database. sum_other_doc_count needs the number of
+      // documents with a key, which the root counts (under the same filters) as `o<id>`.
+      rootAccumulators[`o${n.id}`] = { $sum: { $cond: [{ $and: [...chain.flatMap(narrowCondition), { $ne: [keyExpr(n.spec), null] }] }, 1, 0] } };
+      stages.push({ $match: { doc_count: { $gte: n.spec.minDocCount } } }, { $sort: { doc_count: -1, _id: 1 } }, { $limit: n.spec.size });
     } else {
       stages.push({ $limit: MAX_GROUP_ROWS + 1 });
     }
     nodes.set(n.id, stages);
+    for (const m of metrics) if (m.spec.kind === "cardinality") distinct.set(m.id, { owner: n.id, stages: [...narrow, ...distinctCount(keyed, m)] });
     for (const c of n.children) if (c.type === "bucket") visit(c, chain);
   };
   for (const n of tree) if (n.type === "bucket") visit(n, []);
   const rootMetrics = tree.filter((c): c is MetricNode => c.type === "metric");
-  const root = [{ $group: { _id: null, doc_count: { $sum: 1 }, ...accumulators(rootMetrics) } }, ...finishMetrics(rootMetrics)];
-  return { root, nodes };
+  for (const m of rootMetrics) if (m.spec.kind === "cardinality") distinct.set(m.id, { owner: null, stages: distinctCount([], m) });
+  const root = [{ $group: { _id: null, doc_count: { $sum: 1 }, ...accumulators(rootMetrics), ...rootAccumulators } }];
+  return { root, nodes, distinct };
+}
+
+/** The `$group` id of a node's rows: its keyed ancestors' keys and its own. */
+function groupId(keyed: readonly BucketNode[]): Document {
+  return Object.fromEntries(keyed.map((a) => [keyName(a), isMultiValued(a) ? `$${keyName(a)}` : keyExpr(a.spec)]));
+}
+
+/** Drops groups whose single-valued key part is null (a missing field has no bucket). */
+function dropNullKeys(keyed: readonly BucketNode[], prefix = "_id."): Document[] {
+  const nonNull = keyed.filter((a) => !isMultiValued(a));
+  return nonNull.length ? [{ $match: Object.fromEntries(nonNull.map((a) => [`${prefix}${keyName(a)}`, { $ne: null }])) }] : [];
+}
+
+/**
+ * A cardinality as MongoDB can run it at any size: one `$group` per (bucket keys, value), then one
+ * per bucket keys counting them. Both spill with allowDiskUse; an `$addToSet` of every distinct value
+ * would hit the 100 MB accumulator limit, which cannot spill.
+ */
+function distinctCount(keyed: readonly BucketNode[], m: MetricNode): Document[] {
+  const value = { $ifNull: [`$${m.spec.field.path}`, null] };
+  const outer = keyed.length ? Object.fromEntries(keyed.map((a) => [keyName(a), `$_id.${keyName(a)}`])) : null;
+  return [
+    { $group: { _id: { ...groupId(keyed), v: value } } },
+    { $match: { "_id.v": { $ne: null } } },
+    ...dropNullKeys(keyed),
+    { $group: { _id: outer, [`m${m.id}`]: { $sum: 1 } } },
+    { $limit: MAX_GROUP_ROWS + 1 },
+  ];
 }
 
 /** The same plan as one `$facet` (measured against concurrent aggregates by `npm run bench`). */
 export function facetPipeline(plan: Plan): Document[] {
   const facet: Document = { root: plan.root };
   for (const [id, stages] of plan.nodes) facet[`n${id}`] = stages;
+  for (const [id, d] of plan.distinct) facet[`d${id}`] = d.stages;
   return [{ $facet: facet }];
 }
 
@@ -87,6 +117,14 @@ function narrowStages(n: BucketNode): Document[] {
     default:
       return [];
   }
+}
+
+/** The condition a narrowing node (filter, missing) puts on a document, for counting in the root. */
+function narrowCondition(n: BucketNode): unknown[] {
+  const s = n.spec;
+  if (s.kind === "filter") return [s.expr];
+  if (s.kind === "missing") return [{ $eq: [{ $ifNull: [`$${s.field.path}`, null] }, null] }];
+  return [];
 }
 
 function keyExpr(s: BucketSpec): unknown {
@@ -167,7 +205,7 @@ function accumulators(metrics: readonly MetricNode[]): Document {
         out[key] = present;
         break;
       case "cardinality":
-        out[key] = { $addToSet: v };
+        // Counted by its own pipeline (distinctCount).
         break;
       case "stats":
         Object.assign(out, { [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } }, [`${key}_min`]: { $min: v }, [`${key}_max`]: { $max: v }, [`${key}_avg`]: { $avg: v }, [`${key}_sum`]: { $sum: v } });
@@ -178,11 +216,4 @@ function accumulators(metrics: readonly MetricNode[]): Document {
     }
   }
   return out;
-}
-
-/** After `$group`: distinct sets become counts (null is not a value). */
-function finishMetrics(metrics: readonly MetricNode[]): Document[] {
-  const set: Document = {};
-  for (const m of metrics) if (m.spec.kind === "cardinality") set[`m${m.id}`] = { $size: { $setDifference: [`$m${m.id}`, [null]] } };
-  return Object.keys(set).length ? [{ $set: set }] : [];
 }

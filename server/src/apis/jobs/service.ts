@@ -43,6 +43,7 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true };
     let rootRows: Document[];
     const nodeRows = new Map<number, Document[]>();
+    const distinctRows = new Map<number, { owner: number | null; rows: Document[] }>();
     if (this.strategy === "facet") {
       const [doc] = await scope.aggregate("jobs", [{ $match: match }, ...facetPipeline(plan)], opts).catch((e: unknown) => {
         // One $facet answer is one document: more buckets than fit in 16 MiB is too many buckets.
@@ -50,15 +51,19 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
       });
       rootRows = (doc?.root as Document[] | undefined) ?? [];
       for (const id of plan.nodes.keys()) nodeRows.set(id, (doc?.[`n${id}`] as Document[] | undefined) ?? []);
+      for (const [id, d] of plan.distinct) distinctRows.set(id, { owner: d.owner, rows: (doc?.[`d${id}`] as Document[] | undefined) ?? [] });
     } else {
       const ids = [...plan.nodes.keys()];
-      // Each of the (at most 65) concurrent aggregations listens for the call's abort.
-      setMaxListeners(ids.length + 10, ctx.signal);
-      const all = await Promise.all([plan.root, ...ids.map((id) => plan.nodes.get(id)!)].map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)));
+      const distinctIds = [...plan.distinct.keys()];
+      const pipelines = [plan.root, ...ids.map((id) => plan.nodes.get(id)!), ...distinctIds.map((id) => plan.distinct.get(id)!.stages)];
+      // Each of the concurrent aggregations listens for the call's abort.
+      setMaxListeners(pipelines.length + 10, ctx.signal);
+      const all = await Promise.all(pipelines.map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)));
       rootRows = all[0]!;
       ids.forEach((id, i) => nodeRows.set(id, all[i + 1]!));
+      distinctIds.forEach((id, i) => distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! }));
     }
-    const assembler = new Assembler(tree, rootRows[0] as never, nodeRows);
+    const assembler = new Assembler(tree, rootRows[0] as never, nodeRows, distinctRows);
     const aggregations = assembler.results();
     return create(AggregateJobsResponseSchema, { data: { total: BigInt(assembler.total), aggregations } });
   }

@@ -368,6 +368,22 @@ function compileOperator(op: string, spec: unknown): Expr {
     }
     case "$switch":
       return compileSwitch(spec as Doc);
+    case "$slice": {
+      const xs = args(spec);
+      if (xs.length !== 2 && xs.length !== 3) throw locationError(28667, "Expression $slice takes at least 2 arguments, and at most 3");
+      return (d, v) => {
+        const arr = xs[0]!(d, v);
+        const a = xs[1]!(d, v);
+        const b = xs[2]?.(d, v);
+        if (arr === null || arr === undefined || a === null || a === undefined || (xs.length === 3 && (b === null || b === undefined))) return null;
+        if (!Array.isArray(arr)) throw locationError(28724, "First argument to $slice must be an array");
+        if (!isNum(a) || !Number.isInteger(a)) throw locationError(28725, "Second argument to $slice must be a numeric value");
+        if (xs.length === 2) return a >= 0 ? arr.slice(0, a) : arr.slice(Math.max(0, arr.length + a));
+        if (!isNum(b) || !Number.isInteger(b) || b <= 0) throw locationError(28729, "Third argument to $slice must be positive");
+        const start = a >= 0 ? Math.min(a, arr.length) : Math.max(0, arr.length + a);
+        return arr.slice(start, start + b);
+      };
+    }
     case "$sortArray":
       return compileSortArray(spec as Doc);
     case "$year":

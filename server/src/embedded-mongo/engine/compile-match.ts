@@ -1,5 +1,6 @@
 import { compareValues, sameTypeBracket, valuesEqual } from "./bson-order.js";
-import { Unsupported, compileExpr, ownField, truthy, type Doc } from "./compile-expr.js";
+import { Unsupported, bsonTypeName, compileExpr, ownField, truthy, type Doc } from "./compile-expr.js";
+import { badValue } from "./errors.js";
 
 export type Predicate = (doc: Doc) => boolean;
 
@@ -51,14 +52,58 @@ function eqMatch(c: unknown, v: unknown): boolean {
   return valuesEqual(c, v);
 }
 
+/** A pattern as the driver sends it: a string (with `$options`), a RegExp or a BSON regular expression. */
+function toRegExp(pattern: unknown, options: unknown): RegExp {
+  if (pattern instanceof RegExp) return options === undefined ? pattern : new RegExp(pattern.source, String(options));
+  const bson = pattern as { _bsontype?: string; pattern?: string; options?: string } | null;
+  if (bson?._bsontype === "BSONRegExp") return new RegExp(bson.pattern!, (options as string | undefined) ?? bson.options?.replace(/[^imsu]/g, ""));
+  if (typeof pattern !== "string") throw badValue("$regex has to be a string");
+  const flags = typeof options === "string" ? options.replace(/[^imsu]/g, "") : "";
+  return new RegExp(pattern, flags);
+}
+
+/** `$regex`: strings (or array elements) the pattern matches. */
+function regexTest(parts: string[], re: RegExp): Predicate {
+  return (d) => anyCandidate(d, parts, (c) => typeof c === "string" && re.test(c));
+}
+
+const typeAliases: Readonly<Record<number, string>> = { 1: "double", 2: "string", 3: "object", 4: "array", 7: "objectId", 8: "bool", 9: "date", 10: "null", 16: "int", 18: "long", 19: "decimal" };
+
+/** `$type` by alias or number; "number" is any numeric type. */
+function typeTest(parts: string[], spec: unknown): Predicate {
+  const wanted = (Array.isArray(spec) ? spec : [spec]).map((t) => (typeof t === "number" ? typeAliases[t] : t));
+  if (wanted.some((t) => typeof t !== "string")) throw new Unsupported("$type");
+  const is = (c: unknown) => {
+    const name = bsonTypeName(c);
+    return wanted.some((t) => t === name || (t === "number" && (name === "int" || name === "double" || name === "long" || name === "decimal")));
+  };
+  // An array field matches "array" itself, and otherwise by its elements (anyCandidate).
+  return (d) => anyCandidate(d, parts, is);
+}
+
 function compileCondition(parts: string[], cond: unknown): Predicate {
   if (!isOperatorObject(cond)) {
-    if (cond instanceof RegExp) throw new Unsupported("$regex");
+    if (cond instanceof RegExp || (cond as { _bsontype?: string } | null)?._bsontype === "BSONRegExp") return regexTest(parts, toRegExp(cond, undefined));
     return (d) => anyCandidate(d, parts, (c) => eqMatch(c, cond));
   }
   const tests: Predicate[] = [];
   for (const [op, v] of Object.entries(cond)) {
     switch (op) {
+      case "$regex":
+        tests.push(regexTest(parts, toRegExp(v, cond.$options)));
+        break;
+      case "$options":
+        if (!("$regex" in cond)) throw badValue("$options needs a $regex");
+        break;
+      case "$not": {
+        const inner = v instanceof RegExp || (v as { _bsontype?: string } | null)?._bsontype === "BSONRegExp" ? regexTest(parts, toRegExp(v, undefined)) : isOperatorObject(v) ? compileCondition(parts, v) : undefined;
+        if (!inner) throw badValue("$not needs a regex or a document");
+        tests.push((d) => !inner(d));
+        break;
+      }
+      case "$type":
+        tests.push(typeTest(parts, v));
+        break;
       case "$eq":
         tests.push((d) => anyCandidate(d, parts, (c) => eqMatch(c, v)));
         break;

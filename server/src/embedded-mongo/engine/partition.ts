@@ -62,7 +62,8 @@ export class Partition {
 /**
  * The field equalities a pipeline's leading `$match` stages (or a find filter) impose: field → the
  * values it may equal (`{f: v}`, `{f: {$eq: v}}`, `{f: {$in: [...]}}`, inside `$and` too). Only plain
- * scalars count (strings, numbers, booleans, dates, ObjectIds), whose equality is exact.
+ * scalars count (strings, numbers, booleans, dates, ObjectIds, and null, which also matches a missing
+ * field, keyed alike), whose equality is exact.
  */
 export function leadingEqualities(filters: Iterable<Document>): Map<string, unknown[]> {
   const out = new Map<string, unknown[]>();
@@ -82,11 +83,12 @@ export function leadingEqualities(filters: Iterable<Document>): Map<string, unkn
 }
 
 function equalityValues(cond: unknown): unknown[] | undefined {
-  if (isScalar(cond)) return [cond];
-  if (cond === null || typeof cond !== "object" || Array.isArray(cond) || cond instanceof RegExp) return undefined;
+  // `null` pins a field too: it matches null or missing, which an index keys alike (as null).
+  if (cond === null || isScalar(cond)) return [cond];
+  if (typeof cond !== "object" || Array.isArray(cond) || cond instanceof RegExp) return undefined;
   const ops = cond as Document;
-  if (isScalar(ops.$eq)) return [ops.$eq];
-  if (Array.isArray(ops.$in) && ops.$in.length > 0 && ops.$in.every(isScalar)) return ops.$in as unknown[];
+  if (ops.$eq === null || isScalar(ops.$eq)) return [ops.$eq];
+  if (Array.isArray(ops.$in) && ops.$in.length > 0 && ops.$in.every((v) => v === null || isScalar(v))) return ops.$in as unknown[];
   return undefined;
 }
 
