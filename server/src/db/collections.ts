@@ -9,6 +9,8 @@ export const collectionIndexes: Readonly<Record<string, IndexDescription[]>> = {
   jobs: [
     { key: { tenantId: 1, jobId: 1 }, name: "tenant_job", unique: true },
     { key: { tenantId: 1, timestamp: 1 }, name: "tenant_time" },
+    // The seed's requests name their application: the leading $match pins it, then a time range.
+    { key: { tenantId: 1, application: 1, timestamp: 1 }, name: "tenant_app_time" },
   ],
   records: [
     { key: { tenantId: 1, namespace: 1, result: 1, name: 1 }, name: "tenant_record", unique: true },
