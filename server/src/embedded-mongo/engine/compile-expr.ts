@@ -127,7 +127,7 @@ function args(spec: unknown, n?: number): Expr[] {
 }
 
 /** Aggregation comparison: total BSON order, where a missing value sorts below null. */
-function cmp(a: unknown, b: unknown): number {
+export function cmp(a: unknown, b: unknown): number {
   if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
   return compareValues(a, b);
 }

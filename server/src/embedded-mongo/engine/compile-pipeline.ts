@@ -162,16 +162,51 @@ function compileSort(spec: Doc, limit?: number): Stage {
       if (sample > 0) budget.add((bytes / sample) * held);
     }
     const input = engineLimits().shuffleUnordered ? shuffleInPlace(docs.slice()) : docs.slice();
-    const sorted = input.sort((a, b) => {
+    // Each document's sort keys once (decorate, sort, undecorate).
+    const decorated = input.map((d) => ({ d, k: keys.map(([path, dir]) => sortKey(fieldPath(d, path), dir)) }));
+    decorated.sort((a, b) => {
       tick();
-      for (const [path, dir] of keys) {
-        const c = compareValues(fieldPath(a, path), fieldPath(b, path));
-        if (c !== 0) return c * dir;
+      for (let i = 0; i < keys.length; i++) {
+        const c = compareSortKeys(a.k[i], b.k[i]);
+        if (c !== 0) return c * keys[i]![1];
       }
       return 0;
     });
+    const sorted = decorated.map((x) => x.d);
     return limit === undefined ? sorted : sorted.slice(0, limit);
   });
+}
+
+/** `$sort` and `$unwind` with MongoDB's semantics, for the mingo fallback (see operators.ts). */
+export function sortDocuments(docs: Doc[], spec: Doc): Doc[] {
+  return drain(compileSort(spec)(docs));
+}
+
+export function unwindDocuments(docs: Doc[], spec: unknown): Doc[] {
+  return drain(compileUnwind(spec)(docs));
+}
+
+/** Sorts below null and missing: an empty array, as MongoDB sorts it in either direction. */
+const EMPTY_ARRAY = Symbol("empty array");
+
+/**
+ * A value's sort key as MongoDB takes it: an array sorts by its smallest element ascending and its
+ * largest descending; an empty array before null and missing (after them, descending).
+ */
+function sortKey(v: unknown, dir: number): unknown {
+  if (!Array.isArray(v)) return v === undefined ? null : v;
+  if (v.length === 0) return EMPTY_ARRAY;
+  let best: unknown = v[0] === undefined ? null : v[0];
+  for (let i = 1; i < v.length; i++) {
+    const x = v[i] === undefined ? null : v[i];
+    if (compareValues(x, best) * dir < 0) best = x;
+  }
+  return best;
+}
+
+function compareSortKeys(a: unknown, b: unknown): number {
+  if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) return a === b ? 0 : a === EMPTY_ARRAY ? -1 : 1;
+  return compareValues(a, b);
 }
 
 /** `$unwind`, with `includeArrayIndex` and `preserveNullAndEmptyArrays`. */
