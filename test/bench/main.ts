@@ -6,6 +6,7 @@ import { benchIsolation } from "./isolation.js";
 import { benchLoad } from "./load.js";
 import { benchPeers } from "./peers.js";
 import { benchProtocols } from "./protocol.js";
+import { benchScale } from "./scale.js";
 import type { Figure } from "./stats.js";
 
 /**
@@ -13,7 +14,10 @@ import type { Figure } from "./stats.js";
  * bench-results/bench.json. Every figure's comparison is measured in the same run.
  */
 const small = process.env.BENCH_SIZE === "small";
-/** BENCH_ONLY=protocol,embedded,apis,load,isolation,peers runs only those sections (all when unset). */
+/**
+ * BENCH_ONLY=protocol,embedded,apis,load,isolation,peers runs only those sections (all when unset);
+ * `scale` (100× the demo data, BENCH_SCALE to shrink it) runs only when named.
+ */
 const only = new Set((process.env.BENCH_ONLY ?? "protocol,embedded,apis,load,isolation,peers").split(",").map((x) => x.trim()));
 const figures: Figure[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -35,14 +39,20 @@ if (only.has("embedded")) {
   log("bench: embedded-db done");
 }
 
+if (only.has("scale")) {
+  figures.push(...(await benchScale(Number(process.env.BENCH_SCALE ?? 1))));
+  log("bench: scale done");
+}
+
 if (only.has("isolation")) {
   figures.push(...(await benchIsolation(small ? 100_000 : 1_000_000, small ? 200 : 500)));
   log("bench: isolation done");
 }
 
-const db = await startEmbeddedMongo();
-const ctx = await startBenchServers(db.uri);
-if (only.has("apis")) {
+const needsServers = ["apis", "load", "peers"].some((x) => only.has(x));
+const db = needsServers ? await startEmbeddedMongo() : undefined;
+const ctx = db ? await startBenchServers(db.uri) : undefined;
+if (ctx && only.has("apis")) {
   for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchJobs(ctx, n)));
   log("bench: jobs done");
   for (const n of small ? [100_000] : [100_000, 1_000_000]) figures.push(...(await benchRecords(ctx, n)));
@@ -52,18 +62,18 @@ if (only.has("apis")) {
   figures.push(...(await benchTelemetry(ctx)));
   log("bench: metrics, delivery stats, telemetry done");
 }
-if (only.has("load")) {
+if (ctx && only.has("load")) {
   figures.push(...(await benchLoad(ctx, small ? 3 : 60)));
   log("bench: load done");
 }
 if (only.has("peers") && process.env.CI) figures.push({ section: "peers", name: "PostgreSQL, InfluxDB", size: "", value: "skipped in CI" });
-else if (only.has("peers")) {
+else if (ctx && only.has("peers")) {
   figures.push(...(await benchPeers(ctx, { records: small ? 20_000 : 1_000_000, points: small ? 20_000 : 1_000_000 })));
   log("bench: peers done");
 }
-await ctx.tally.stop();
-await ctx.facet.stop();
-await db.stop();
+await ctx?.tally.stop();
+await ctx?.facet.stop();
+await db?.stop();
 
 const rows = figures.map((f) => [f.section, f.name, f.size, f.value, f.baseline ?? "", f.ratio === undefined ? "" : `${f.ratio}×`, f.target ?? "", f.note ?? ""]);
 const head = ["section", "figure", "data", "tally", "comparison", "ratio", "target", "note"];

@@ -39,6 +39,27 @@ describe("the engine and the scope are no looser than MongoDB", () => {
     expect(body.data.aggregations.t.buckets).toEqual([]);
   });
 
+  it("$setWindowFields numbers documents in sortBy order: $documentNumber, $rank (gaps after ties), $denseRank, per partition", async () => {
+    const coll = client.db("strict").collection("w");
+    await coll.insertMany([{ g: "a", v: 3 }, { g: "a", v: 1 }, { g: "a", v: 1 }, { g: "b", v: 7 }]);
+    const rows = await coll
+      .aggregate([
+        { $setWindowFields: { partitionBy: "$g", sortBy: { v: 1 }, output: { n: { $documentNumber: {} }, r: { $rank: {} }, d: { $denseRank: {} } } } },
+        { $project: { _id: 0, g: 1, v: 1, r: 1, d: 1 } },
+        { $sort: { g: 1, v: 1 } },
+      ])
+      .toArray();
+    expect(rows).toEqual([
+      { g: "a", v: 1, r: 1, d: 1 },
+      { g: "a", v: 1, r: 1, d: 1 },
+      { g: "a", v: 3, r: 3, d: 2 },
+      { g: "b", v: 7, r: 1, d: 1 },
+    ]);
+    const numbers = await coll.aggregate([{ $setWindowFields: { sortBy: { v: -1 }, output: { n: { $documentNumber: {} } } } }, { $project: { _id: 0, v: 1, n: 1 } }]).toArray();
+    expect(numbers.map((x) => x.n).sort()).toEqual([1, 2, 3, 4]);
+    expect(numbers.find((x) => x.v === 7)?.n).toBe(1);
+  });
+
   it("$range honours its step and refuses a zero step", async () => {
     const coll = client.db("strict").collection("r");
     await coll.insertOne({ x: 1 });

@@ -46,12 +46,17 @@ export function percentileRank(n: number, p: number): number {
 }
 
 /**
- * The value at ascending rank `rank` of `n`: a `$sort` by value from whichever end is nearer, then
- * `$skip`/`$limit`. MongoDB runs that as a top-k sort holding `k` values (and spills with
- * `allowDiskUse`), so no accumulator ever holds the window's values; real MongoDB's `$percentile`
- * is approximate (t-digest) with another rank rule, so it is deliberately not used.
+ * The values at the given 0-based ascending ranks, in one sort: `$setWindowFields` numbers the points
+ * in value order (`$documentNumber` needs no window, so MongoDB streams it after a sort that spills
+ * with `allowDiskUse`), and only the wanted ranks come back. No accumulator ever holds the window's
+ * values; real MongoDB's `$percentile` is approximate (t-digest) with another rank rule, so it is
+ * deliberately not used.
  */
-export function buildRankPipeline(match: Document, rank: number, n: number): Document[] {
-  const fromTop = rank > n - 1 - rank;
-  return [{ $match: match }, { $sort: { value: fromTop ? -1 : 1 } }, { $skip: fromTop ? n - 1 - rank : rank }, { $limit: 1 }, { $project: { _id: 0, value: 1 } }];
+export function buildRanksPipeline(match: Document, ranks: readonly number[]): Document[] {
+  return [
+    { $match: match },
+    { $setWindowFields: { sortBy: { value: 1 }, output: { rank: { $documentNumber: {} } } } },
+    { $match: { rank: { $in: ranks.map((r) => r + 1) } } },
+    { $project: { _id: 0, rank: 1, value: 1 } },
+  ];
 }

@@ -16,7 +16,7 @@ import type { ScopeOptions, TenantScope, TenantScopeFactory } from "../../db/ten
 import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
-import { buildRankPipeline, buildSeriesPipeline, buildStatsPipeline, percentileRank, type SummaryDoc } from "./pipeline.js";
+import { buildRanksPipeline, buildSeriesPipeline, buildStatsPipeline, percentileRank, type SummaryDoc } from "./pipeline.js";
 import { DEFAULT_MAX_SERIES_VALUES, metricTypes, parseStatsQuery, seriesWindow } from "./request.js";
 
 interface DeliveryServiceDoc {
@@ -166,12 +166,13 @@ async function findDeliveryService(scope: TenantScope, by: { xmlId: string } | {
 async function summarize(scope: TenantScope, match: Document, opts: ScopeOptions & { tenantIds: readonly string[] }): Promise<SummaryDoc | undefined> {
   const [stats] = await scope.aggregate<Omit<SummaryDoc, "p5" | "p95" | "p98">>("ds_points", buildStatsPipeline(match), opts);
   if (!stats || stats.count === 0) return undefined;
-  const at = async (p: number, fallback: number) => {
-    const rank = percentileRank(stats.count, p);
-    if (rank < 0) return 0;
-    const [row] = await scope.aggregate<{ value: number }>("ds_points", buildRankPipeline(match, rank, stats.count), opts);
-    return row?.value ?? fallback;
-  };
-  const [p5, p95, p98] = await Promise.all([at(5, stats.min), at(95, stats.max), at(98, stats.max)]);
+  const ranks = [5, 95, 98].map((p) => percentileRank(stats.count, p));
+  const wanted = ranks.filter((r) => r >= 0);
+  const rows = wanted.length ? await scope.aggregate<{ rank: number; value: number }>("ds_points", buildRanksPipeline(match, wanted), opts) : [];
+  const byRank = new Map(rows.map((r) => [r.rank - 1, r.value]));
+  // Too few points for a rank: Traffic Ops reports 0; a rank past the end (points removed since the
+  // count) falls back to the extreme.
+  const at = (rank: number, fallback: number) => (rank < 0 ? 0 : (byRank.get(rank) ?? fallback));
+  const [p5, p95, p98] = [at(ranks[0]!, stats.min), at(ranks[1]!, stats.max), at(ranks[2]!, stats.max)];
   return { ...stats, p5, p95, p98 };
 }

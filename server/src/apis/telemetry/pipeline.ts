@@ -2,33 +2,24 @@ import type { Document } from "mongodb";
 
 /**
  * Aggregates per (date, label): histograms of every matching dimension combination summed element by
- * element, `sum` and `count` added; dimensions not named in `match` are summed over. The histograms
- * are unwound and summed per bucket index, so no accumulator holds more than one histogram's buckets
- * (a `$push` of every matching histogram would pass MongoDB's 100 MB accumulator limit at scale);
- * `$sortArray` puts the buckets back in index order.
+ * element, `sum` and `count` added; dimensions not named in `match` are summed over. The metric's
+ * definition gives the bucket count, so each bucket is its own `$sum` accumulator: one `$group`, a
+ * fixed amount of state per (date, label) whatever the number of histograms (a `$push` of every
+ * histogram would pass MongoDB's 100 MB accumulator limit at scale). `minLength`/`maxLength` let the
+ * caller refuse stored histograms whose layout does not match the definition.
  */
-export function buildAggregatesPipeline(match: Document): Document[] {
-  const first = { $eq: [{ $ifNull: ["$i", 0] }, 0] };
+export function buildAggregatesPipeline(match: Document, buckets: number): Document[] {
+  const group: Document = {
+    _id: { date: "$date", label: "$label" },
+    sum: { $sum: "$sum" },
+    count: { $sum: "$count" },
+    minLength: { $min: { $cond: [{ $isArray: "$histogram" }, { $size: "$histogram" }, -1] } },
+    maxLength: { $max: { $cond: [{ $isArray: "$histogram" }, { $size: "$histogram" }, -1] } },
+  };
+  for (let i = 0; i < buckets; i++) group[`b${i}`] = { $sum: { $arrayElemAt: ["$histogram", i] } };
   return [
     { $match: match },
-    { $unwind: { path: "$histogram", includeArrayIndex: "i", preserveNullAndEmptyArrays: true } },
-    {
-      $group: {
-        _id: { date: "$date", label: "$label", i: "$i" },
-        v: { $sum: "$histogram" },
-        // Each document's sum and count once: on its first bucket (or its only row, when empty).
-        sum: { $sum: { $cond: [first, "$sum", 0] } },
-        count: { $sum: { $cond: [first, "$count", 0] } },
-      },
-    },
-    {
-      $group: {
-        _id: { date: "$_id.date", label: "$_id.label" },
-        buckets: { $push: { i: "$_id.i", v: "$v" } },
-        sum: { $sum: "$sum" },
-        count: { $sum: "$count" },
-      },
-    },
+    { $group: group },
     {
       $project: {
         _id: 0,
@@ -36,7 +27,9 @@ export function buildAggregatesPipeline(match: Document): Document[] {
         label: "$_id.label",
         sum: 1,
         count: 1,
-        histogram: { $map: { input: { $sortArray: { input: { $filter: { input: "$buckets", cond: { $ne: ["$$this.i", null] } } }, sortBy: { i: 1 } } }, in: "$$this.v" } },
+        minLength: 1,
+        maxLength: 1,
+        histogram: Array.from({ length: buckets }, (_, i) => `$b${i}`),
       },
     },
     { $sort: { date: 1, label: 1 } },

@@ -118,7 +118,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       ["label", req.label],
     ];
     for (const [field, values] of dims) if (values.length) match[field] = { $in: values };
-    const data = await scope.aggregate<{ date: string; label: string; count: number; sum: number; histogram: number[] }>("histograms", buildAggregatesPipeline(match), {
+    const length = def.kind === "categorical" ? def.labels.length : def.buckets.length;
+    const data = await scope.aggregate<{ date: string; label: string; count: number; sum: number; histogram: number[]; minLength: number; maxLength: number }>("histograms", buildAggregatesPipeline(match, length), {
       timeoutMs: dbTimeoutMs(ctx),
       signal: ctx.signal,
       allowDiskUse: true,
@@ -131,7 +132,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       data: data.map((d) => {
         // Whatever is stored, a read answers or names what is wrong; it never fails as Internal.
         const where = `${req.metric} on ${d.date}${d.label ? ` (label ${d.label})` : ""}`;
-        if (!Array.isArray(d.histogram) || d.histogram.length !== (def.kind === "categorical" ? def.labels.length : def.buckets.length)) {
+        if (d.minLength !== length || d.maxLength !== length) {
           throw new ConnectError(`stored histograms of ${where} have bucket layouts that do not match the definition`, Code.FailedPrecondition);
         }
         return { date: d.date, label: d.label, count: int64Of(d.count, where), sum: d.sum, histogram: d.histogram.map((n) => int64Of(n, where)) };

@@ -52,9 +52,18 @@ export function* runCompiledSliced(docs: Doc[], stages: readonly Document[], fal
     try {
       const next = pipeline[i + 1];
       // $sort then $limit is one top-k sort, as mongod coalesces them: it holds k documents.
+      const after = pipeline[i + 2];
       if (pipeline[i]!.$sort && next && Object.keys(next).length === 1 && typeof next.$limit === "number") {
         stage = compileSort(pipeline[i]!.$sort as Doc, next.$limit);
         i++;
+      } else if (pipeline[i]!.$sort && next && typeof next.$skip === "number" && after && Object.keys(after).length === 1 && typeof after.$limit === "number") {
+        // $sort, $skip s, $limit l: a top-(s+l) sort, then the skip (mongod's own rewrite).
+        const skip = next.$skip;
+        const sort = compileSort(pipeline[i]!.$sort as Doc, skip + after.$limit);
+        stage = function* (docs) {
+          return (yield* sort(docs)).slice(skip);
+        };
+        i += 2;
       } else stage = compileStage(pipeline[i]!, fallback);
     } catch (e) {
       if (e instanceof Unsupported) {
@@ -127,6 +136,8 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
     }
     case "$unwind":
       return compileUnwind(spec);
+    case "$setWindowFields":
+      return compileWindowRanks(spec as Doc);
     case "$facet": {
       const branches = Object.entries(spec as Doc).map(([k, p]) => [k, p as Document[]] as const);
       return function* (docs) {
@@ -205,8 +216,65 @@ function sortKey(v: unknown, dir: number): unknown {
 }
 
 function compareSortKeys(a: unknown, b: unknown): number {
+  // Two plain numbers (the common case, NaN aside) compare directly.
+  if (typeof a === "number" && typeof b === "number" && a === a && b === b) return a - b;
   if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) return a === b ? 0 : a === EMPTY_ARRAY ? -1 : 1;
   return compareValues(a, b);
+}
+
+/**
+ * `$setWindowFields` with the rank functions (`$documentNumber`, `$rank`, `$denseRank`) over
+ * `sortBy`, optionally per `partitionBy`: what needs no window. Anything else goes to mingo.
+ */
+function compileWindowRanks(spec: Doc): Stage {
+  const sortBy = spec.sortBy as Doc | undefined;
+  if (!sortBy || typeof sortBy !== "object") throw locationError(5339902, "$setWindowFields with a rank function requires a sortBy");
+  const outputs = Object.entries((spec.output ?? {}) as Doc).map(([k, v]) => {
+    const op = v !== null && typeof v === "object" ? Object.keys(v as Doc)[0] : undefined;
+    if ((op !== "$documentNumber" && op !== "$rank" && op !== "$denseRank") || Object.keys(v as Doc).length !== 1) throw new Unsupported("$setWindowFields output");
+    return [k.split("."), op] as const;
+  });
+  const partition = spec.partitionBy === undefined ? undefined : compileExpr(spec.partitionBy);
+  const sortKeys = Object.entries(sortBy).map(([k]) => k.split("."));
+  const sort = compileSort(partition ? { __partition: 1, ...sortBy } : sortBy);
+  return function* (docs) {
+    const keyed = partition ? docs.map((d) => ({ ...d, __partition: partition(d, NO_VARS) ?? null })) : docs;
+    const sorted = yield* sort(keyed);
+    const out: Doc[] = new Array<Doc>(sorted.length);
+    let part: string | undefined;
+    let n = 0;
+    let rank = 0;
+    let dense = 0;
+    let prev: unknown[] | undefined;
+    for (let i = 0; i < sorted.length; i++) {
+      if (tick()) yield;
+      let d = sorted[i]!;
+      const p = partition ? valueKey(d.__partition) : "";
+      const key = sortKeys.map((path) => fieldPath(d, path));
+      if (p !== part) {
+        part = p;
+        n = 0;
+        rank = 0;
+        dense = 0;
+        prev = undefined;
+      }
+      n++;
+      const tie = prev !== undefined && key.every((v, j) => compareValues(v, prev![j]) === 0);
+      if (!tie) {
+        rank = n;
+        dense++;
+      }
+      prev = key;
+      if (partition) {
+        d = { ...d };
+        delete d.__partition;
+      }
+      let row: Doc = partition ? d : { ...d };
+      for (const [path, op] of outputs) row = setPath(row, path, op === "$documentNumber" ? n : op === "$rank" ? rank : dense);
+      out[i] = row;
+    }
+    return out;
+  };
 }
 
 /** `$unwind`, with `includeArrayIndex` and `preserveNullAndEmptyArrays`. */
