@@ -21,9 +21,9 @@ export interface ApiBenchContext {
 }
 
 /** Two Tally servers (concurrent and $facet jobs strategies) over one shared embedded database. */
-export async function startBenchServers(mongoUri: string): Promise<ApiBenchContext> {
+export async function startBenchServers(mongoUri: string, env: Record<string, string> = {}): Promise<ApiBenchContext> {
   // Tokens for a day: a full run takes about half an hour, longer than the default 15 minutes.
-  const base = { PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", MONGODB_URI: mongoUri, MONGODB_DB: "bench", TOKEN_TTL_SECONDS: "86400", TALLY_KEK: Buffer.alloc(32, 1).toString("base64") };
+  const base = { PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", MONGODB_URI: mongoUri, MONGODB_DB: "bench", TOKEN_TTL_SECONDS: "86400", TALLY_KEK: Buffer.alloc(32, 1).toString("base64"), ...env };
   const tally = await startTally(loadConfig({ ...base, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
   const facet = await startTally(loadConfig({ ...base, JOBS_AGG_STRATEGY: "facet" }), createLogger("silent"));
   await ensureTenant(tally.app.directory, "bench", "Bench", "root");

@@ -15,7 +15,8 @@ import { fmtMs, type Figure } from "./stats.js";
  */
 export async function benchScale(scale: number): Promise<Figure[]> {
   const db = await startEmbeddedMongoProcess({ maxHeapMb: 20_000 });
-  const ctx = await startBenchServers(db.uri);
+  // One read over 10M points takes longer than the default 60 s cap on a call: the bench raises it.
+  const ctx = await startBenchServers(db.uri, { MAX_DEADLINE_MS: "600000", REQUEST_TIMEOUT_MS: "600000" });
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, db.memory()?.rss ?? 0)), 1000);
   const out: Figure[] = [];

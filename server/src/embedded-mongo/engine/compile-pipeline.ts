@@ -173,6 +173,8 @@ function compileSort(spec: Doc, limit?: number): Stage {
       if (sample > 0) budget.add((bytes / sample) * held);
     }
     const input = engineLimits().shuffleUnordered ? shuffleInPlace(docs.slice()) : docs.slice();
+    const numeric = keys.length === 1 ? numericOrder(input, keys[0]![0], keys[0]![1]) : undefined;
+    if (numeric) return limit === undefined ? numeric : numeric.slice(0, limit);
     // Each document's sort keys once (decorate, sort, undecorate).
     const decorated = input.map((d) => ({ d, k: keys.map(([path, dir]) => sortKey(fieldPath(d, path), dir)) }));
     decorated.sort((a, b) => {
@@ -195,6 +197,26 @@ export function sortDocuments(docs: Doc[], spec: Doc): Doc[] {
 
 export function unwindDocuments(docs: Doc[], spec: unknown): Doc[] {
   return drain(compileUnwind(spec)(docs));
+}
+
+/**
+ * A single-key sort where every key is a plain number (the usual case: values, counts, times as
+ * numbers): indices ordered by a Float64Array, ties in input order. Undefined when any key is not.
+ */
+function numericOrder(docs: readonly Doc[], path: readonly string[], dir: number): Doc[] | undefined {
+  const n = docs.length;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = fieldPath(docs[i], path);
+    if (typeof v !== "number" || v !== v) return undefined;
+    keys[i] = v;
+  }
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort(dir > 0 ? (a, b) => keys[a]! - keys[b]! || a - b : (a, b) => keys[b]! - keys[a]! || a - b);
+  const out = new Array<Doc>(n);
+  for (let i = 0; i < n; i++) out[i] = docs[order[i]!]!;
+  return out;
 }
 
 /** Sorts below null and missing: an empty array, as MongoDB sorts it in either direction. */
@@ -237,6 +259,7 @@ function compileWindowRanks(spec: Doc): Stage {
   const partition = spec.partitionBy === undefined ? undefined : compileExpr(spec.partitionBy);
   const sortKeys = Object.entries(sortBy).map(([k]) => k.split("."));
   const sort = compileSort(partition ? { __partition: 1, ...sortBy } : sortBy);
+  const needsTies = outputs.some(([, op]) => op !== "$documentNumber");
   return function* (docs) {
     const keyed = partition ? docs.map((d) => ({ ...d, __partition: partition(d, NO_VARS) ?? null })) : docs;
     const sorted = yield* sort(keyed);
@@ -250,7 +273,6 @@ function compileWindowRanks(spec: Doc): Stage {
       if (tick()) yield;
       let d = sorted[i]!;
       const p = partition ? valueKey(d.__partition) : "";
-      const key = sortKeys.map((path) => fieldPath(d, path));
       if (p !== part) {
         part = p;
         n = 0;
@@ -259,19 +281,24 @@ function compileWindowRanks(spec: Doc): Stage {
         prev = undefined;
       }
       n++;
-      const tie = prev !== undefined && key.every((v, j) => compareValues(v, prev![j]) === 0);
-      if (!tie) {
-        rank = n;
-        dense++;
+      if (needsTies) {
+        const key = sortKeys.map((path) => fieldPath(d, path));
+        const tie = prev !== undefined && key.every((v, j) => compareValues(v, prev![j]) === 0);
+        if (!tie) {
+          rank = n;
+          dense++;
+        }
+        prev = key;
       }
-      prev = key;
-      if (partition) {
-        d = { ...d };
-        delete d.__partition;
+      // One copy per document (it may be a stored one); the partition key is dropped from it.
+      d = { ...d };
+      if (partition) delete d.__partition;
+      for (const [path, op] of outputs) {
+        const v = op === "$documentNumber" ? n : op === "$rank" ? rank : dense;
+        if (path.length === 1) d[path[0]!] = v;
+        else d = setPath(d, path, v);
       }
-      let row: Doc = partition ? d : { ...d };
-      for (const [path, op] of outputs) row = setPath(row, path, op === "$documentNumber" ? n : op === "$rank" ? rank : dense);
-      out[i] = row;
+      out[i] = d;
     }
     return out;
   };
