@@ -5,7 +5,7 @@ import { loadDemo } from "./demo/load.js";
 
 /** Process entry: config from the environment, start, and stop gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (e) {

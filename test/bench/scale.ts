@@ -130,7 +130,7 @@ async function telemetry(ctx: ApiBenchContext, n: number): Promise<Figure> {
     const dims = { label: "", application: `app${k % 4}`, architecture: `arch${k % 2}`, os: `os${k % 5}`, osVersion: `v${k}`, child: k % 2 ? "true" : "false" };
     const histogram = buckets.map(() => Math.floor(r.next() * 100));
     const c = histogram.reduce((a, b) => a + b, 0);
-    histogram.forEach((v, i) => (total[i]! += v));
+    for (const [i, v] of histogram.entries()) total[i]! += v;
     count += c;
     return { prefix: "build_id", channel: "nightly", version: "1", date: "20260101", metric: "SCALE_MS", ...dims, dimsKey: dimsKey(dims), histogram, sum: c * 3, count: c };
   });

@@ -31,7 +31,7 @@ function tokenFrom(localAddress: string, clientId: string, secret: string): Prom
 
 describe("the token endpoint can't be used to lock out or starve clients", () => {
   it("a stranger's wrong secrets lock out the stranger, not the client's owner", async () => {
-    let last;
+    let last: Awaited<ReturnType<typeof tokenFrom>> | undefined;
     for (let i = 0; i < 11; i++) last = await tokenFrom("127.0.0.2", s.admin.clientId, `guess-${i}`);
     expect(last!.status).toBe(429);
     expect(Number(last!.retryAfter)).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
-  AdminService,
+  type AdminService,
   ClientSchema,
   ClientWithSecretSchema,
   ListClientsResponseSchema,

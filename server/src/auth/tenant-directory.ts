@@ -54,7 +54,7 @@ export class TenantDirectory {
 
   private async compute(tenantId: string): Promise<string[]> {
     const self = await this.tenants.findOne({ _id: tenantId });
-    if (!self || !self.active) return [];
+    if (!self?.active) return [];
     if (self.path.length) {
       const inactiveAncestors = await this.tenants.countDocuments({ _id: { $in: self.path }, active: false });
       if (inactiveAncestors > 0) return [];

@@ -36,10 +36,12 @@ export function demoChoices(): DemoChoice[] {
       icon_code: "f013",
     },
   }));
-  ["unknown", "database-error", "timeout", "bad-input", "algorithm-crash"].forEach((name, i) =>
-    out.push({ type: "errors", choiceId: i + 1, fields: { name, title: name.replace(/-/g, " "), description: `Jobs failed: ${name}`, category: i < 3 ? "SYSTEM" : i === 3 ? "DATA" : "ALGORITHM", is_builtin: i < 3 } }),
-  );
-  ["landsat-strike", "sentinel-strike", "modis-strike"].forEach((name, i) => out.push({ type: "ingests", choiceId: i + 1, fields: { name, title: name.replace(/-/g, " "), description: `Watches the ${name.split("-")[0]} bucket` } }));
+  for (const [i, name] of ["unknown", "database-error", "timeout", "bad-input", "algorithm-crash"].entries()) {
+    out.push({ type: "errors", choiceId: i + 1, fields: { name, title: name.replace(/-/g, " "), description: `Jobs failed: ${name}`, category: i < 3 ? "SYSTEM" : i === 3 ? "DATA" : "ALGORITHM", is_builtin: i < 3 } });
+  }
+  for (const [i, name] of ["landsat-strike", "sentinel-strike", "modis-strike"].entries()) {
+    out.push({ type: "ingests", choiceId: i + 1, fields: { name, title: name.replace(/-/g, " "), description: `Watches the ${name.split("-")[0]} bucket` } });
+  }
   return out;
 }
 

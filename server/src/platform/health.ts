@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
-  Health,
+  type Health,
   HealthCheckResponse_ServingStatus as Status,
   HealthCheckResponseSchema,
   type HealthCheckRequest,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, type ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./logger.js";
 import type { TallyMetrics } from "./metrics.js";
 import { kPrincipal, kProtocol, kRequestId } from "./context.js";

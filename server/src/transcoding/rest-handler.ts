@@ -92,7 +92,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
         }
       }
       shape.request?.(json, ctx);
-      let input;
+      let input: ReturnType<typeof fromJson>;
       try {
         input = fromJson(route.method.input, json, { ignoreUnknownFields: false });
       } catch {
@@ -133,7 +133,7 @@ export function defaultErrorReply(err: ConnectError): RestReply {
 function privateToCaller(reply: RestReply): RestReply {
   const cc = reply.headers?.["cache-control"];
   const vary = reply.headers?.vary;
-  return { ...reply, headers: { ...reply.headers, "cache-control": cc && cc.startsWith("private") ? cc : "private, no-cache", vary: vary ? `${vary}, Authorization` : "Authorization" } };
+  return { ...reply, headers: { ...reply.headers, "cache-control": cc?.startsWith("private") ? cc : "private, no-cache", vary: vary ? `${vary}, Authorization` : "Authorization" } };
 }
 
 /** Error metadata that is HTTP's business too, in every API's error answers. */
@@ -188,7 +188,10 @@ export function write(res: NodeResponse, method: string | undefined, reply: Rest
     if (method === "HEAD" || reply.status === 304) res.end();
     else res.end(payload);
   };
-  if (!encoding) return send(body);
+  if (!encoding) {
+    send(body);
+    return;
+  }
   headers["content-encoding"] = encoding;
   compress(body, encoding).then(send, () => {
     delete headers["content-encoding"];

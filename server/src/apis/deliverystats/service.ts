@@ -3,7 +3,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { Rejections, ingestOnce } from "../ingest-result.js";
 import {
-  DeliveryStatsService,
+  type DeliveryStatsService,
   GetDeliveryServiceStatsResponseSchema,
   IngestDeliveryServiceStatsResponseSchema,
   RegisterDeliveryServiceResponseSchema,

@@ -32,7 +32,6 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
         if ("aggs" in agg) throw esError(`Found two sub aggregation definitions under [${name}]`);
         agg.aggs = normalizeAggs(v, `${name}.${k}`);
       } else if (k === "meta") {
-        continue;
       } else if (aggTypes.has(k)) {
         if (type) throw esError(`Found two aggregation type definitions in [${name}]: [${type}] and [${k}]`);
         type = k;

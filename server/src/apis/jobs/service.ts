@@ -6,7 +6,7 @@ import { Rejections, ingestOnce } from "../ingest-result.js";
 import {
   AggregateJobsResponseSchema,
   IngestJobsResponseSchema,
-  JobsService,
+  type JobsService,
   type AggregateJobsRequest,
   type IngestJobsRequest,
 } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
@@ -60,8 +60,8 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
       setMaxListeners(pipelines.length + 10, ctx.signal);
       const all = await Promise.all(pipelines.map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)));
       rootRows = all[0]!;
-      ids.forEach((id, i) => nodeRows.set(id, all[i + 1]!));
-      distinctIds.forEach((id, i) => distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! }));
+      for (const [i, id] of ids.entries()) nodeRows.set(id, all[i + 1]!);
+      for (const [i, id] of distinctIds.entries()) distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! });
     }
     const assembler = new Assembler(tree, rootRows[0] as never, nodeRows, distinctRows);
     const aggregations = assembler.results();

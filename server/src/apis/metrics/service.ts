@@ -7,7 +7,7 @@ import {
   IngestMetricEventsResponseSchema,
   IngestMetricRowsResponseSchema,
   ListMetricsTypesResponseSchema,
-  MetricsService,
+  type MetricsService,
   MetricsTypeDetailsSchema,
   PlotDataResultSchema,
   type GetMetricsTypeRequest,

@@ -61,7 +61,7 @@ describe("compileFilter", () => {
       ['timestamp("2024-13-01") < data.status.startTime', /RFC 3339/],
       ['data_type == "unterminated', /position 10/],
       ['data.metadata.name.matches(".*")', /matches is not supported/],
-      ["(".repeat(40) + 'data_type == "x"' + ")".repeat(40), /nested too deeply/],
+      [`${"(".repeat(40)}data_type == "x"${")".repeat(40)}`, /nested too deeply/],
     ];
     for (const [src, re] of bad) expect(() => compileFilter(src), src).toThrow(re);
     expect(() => compileFilter('secret == "x"')).toThrow(FilterError);

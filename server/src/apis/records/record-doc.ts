@@ -88,7 +88,7 @@ function storedValue(v: JsonValue, path: string, depth: number): JsonValue {
   if (v === null || typeof v !== "object") return v;
   const out: JsonObject = {};
   for (const [k, x] of Object.entries(v)) {
-    const at = `${path}.${k.replace(/\u0000/g, "\\0").slice(0, 80)}`;
+    const at = `${path}.${k.replaceAll("\u0000", "\\0").slice(0, 80)}`;
     if (k.includes("\u0000")) throw new RecordInputError(at, "keys must not contain NUL characters");
     if (k.startsWith("$")) throw new RecordInputError(at, "keys must not start with '$'");
     out[encodeKey(k)] = storedValue(x, at, depth + 1);

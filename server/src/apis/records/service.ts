@@ -9,7 +9,7 @@ import {
   type GetRecordListSummaryRequest,
   type IngestRecordsRequest,
   type Record as RecordMessage,
-  RecordsService,
+  type RecordsService,
 } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
 import { Rejections, ingestOnce } from "../ingest-result.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
@@ -30,7 +30,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
   async getRecordListSummary(req: GetRecordListSummaryRequest, ctx: HandlerContext) {
     const q = parseSummaryQuery(req);
-    let filter;
+    let filter: ReturnType<typeof compileFilter>;
     try {
       filter = compileFilter(req.filter);
     } catch (e) {

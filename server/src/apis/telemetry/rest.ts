@@ -50,7 +50,7 @@ export const telemetryRest: RestShape = {
     const headers: Record<string, string> = { etag };
     if (ctx.url.pathname.startsWith("/aggregates_by/submission_date/")) headers["cache-control"] = "private, max-age=86400";
     const inm = ctx.headers.get("if-none-match");
-    if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) return { status: 304, headers, body: undefined };
+    if (inm?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) return { status: 304, headers, body: undefined };
     const buckets = m.kind === "categorical" ? m.buckets : m.buckets.map(Number);
     return {
       status: 200,

@@ -8,7 +8,7 @@ import {
   ListChannelsResponseSchema,
   ListDatesResponseSchema,
   PutMetricDefinitionsResponseSchema,
-  TelemetryService,
+  type TelemetryService,
   type GetAggregatesRequest,
   type GetFiltersRequest,
   type IngestHistogramsRequest,
@@ -185,7 +185,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
           const key = { prefix: h.prefix, channel: h.channel, version: h.version, date: h.date, metric: h.metric, dimsKey: dimsKey(dims), ...dims };
           const k = JSON.stringify(key);
           const m = merged.get(k) ?? { key, histogram: new Array<number>(expected).fill(0), sum: 0, count: 0 };
-          h.histogram.forEach((n, j) => (m.histogram[j]! += Number(n)));
+          for (const [j, n] of h.histogram.entries()) m.histogram[j]! += Number(n);
           m.sum += h.sum;
           m.count += Number(h.count);
           merged.set(k, m);

@@ -25,6 +25,7 @@ export function drain<T>(gen: Generator<void, T, void>): T {
 
 /** A stage whose work is small or cannot pause (a sort, a slice): wrapped as a generator. */
 function plain(f: (docs: Doc[]) => Doc[]): Stage {
+  // biome-ignore lint/correctness/useYield: a stage is a generator even when it never pauses.
   return function* (docs) {
     return f(docs);
   };
@@ -208,7 +209,7 @@ function numericOrder(docs: readonly Doc[], path: readonly string[], dir: number
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = fieldPath(docs[i], path);
-    if (typeof v !== "number" || v !== v) return undefined;
+    if (typeof v !== "number" || Number.isNaN(v)) return undefined;
     keys[i] = v;
   }
   const order = new Array<number>(n);
@@ -239,7 +240,7 @@ function sortKey(v: unknown, dir: number): unknown {
 
 function compareSortKeys(a: unknown, b: unknown): number {
   // Two plain numbers (the common case, NaN aside) compare directly.
-  if (typeof a === "number" && typeof b === "number" && a === a && b === b) return a - b;
+  if (typeof a === "number" && typeof b === "number" && !Number.isNaN(a) && !Number.isNaN(b)) return a - b;
   if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) return a === b ? 0 : a === EMPTY_ARRAY ? -1 : 1;
   return compareValues(a, b);
 }
@@ -574,7 +575,7 @@ function compileGroup(spec: Doc): Stage {
     const out: Doc[] = [];
     for (const g of groups.values()) {
       const row: Doc = { _id: g.id };
-      accs.forEach(([k, a], i) => (row[k] = a.done(g.states[i])));
+      for (const [i, [k, a]] of accs.entries()) row[k] = a.done(g.states[i]);
       out.push(row);
     }
     return engineLimits().shuffleUnordered ? shuffleInPlace(out) : out;

@@ -32,7 +32,7 @@ export function getPath(doc: Record<string, unknown>, path: string): unknown {
   let cur: unknown = doc;
   for (const part of path.split(".")) {
     if (cur === null || typeof cur !== "object") return undefined;
-    cur = Object.prototype.hasOwnProperty.call(cur, part) ? (cur as Record<string, unknown>)[part] : undefined;
+    cur = Object.hasOwn(cur, part) ? (cur as Record<string, unknown>)[part] : undefined;
   }
   return cur;
 }

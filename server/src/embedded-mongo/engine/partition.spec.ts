@@ -33,7 +33,7 @@ describe("Collection.scan through partitions", () => {
         const c = new Collection("x");
         c.addIndex({ name: "t_k", key: { t: 1, k: 1 }, unique: false });
         c.addIndex({ name: "n", key: { n: 1 }, unique: false });
-        docs.forEach((d, i) => c.insert({ _id: i, ...stripUndefined(d) }));
+        for (const [i, d] of docs.entries()) c.insert({ _id: i, ...stripUndefined(d) });
         const matches = matcher(f, { context: engineContext, useStrictMode: true });
         const check = () => {
           const got = new Set(c.scan(leadingEqualities([f])));
@@ -44,7 +44,7 @@ describe("Collection.scan through partitions", () => {
         };
         check();
         // Writes after the partition exists: inserts, replacements that move a document, removals.
-        later.forEach((d, i) => c.insert({ _id: 100 + i, ...stripUndefined(d) }));
+        for (const [i, d] of later.entries()) c.insert({ _id: 100 + i, ...stripUndefined(d) });
         const [first, second] = c.snapshot();
         if (first) c.replace(keyOf(first), { ...first, t: "b", k: 2 });
         if (second) c.remove(keyOf(second));
