@@ -12,7 +12,9 @@ export default defineConfig({
   test: {
     ...base.test,
     // Replaced, not merged with the main suite's list.
-    include: uri ? ["test/{jobs,records,metrics,delivery-stats,telemetry,fidelity}/**/*.test.ts", "test/scale/api-*.test.ts"] : [],
+    include: uri
+      ? ["test/{jobs,records,metrics,delivery-stats,telemetry,fidelity}/**/*.test.ts", "test/scale/api-*.test.ts"]
+      : [],
     passWithNoTests: true,
     env: { TALLY_TEST_MONGODB_URI: uri ?? "" },
     // A remote database is slower than the embedded one.

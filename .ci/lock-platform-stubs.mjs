@@ -22,9 +22,19 @@ let added = 0;
 for (const [suffix, [os, cpu]] of Object.entries(platforms)) {
   const key = `node_modules/@bufbuild/buf-${suffix}`;
   if (packages[key]) continue;
-  packages[key] = { version: buf.version, cpu: [cpu], dev: true, license: "Apache-2.0", optional: true, os: [os], engines: { node: ">=12" } };
+  packages[key] = {
+    version: buf.version,
+    cpu: [cpu],
+    dev: true,
+    license: "Apache-2.0",
+    optional: true,
+    os: [os],
+    engines: { node: ">=12" },
+  };
   added++;
 }
-lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)));
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)),
+);
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`lock-platform-stubs: added ${added} entries`);

@@ -29,18 +29,35 @@ export function clientCredentials(opts: ClientCredentialsOptions): TokenProvider
   let inflight: Promise<string> | undefined;
 
   const refresh = async (): Promise<string> => {
-    const body = new URLSearchParams({ grant_type: "client_credentials", client_id: opts.clientId, client_secret: opts.clientSecret });
+    const body = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: opts.clientId,
+      client_secret: opts.clientSecret,
+    });
     if (opts.scope) body.set("scope", opts.scope);
     let res: Response;
     try {
-      res = await doFetch(new URL("/oauth2/token", opts.baseUrl), { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      res = await doFetch(new URL("/oauth2/token", opts.baseUrl), {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
     } catch (e) {
       throw new ConnectError(`token endpoint unreachable: ${(e as Error).message}`, Code.Unavailable);
     }
-    const json = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
+    const json = (await res.json().catch(() => ({}))) as {
+      access_token?: string;
+      expires_in?: number;
+      error?: string;
+      error_description?: string;
+    };
     if (!res.ok || !json.access_token) {
-      const code = res.status === 429 ? Code.ResourceExhausted : res.status >= 500 ? Code.Unavailable : Code.Unauthenticated;
-      throw new ConnectError(`token request for client ${opts.clientId} failed: ${json.error ?? res.status}${json.error_description ? ` (${json.error_description})` : ""}`, code);
+      const code =
+        res.status === 429 ? Code.ResourceExhausted : res.status >= 500 ? Code.Unavailable : Code.Unauthenticated;
+      throw new ConnectError(
+        `token request for client ${opts.clientId} failed: ${json.error ?? res.status}${json.error_description ? ` (${json.error_description})` : ""}`,
+        code,
+      );
     }
     cached = { token: json.access_token, expiresAt: now() + (json.expires_in ?? 300) * 1000 };
     return json.access_token;

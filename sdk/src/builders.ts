@@ -12,11 +12,35 @@ const agg = (kind: AggInit["kind"], aggs?: Subs): Aggregation => create(Aggregat
  */
 export const aggs = {
   terms: (field: string, o: { size?: number; minDocCount?: number } = {}, sub?: Subs) =>
-    agg({ case: "terms", value: { field, size: o.size, minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount) } }, sub),
-  dateHistogram: (field: string, o: { fixedInterval?: string; calendarInterval?: string; timeZone?: string; minDocCount?: number }, sub?: Subs) =>
-    agg({ case: "dateHistogram", value: { field, fixedInterval: o.fixedInterval, calendarInterval: o.calendarInterval, timeZone: o.timeZone, minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount) } }, sub),
-  histogram: (field: string, interval: number, sub?: Subs) => agg({ case: "histogram", value: { field, interval } }, sub),
-  range: (field: string, ranges: { from?: number; to?: number; key?: string }[], sub?: Subs) => agg({ case: "range", value: { field, ranges } }, sub),
+    agg(
+      {
+        case: "terms",
+        value: { field, size: o.size, minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount) },
+      },
+      sub,
+    ),
+  dateHistogram: (
+    field: string,
+    o: { fixedInterval?: string; calendarInterval?: string; timeZone?: string; minDocCount?: number },
+    sub?: Subs,
+  ) =>
+    agg(
+      {
+        case: "dateHistogram",
+        value: {
+          field,
+          fixedInterval: o.fixedInterval,
+          calendarInterval: o.calendarInterval,
+          timeZone: o.timeZone,
+          minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount),
+        },
+      },
+      sub,
+    ),
+  histogram: (field: string, interval: number, sub?: Subs) =>
+    agg({ case: "histogram", value: { field, interval } }, sub),
+  range: (field: string, ranges: { from?: number; to?: number; key?: string }[], sub?: Subs) =>
+    agg({ case: "range", value: { field, ranges } }, sub),
   filter: (query: Query, sub?: Subs) => agg({ case: "filter", value: query }, sub),
   filters: (filters: Record<string, Query>, sub?: Subs) => agg({ case: "filters", value: { filters } }, sub),
   missing: (field: string, sub?: Subs) => agg({ case: "missing", value: { field } }, sub),
@@ -33,9 +57,24 @@ export const aggs = {
 /** Query clauses for filters: `q.term("job.state", "FAILED")`. */
 export const q = {
   term: (field: string, value: string | number | boolean): Query =>
-    create(QuerySchema, { term: { [field]: { kind: typeof value === "string" ? { case: "stringValue", value } : typeof value === "number" ? { case: "numberValue", value } : { case: "boolValue", value } } } }),
+    create(QuerySchema, {
+      term: {
+        [field]: {
+          kind:
+            typeof value === "string"
+              ? { case: "stringValue", value }
+              : typeof value === "number"
+                ? { case: "numberValue", value }
+                : { case: "boolValue", value },
+        },
+      },
+    }),
   terms: (field: string, values: string[]): Query =>
-    create(QuerySchema, { terms: { [field]: { values: values.map((value) => create(ValueSchema, { kind: { case: "stringValue", value } })) } } }),
+    create(QuerySchema, {
+      terms: {
+        [field]: { values: values.map((value) => create(ValueSchema, { kind: { case: "stringValue", value } })) },
+      },
+    }),
   exists: (field: string): Query => create(QuerySchema, { exists: { field } }),
   not: (query: Query): Query => create(QuerySchema, { bool: { mustNot: [query] } }),
   all: (...must: Query[]): Query => create(QuerySchema, { bool: { must } }),

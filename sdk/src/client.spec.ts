@@ -10,8 +10,12 @@ describe("the public surface (type tests)", () => {
     expectTypeOf(createTallyClient).returns.toEqualTypeOf<TallyClient>();
     expectTypeOf<TallyClient["jobs"]>().toEqualTypeOf<Client<typeof JobsService>>();
     expectTypeOf<ReturnType<TallyClient["jobs"]["aggregateJobs"]>>().toEqualTypeOf<Promise<AggregateJobsResponse>>();
-    expectTypeOf<ReturnType<TallyClient["records"]["getRecordListSummary"]>>().toEqualTypeOf<Promise<RecordListSummary>>();
-    expectTypeOf<keyof TallyClient>().toEqualTypeOf<"jobs" | "records" | "metrics" | "deliveryStats" | "telemetry" | "admin">();
+    expectTypeOf<ReturnType<TallyClient["records"]["getRecordListSummary"]>>().toEqualTypeOf<
+      Promise<RecordListSummary>
+    >();
+    expectTypeOf<keyof TallyClient>().toEqualTypeOf<
+      "jobs" | "records" | "metrics" | "deliveryStats" | "telemetry" | "admin"
+    >();
   });
 
   it("auth options are one of credentials, token or provider; the secret never sits beside a token", () => {
@@ -22,6 +26,8 @@ describe("the public surface (type tests)", () => {
 
   it("builders produce the generated messages", () => {
     expectTypeOf(aggs.terms("job.state")).toEqualTypeOf<Aggregation>();
-    expectTypeOf(aggs.filter(q.term("job.state", "FAILED"), { n: aggs.avg("job.duration_ms") })).toEqualTypeOf<Aggregation>();
+    expectTypeOf(
+      aggs.filter(q.term("job.state", "FAILED"), { n: aggs.avg("job.duration_ms") }),
+    ).toEqualTypeOf<Aggregation>();
   });
 });

@@ -46,7 +46,13 @@ export function tokenProviderOf(opts: TallyClientOptions): TokenProvider {
     const t = opts.token;
     return async () => t;
   }
-  return clientCredentials({ baseUrl: opts.baseUrl, clientId: opts.clientId, clientSecret: opts.clientSecret, scope: opts.scope, now: opts.now });
+  return clientCredentials({
+    baseUrl: opts.baseUrl,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+    scope: opts.scope,
+    now: opts.now,
+  });
 }
 
 /** Builds the clients over a platform transport: interceptors are [yours..., retry, auth]. */

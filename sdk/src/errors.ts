@@ -1,7 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema } from "./gen/google/rpc/error_details_pb.js";
 
-const is = (code: Code) => (e: unknown): e is ConnectError => e instanceof ConnectError && e.code === code;
+const is =
+  (code: Code) =>
+  (e: unknown): e is ConnectError =>
+    e instanceof ConnectError && e.code === code;
 
 /** "Doesn't exist" and "not yours" look the same, by design. */
 export const isNotFound = is(Code.NotFound);
@@ -24,10 +27,14 @@ export interface FieldViolation {
  * gRPC-Web alike); failing those, its message may name the field (`<field>: <reason>` or `[<field>] ...`).
  */
 export function fieldViolations(e: unknown): FieldViolation[] {
-  const result = (e as { result?: { rejections?: { index: number; field: string; reason: string }[] } } | undefined)?.result;
-  if (result?.rejections) return result.rejections.map((r) => ({ field: r.field, description: r.reason, index: r.index }));
+  const result = (e as { result?: { rejections?: { index: number; field: string; reason: string }[] } } | undefined)
+    ?.result;
+  if (result?.rejections)
+    return result.rejections.map((r) => ({ field: r.field, description: r.reason, index: r.index }));
   if (!(e instanceof ConnectError) || e.code !== Code.InvalidArgument) return [];
-  const fromDetails = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => ({ field: v.field, description: v.description })));
+  const fromDetails = e
+    .findDetails(BadRequestSchema)
+    .flatMap((b) => b.fieldViolations.map((v) => ({ field: v.field, description: v.description })));
   if (fromDetails.length) return fromDetails;
   const m = /^([\w.@]+): (.*)$/.exec(e.rawMessage) ?? /^\[([\w.@]+)\] (.*)$/.exec(e.rawMessage);
   return [{ field: m?.[1] ?? "", description: m?.[2] ?? e.rawMessage }];

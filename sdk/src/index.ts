@@ -9,7 +9,14 @@ export { clientCredentials, authInterceptor } from "./auth.js";
 export type { TokenProvider, ClientCredentialsOptions } from "./auth.js";
 export { retryInterceptor } from "./retry.js";
 export type { RetryOptions } from "./retry.js";
-export { isNotFound, isPermissionDenied, isUnauthenticated, isInvalidArgument, isUnavailable, fieldViolations } from "./errors.js";
+export {
+  isNotFound,
+  isPermissionDenied,
+  isUnauthenticated,
+  isInvalidArgument,
+  isUnavailable,
+  fieldViolations,
+} from "./errors.js";
 export type { FieldViolation } from "./errors.js";
 export { aggs, q, lastDays } from "./builders.js";
 export * as jobs from "./gen/tally/jobs/v1/jobs_pb.js";

@@ -10,7 +10,13 @@ export interface RetryOptions {
 
 const retryable = new Set([Code.Unavailable, Code.ResourceExhausted]);
 /** Socket errors that mean the request never reached a handler or its answer was lost with the connection. */
-const connectionLost = new Set(["EPIPE", "ECONNRESET", "ECONNREFUSED", "ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_STREAM_CANCEL"]);
+const connectionLost = new Set([
+  "EPIPE",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_STREAM_CANCEL",
+]);
 
 /** Whether an error is retryable for a call that is safe to repeat. */
 function isRetryable(err: ConnectError): boolean {

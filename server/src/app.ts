@@ -1,7 +1,13 @@
 import { setMaxListeners } from "node:events";
 import { create, createFileRegistry, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { createConnectRouter, createContextValues, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
+import {
+  createConnectRouter,
+  createContextValues,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "@tally/sdk/gen/grpc/reflection/v1/reflection_pb.js";
@@ -66,7 +72,11 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   const directory = new TenantDirectory(db);
   const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS, keyEncryptionKey(config));
   await keys.init();
-  const tokens = new Tokens(keys, { issuer: config.TALLY_ISSUER, audience: config.TALLY_AUDIENCE, ttlSeconds: config.TOKEN_TTL_SECONDS });
+  const tokens = new Tokens(keys, {
+    issuer: config.TALLY_ISSUER,
+    audience: config.TALLY_AUDIENCE,
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+  });
   const authenticator = new Authenticator(tokens, directory);
   const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
   const scopes = createTenantScopeFactory(db);
@@ -74,8 +84,19 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   const apis = apiModules.map((m) => m.create({ config, embedded, scopes, logger }));
   const apiServices: DescService[] = apis.map((a) => a.service);
   const servedServices: DescService[] = [...apiServices, AdminService];
-  const health = new HealthState(servedServices.map((s) => s.typeName), opts.started ?? true);
-  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: closure([Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection, ...servedServices].map((s) => s.file)).map((f) => f.proto) }));
+  const health = new HealthState(
+    servedServices.map((s) => s.typeName),
+    opts.started ?? true,
+  );
+  const registry = createFileRegistry(
+    create(FileDescriptorSetSchema, {
+      file: closure(
+        [Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection, ...servedServices].map(
+          (s) => s.file,
+        ),
+      ).map((f) => f.proto),
+    }),
+  );
   const reflection = new ReflectionResolver(registry, [
     ...servedServices.map((s) => s.typeName),
     Health.typeName,
@@ -94,12 +115,28 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   const shutdown = new AbortController();
   // connect-node links every in-flight call to this signal: one listener per call, so no fixed limit.
   setMaxListeners(0, shutdown.signal);
-  const admission = createAdmissionInterceptor({
-    reads: { concurrency: config.TENANT_MAX_CONCURRENT_READS, perSecond: config.TENANT_READS_PER_SECOND, burst: config.TENANT_READ_BURST },
-    ingests: { concurrency: config.TENANT_MAX_CONCURRENT_INGESTS, perSecond: config.TENANT_INGESTS_PER_SECOND, burst: config.TENANT_INGEST_BURST },
-    queueMs: config.ADMISSION_QUEUE_MS,
-  }, (tenant, reason) => metrics.refusals.inc({ tenant, reason }));
-  const interceptors: Interceptor[] = [createRequestLogInterceptor(logger, metrics), createDeadlineInterceptor(config.MAX_DEADLINE_MS), createAuthInterceptor(authenticator), admission];
+  const admission = createAdmissionInterceptor(
+    {
+      reads: {
+        concurrency: config.TENANT_MAX_CONCURRENT_READS,
+        perSecond: config.TENANT_READS_PER_SECOND,
+        burst: config.TENANT_READ_BURST,
+      },
+      ingests: {
+        concurrency: config.TENANT_MAX_CONCURRENT_INGESTS,
+        perSecond: config.TENANT_INGESTS_PER_SECOND,
+        burst: config.TENANT_INGEST_BURST,
+      },
+      queueMs: config.ADMISSION_QUEUE_MS,
+    },
+    (tenant, reason) => metrics.refusals.inc({ tenant, reason }),
+  );
+  const interceptors: Interceptor[] = [
+    createRequestLogInterceptor(logger, metrics),
+    createDeadlineInterceptor(config.MAX_DEADLINE_MS),
+    createAuthInterceptor(authenticator),
+    admission,
+  ];
   const routerOptions: ConnectRouterOptions = {
     interceptors,
     readMaxBytes: config.MAX_MESSAGE_BYTES,
@@ -137,17 +174,24 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
         .then((handled) => (handled ? undefined : rest(req, res)))
         .catch((e: unknown) => {
           logger.error({ err: e }, "unhandled error in HTTP handler");
-          if (!res.headersSent) (res as import("node:http").ServerResponse).writeHead(500, { "content-type": "application/json" });
+          if (!res.headersSent)
+            (res as import("node:http").ServerResponse).writeHead(500, { "content-type": "application/json" });
           res.end('{"code":13,"message":"internal error","details":[]}');
         });
     },
   });
-  const ops = createOpsHandler(health, metrics, config.METRICS_ACCESS, buildOpenApi(routeTable.routes, shapes, TALLY_VERSION));
+  const ops = createOpsHandler(
+    health,
+    metrics,
+    config.METRICS_ACCESS,
+    buildOpenApi(routeTable.routes, shapes, TALLY_VERSION),
+  );
   const handler = (req: NodeRequest, res: NodeResponse): void => {
     if (ops(req as never, res as never, (req.url ?? "/").split("?")[0]!)) return;
     if (applyCors(config.CORS_ALLOWED_ORIGINS, req, res)) return;
     const ct = req.headers["content-type"];
-    if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web")) normalizeGrpcMessageTrailer(res);
+    if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web"))
+      normalizeGrpcMessageTrailer(res);
     rpc(req as never, res as never);
   };
   return { handler, health, metrics, directory, keys, shutdown };

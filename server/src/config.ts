@@ -6,7 +6,10 @@ const configZod = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   /** Real MongoDB (>= 7.0). Unset: the embedded database runs in a child process. */
   MONGODB_URI: z.string().startsWith("mongodb").optional(),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default("tally"),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/)
+    .default("tally"),
   /** Where the embedded database keeps its journal; unset or empty means in memory. */
   TALLY_DATA_DIR: z
     .string()
@@ -30,8 +33,18 @@ const configZod = z.object({
   TALLY_ISSUER: z.string().min(1).default("tally"),
   TALLY_AUDIENCE: z.string().min(1).default("tally-api"),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
-  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
-  MAX_DEADLINE_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(60_000),
+  MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
+  MAX_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(10 * 60_000)
+    .default(60_000),
   /**
    * How jobs aggregations run: one aggregate per aggregation concurrently, or one $facet after the
    * shared $match. `auto`: $facet on the embedded engine (single-threaded: one scan beats several),
@@ -42,7 +55,12 @@ const configZod = z.object({
   CORS_ALLOWED_ORIGINS: z
     .string()
     .default("")
-    .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** Values one delivery-stats series may return; a longer one is refused before any work. */
   MAX_SERIES_VALUES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
@@ -74,7 +92,12 @@ const configZod = z.object({
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 asks for no fewer than 100). */
   H2_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(1000).default(128),
   /** Largest request head (HTTP/1.1 header bytes, HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE). */
-  MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(256 * 1024).default(16 * 1024),
+  MAX_HEADER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024)
+    .default(16 * 1024),
 });
 
 export type Config = Readonly<z.infer<typeof configZod>>;
@@ -86,11 +109,15 @@ export type Config = Readonly<z.infer<typeof configZod>>;
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = configZod.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message.replace(/received .*$/i, "").trim()}`);
+    const problems = result.error.issues.map(
+      (i) => `${i.path.join(".")}: ${i.message.replace(/received .*$/i, "").trim()}`,
+    );
     throw new Error(`invalid configuration: ${problems.join("; ")}`);
   }
   if (result.data.MONGODB_URI && !result.data.TALLY_KEK && !result.data.TALLY_KEK_FILE) {
-    throw new Error("invalid configuration: TALLY_KEK or TALLY_KEK_FILE is required with MONGODB_URI (the key that seals signing keys must not live in the database)");
+    throw new Error(
+      "invalid configuration: TALLY_KEK or TALLY_KEK_FILE is required with MONGODB_URI (the key that seals signing keys must not live in the database)",
+    );
   }
   if (Boolean(result.data.TLS_CERT_FILE) !== Boolean(result.data.TLS_KEY_FILE)) {
     throw new Error("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together");

@@ -53,7 +53,10 @@ const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  * `http2.createServer({allowHTTP1})` only falls back to HTTP/1.1 under TLS. Both paths get the same
  * timeouts and caps.
  */
-export async function listen(handler: (req: NodeRequest, res: NodeResponse) => void, opts: ListenOptions): Promise<Listener> {
+export async function listen(
+  handler: (req: NodeRequest, res: NodeResponse) => void,
+  opts: ListenOptions,
+): Promise<Listener> {
   const limits = opts.limits ?? defaultConnectionLimits;
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
@@ -73,7 +76,10 @@ export async function listen(handler: (req: NodeRequest, res: NodeResponse) => v
   h1.emit("listening");
 
   const h2 = http2.createServer(
-    { settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes }, maxSessionMemory: 32 },
+    {
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+      maxSessionMemory: 32,
+    },
     ((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       bodyDeadline(req, limits.requestTimeoutMs);
       handler(req as never, res as never);
@@ -104,10 +110,13 @@ export async function listen(handler: (req: NodeRequest, res: NodeResponse) => v
   };
   let front: net.Server;
   if (opts.tls) {
-    front = tls.createServer({ cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), ALPNProtocols: ["h2", "http/1.1"] }, (socket) => {
-      track(socket);
-      (socket.alpnProtocol === "h2" ? h2 : h1).emit("connection", socket);
-    });
+    front = tls.createServer(
+      { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), ALPNProtocols: ["h2", "http/1.1"] },
+      (socket) => {
+        track(socket);
+        (socket.alpnProtocol === "h2" ? h2 : h1).emit("connection", socket);
+      },
+    );
     front.on("tlsClientError", (_e, socket) => socket.destroy());
   } else {
     front = net.createServer((socket) => {

@@ -22,20 +22,36 @@ export interface RunningTally {
  * Opens the database, prepares it, builds the app and listens: what `npm start` and the tests run.
  * `started: false` keeps health NOT_SERVING until `app.health.setStarted()` (after a demo load).
  */
-export async function startTally(config: Config, logger: Logger, out: (line: string) => void = () => {}, opts: { readonly started?: boolean } = {}): Promise<RunningTally> {
+export async function startTally(
+  config: Config,
+  logger: Logger,
+  out: (line: string) => void = () => {},
+  opts: { readonly started?: boolean } = {},
+): Promise<RunningTally> {
   let health: App["health"] | undefined;
   const database = await openDatabase(config, logger, (serving) => health?.setDatabaseServing(serving));
   const metrics = new TallyMetrics(() => database.embedded?.memory());
-  database.client.on("commandSucceeded", (e) => metrics.dbCommandSeconds.observe({ command: e.commandName, outcome: "ok" }, e.duration / 1000));
-  database.client.on("commandFailed", (e) => metrics.dbCommandSeconds.observe({ command: e.commandName, outcome: "error" }, e.duration / 1000));
+  database.client.on("commandSucceeded", (e) =>
+    metrics.dbCommandSeconds.observe({ command: e.commandName, outcome: "ok" }, e.duration / 1000),
+  );
+  database.client.on("commandFailed", (e) =>
+    metrics.dbCommandSeconds.observe({ command: e.commandName, outcome: "error" }, e.duration / 1000),
+  );
   await ensureIndexes(database.db);
-  const app = await createApp(config, logger, database.db, { embedded: database.embedded !== undefined, metrics, started: opts.started });
+  const app = await createApp(config, logger, database.db, {
+    embedded: database.embedded !== undefined,
+    metrics,
+    started: opts.started,
+  });
   health = app.health;
   const admin = await bootstrapRoot(app.directory, logger, out);
   const listener: Listener = await listen(app.handler, {
     host: config.HOST,
     port: config.PORT,
-    tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } : undefined,
+    tls:
+      config.TLS_CERT_FILE && config.TLS_KEY_FILE
+        ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE }
+        : undefined,
     limits: {
       sniffTimeoutMs: config.SNIFF_TIMEOUT_MS,
       headersTimeoutMs: config.HEADERS_TIMEOUT_MS,

@@ -10,7 +10,9 @@ let publicJwk: JWK;
 
 beforeAll(async () => {
   s = await startTestServer();
-  const key = await s.tally.database.db.collection<{ _id: string; publicJwk: JWK }>("signing_keys").findOne({ retiresAt: null });
+  const key = await s.tally.database.db
+    .collection<{ _id: string; publicJwk: JWK }>("signing_keys")
+    .findOne({ retiresAt: null });
   // The private key is sealed in the database; the server's own copy signs the forgeries.
   privateKey = s.tally.app.keys.activeKey().privateKey as CryptoKey;
   publicJwk = key!.publicJwk;
@@ -24,7 +26,9 @@ const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url")
 const claims = () => ({ tenant: "root", permissions: ["TENANT:ADMIN"] });
 
 /** A token signed with the server's real key, with the given tweaks. */
-async function forge(opts: { iss?: string; aud?: string; exp?: number; nbf?: number; kid?: string; sub?: string } = {}): Promise<string> {
+async function forge(
+  opts: { iss?: string; aud?: string; exp?: number; nbf?: number; kid?: string; sub?: string } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   let jwt = new SignJWT(claims())
     .setProtectedHeader({ alg: "ES256", kid: opts.kid ?? kid, typ: "at+jwt" })
@@ -53,7 +57,15 @@ describe("bearer token verification", () => {
   it("answers 401 (never 500) for every attack", async () => {
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: "ES256", kid };
-    const payload = { ...claims(), iss: "tally", aud: "tally-api", sub: s.admin.clientId, iat: now, exp: now + 300, jti: "x" };
+    const payload = {
+      ...claims(),
+      iss: "tally",
+      aud: "tally-api",
+      sub: s.admin.clientId,
+      iat: now,
+      exp: now + 300,
+      jti: "x",
+    };
     const { privateKey: otherKey } = await generateKeyPair("ES256");
     const hs = (() => {
       const h = b64({ alg: "HS256", kid });
@@ -72,7 +84,10 @@ describe("bearer token verification", () => {
       ["wrong issuer", `Bearer ${await forge({ iss: "evil" })}`],
       ["wrong audience", `Bearer ${await forge({ aud: "other-api" })}`],
       ["unknown kid", `Bearer ${await forge({ kid: "no-such-kid" })}`],
-      ["signed by another key", `Bearer ${await new SignJWT(claims()).setProtectedHeader(header).setIssuer("tally").setAudience("tally-api").setSubject(s.admin.clientId).setIssuedAt().setJti("x").setExpirationTime("5m").sign(otherKey)}`],
+      [
+        "signed by another key",
+        `Bearer ${await new SignJWT(claims()).setProtectedHeader(header).setIssuer("tally").setAudience("tally-api").setSubject(s.admin.clientId).setIssuedAt().setJti("x").setExpirationTime("5m").sign(otherKey)}`,
+      ],
       ["embedded jwk header", `Bearer ${b64({ alg: "ES256", jwk: publicJwk })}.${b64(payload)}.AAAA`],
       ["oversized", `Bearer ${"a".repeat(9000)}.${"b".repeat(10)}.c`],
       ["malformed", "Bearer not.a.jwt"],

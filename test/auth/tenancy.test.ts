@@ -20,7 +20,11 @@ const tree: [string, string][] = [
 ];
 
 async function visible(tenant: string): Promise<string[]> {
-  const res = await restCall(s, clients[tenant]!, "/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?group_by=namespace");
+  const res = await restCall(
+    s,
+    clients[tenant]!,
+    "/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?group_by=namespace",
+  );
   if (res.status === 401) return ["(refused)"];
   const body = (await res.json()) as { summary: { group_value: string }[] };
   return body.summary.map((r) => r.group_value).sort();
@@ -30,10 +34,15 @@ beforeAll(async () => {
   s = await startTestServer();
   for (const [id, parent] of tree) {
     clients[id] = await createTenantWithClient(s, id, parent);
-    const res = await restCall(s, clients[id]!, `/apis/results.tekton.dev/v1alpha2/parents/ns-${id}/results/r/records:batchCreate`, {
-      method: "POST",
-      body: JSON.stringify({ records: [run({ name: "x", created: "2024-01-01T00:00:00Z", reason: "Succeeded" })] }),
-    });
+    const res = await restCall(
+      s,
+      clients[id]!,
+      `/apis/results.tekton.dev/v1alpha2/parents/ns-${id}/results/r/records:batchCreate`,
+      {
+        method: "POST",
+        body: JSON.stringify({ records: [run({ name: "x", created: "2024-01-01T00:00:00Z", reason: "Succeeded" })] }),
+      },
+    );
     expect(res.status).toBe(200);
   }
   await s.adminPost("/admin/v1/tenants/a1b:setActive", { active: false });
@@ -66,13 +75,21 @@ describe("tenancy matrix", () => {
   });
 
   it("a foreign namespace and a nonexistent one answer identically", async () => {
-    const q = (ns: string) => restCall(s, clients.a2!, `/apis/results.tekton.dev/v1alpha2/parents/${ns}/results/-/records/summary?summary=total,last_runtime`).then((r) => r.json());
+    const q = (ns: string) =>
+      restCall(
+        s,
+        clients.a2!,
+        `/apis/results.tekton.dev/v1alpha2/parents/${ns}/results/-/records/summary?summary=total,last_runtime`,
+      ).then((r) => r.json());
     expect(await q("ns-b")).toEqual(await q("ns-nowhere"));
     expect(await q("ns-b")).toEqual({ summary: [{ last_runtime: null, total: 0 }] });
   });
 
   it("admin APIs are scoped to the caller's subtree: not yours is NotFound", async () => {
-    const res = await restCall(s, clients.b!, "/admin/v1/tenants/a:setActive", { method: "POST", body: JSON.stringify({ active: false }) });
+    const res = await restCall(s, clients.b!, "/admin/v1/tenants/a:setActive", {
+      method: "POST",
+      body: JSON.stringify({ active: false }),
+    });
     expect(res.status).toBe(404);
     const list = (await (await restCall(s, clients.a1!, "/admin/v1/tenants")).json()) as { tenants: { id: string }[] };
     expect(list.tenants.map((t) => t.id).sort()).toEqual(["a1", "a1a", "a1b"]);

@@ -10,12 +10,18 @@ afterAll(async () => {
 });
 
 const post = (body: string, headers: Record<string, string> = {}) =>
-  fetch(`${s.url}/oauth2/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
+  fetch(`${s.url}/oauth2/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body,
+  });
 const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 
 describe("POST /oauth2/token", () => {
   it("issues a bearer token for body credentials, with no-store", async () => {
-    const res = await post(form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret }));
+    const res = await post(
+      form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as Record<string, unknown>;
@@ -31,9 +37,23 @@ describe("POST /oauth2/token", () => {
   });
 
   it("narrows permissions with scope; refuses a scope not granted", async () => {
-    const ok = await post(form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret, scope: "JOBS:READ" }));
+    const ok = await post(
+      form({
+        grant_type: "client_credentials",
+        client_id: s.admin.clientId,
+        client_secret: s.admin.clientSecret,
+        scope: "JOBS:READ",
+      }),
+    );
     expect(((await ok.json()) as { scope: string }).scope).toBe("JOBS:READ");
-    const bad = await post(form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret, scope: "EVERYTHING" }));
+    const bad = await post(
+      form({
+        grant_type: "client_credentials",
+        client_id: s.admin.clientId,
+        client_secret: s.admin.clientSecret,
+        scope: "EVERYTHING",
+      }),
+    );
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: "invalid_scope" });
   });
@@ -50,12 +70,19 @@ describe("POST /oauth2/token", () => {
       expect(((await res.json()) as { error: string }).error, name).toBe(error);
       expect(res.headers.get("cache-control"), name).toBe("no-store");
     }
-    const both = await post(form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret }), {
-      authorization: `Basic ${Buffer.from(`${s.admin.clientId}:${s.admin.clientSecret}`).toString("base64")}`,
-    });
+    const both = await post(
+      form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret }),
+      {
+        authorization: `Basic ${Buffer.from(`${s.admin.clientId}:${s.admin.clientSecret}`).toString("base64")}`,
+      },
+    );
     expect(both.status).toBe(400);
     expect(await both.json()).toMatchObject({ error: "invalid_request" });
-    const json = await fetch(`${s.url}/oauth2/token`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const json = await fetch(`${s.url}/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(json.status).toBe(400);
     const get = await fetch(`${s.url}/oauth2/token`);
     expect(get.status).toBe(405);
@@ -64,7 +91,9 @@ describe("POST /oauth2/token", () => {
 
   it("answers an unknown client and a wrong secret identically, with WWW-Authenticate", async () => {
     const unknown = await post(form({ grant_type: "client_credentials", client_id: "c-nobody", client_secret: "x" }));
-    const wrong = await post(form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: "wrong" }));
+    const wrong = await post(
+      form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: "wrong" }),
+    );
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(await unknown.json()).toEqual(await wrong.json());
@@ -75,11 +104,14 @@ describe("POST /oauth2/token", () => {
   it("rate-limits repeated failures for one client with 429 and Retry-After", async () => {
     const id = "c-hammered";
     let last: Response | undefined;
-    for (let i = 0; i < 11; i++) last = await post(form({ grant_type: "client_credentials", client_id: id, client_secret: `guess-${i}` }));
+    for (let i = 0; i < 11; i++)
+      last = await post(form({ grant_type: "client_credentials", client_id: id, client_secret: `guess-${i}` }));
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
     // Other clients are unaffected.
-    const ok = await post(form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret }));
+    const ok = await post(
+      form({ grant_type: "client_credentials", client_id: s.admin.clientId, client_secret: s.admin.clientSecret }),
+    );
     expect(ok.status).toBe(200);
   });
 

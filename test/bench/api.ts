@@ -23,18 +23,36 @@ export interface ApiBenchContext {
 /** Two Tally servers (concurrent and $facet jobs strategies) over one shared embedded database. */
 export async function startBenchServers(mongoUri: string, env: Record<string, string> = {}): Promise<ApiBenchContext> {
   // Tokens for a day: a full run takes about half an hour, longer than the default 15 minutes.
-  const base = { PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", MONGODB_URI: mongoUri, MONGODB_DB: "bench", TOKEN_TTL_SECONDS: "86400", TALLY_KEK: Buffer.alloc(32, 1).toString("base64"), ...env };
+  const base = {
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    TALLY_DEMO: "off",
+    MONGODB_URI: mongoUri,
+    MONGODB_DB: "bench",
+    TOKEN_TTL_SECONDS: "86400",
+    TALLY_KEK: Buffer.alloc(32, 1).toString("base64"),
+    ...env,
+  };
   const tally = await startTally(loadConfig({ ...base, JOBS_AGG_STRATEGY: "concurrent" }), createLogger("silent"));
   const facet = await startTally(loadConfig({ ...base, JOBS_AGG_STRATEGY: "facet" }), createLogger("silent"));
   await ensureTenant(tally.app.directory, "bench", "Bench", "root");
   const creds: Credentials = await createClient(tally.app.directory, "bench", ["admin"]);
-  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: creds.clientId, client_secret: creds.clientSecret });
-  const token = ((await (await fetch(`${tally.url}/oauth2/token`, { method: "POST", body: form })).json()) as { access_token: string }).access_token;
+  const form = new URLSearchParams({
+    grant_type: "client_credentials",
+    client_id: creds.clientId,
+    client_secret: creds.clientSecret,
+  });
+  const token = (
+    (await (await fetch(`${tally.url}/oauth2/token`, { method: "POST", body: form })).json()) as {
+      access_token: string;
+    }
+  ).access_token;
   return { tally, facet, db: tally.database.db, token };
 }
 
 async function insert(db: Db, coll: string, docs: object[]): Promise<void> {
-  for (let i = 0; i < docs.length; i += 10_000) await db.collection(coll).insertMany(docs.slice(i, i + 10_000).map((d) => ({ ...d, tenantId: "bench" })));
+  for (let i = 0; i < docs.length; i += 10_000)
+    await db.collection(coll).insertMany(docs.slice(i, i + 10_000).map((d) => ({ ...d, tenantId: "bench" })));
 }
 
 const rest = async (ctx: ApiBenchContext, path: string, body?: unknown, server = ctx.tally) => {
@@ -61,7 +79,11 @@ export async function benchJobs(ctx: ApiBenchContext, n: number): Promise<Figure
     start_time: start.toISOString(),
     end_time: now.toISOString(),
     includes_eu: false,
-    aggs: { jobs_by_state: { terms: { field: "job.state", size: 20 } }, jobs_over_time: { date_histogram: { field: "@timestamp", fixed_interval: "1d" } }, failed_count: { filter: { term: { "job.state": "FAILED" } } } },
+    aggs: {
+      jobs_by_state: { terms: { field: "job.state", size: 20 } },
+      jobs_over_time: { date_histogram: { field: "@timestamp", fixed_interval: "1d" } },
+      failed_count: { filter: { term: { "job.state": "FAILED" } } },
+    },
   };
   const types = new Set(body.app_type);
   const domains = new Set(body.domain);
@@ -72,7 +94,15 @@ export async function benchJobs(ctx: ApiBenchContext, n: number): Promise<Figure
     let failed = 0;
     for (const d of docs) {
       const t = d.timestamp.getTime();
-      if (d.application !== "atr" || !types.has(d.app_type) || !domains.has(d.domain) || t < start.getTime() || t > now.getTime() || d.eu) continue;
+      if (
+        d.application !== "atr" ||
+        !types.has(d.app_type) ||
+        !domains.has(d.domain) ||
+        t < start.getTime() ||
+        t > now.getTime() ||
+        d.eu
+      )
+        continue;
       total++;
       states.set(d.job.state, (states.get(d.job.state) ?? 0) + 1);
       if (d.job.state === "FAILED") failed++;
@@ -88,8 +118,24 @@ export async function benchJobs(ctx: ApiBenchContext, n: number): Promise<Figure
   const check = (await rest(ctx, "/v3/jobs/aggs", body)) as { data: { total: number } };
   await ctx.db.collection("jobs").deleteMany({}); // free the memory before the next section
   return [
-    { section: "jobs", name: "seed request via REST (concurrent)", size, value: fmtMs(tallyMs), baseline: fmtMs(loopMs), ratio: ratio(tallyMs, loopMs), note: `total ${check.data.total} = loop ${loop().total}` },
-    { section: "jobs", name: "seed request via REST ($facet)", size, value: fmtMs(facetMs), baseline: fmtMs(tallyMs), ratio: ratio(facetMs, tallyMs), note: "vs concurrent" },
+    {
+      section: "jobs",
+      name: "seed request via REST (concurrent)",
+      size,
+      value: fmtMs(tallyMs),
+      baseline: fmtMs(loopMs),
+      ratio: ratio(tallyMs, loopMs),
+      note: `total ${check.data.total} = loop ${loop().total}`,
+    },
+    {
+      section: "jobs",
+      name: "seed request via REST ($facet)",
+      size,
+      value: fmtMs(facetMs),
+      baseline: fmtMs(tallyMs),
+      ratio: ratio(facetMs, tallyMs),
+      note: "vs concurrent",
+    },
   ];
 }
 
@@ -100,11 +146,27 @@ export async function benchRecords(ctx: ApiBenchContext, n: number): Promise<Fig
   await ctx.db.collection("records").deleteMany({});
   await insert(ctx.db, "records", docs);
   const loop = (key: (d: RecordDoc) => unknown) => () => {
-    const groups = new Map<unknown, { total: number; ok: number; failed: number; durN: number; durSum: number; durMin: number; durMax: number; last: number }>();
+    const groups = new Map<
+      unknown,
+      {
+        total: number;
+        ok: number;
+        failed: number;
+        durN: number;
+        durSum: number;
+        durMin: number;
+        durMax: number;
+        last: number;
+      }
+    >();
     for (const d of docs) {
       const k = key(d);
       let g = groups.get(k);
-      if (!g) groups.set(k, (g = { total: 0, ok: 0, failed: 0, durN: 0, durSum: 0, durMin: Infinity, durMax: -Infinity, last: 0 }));
+      if (!g)
+        groups.set(
+          k,
+          (g = { total: 0, ok: 0, failed: 0, durN: 0, durSum: 0, durMin: Infinity, durMax: -Infinity, last: 0 }),
+        );
       g.total++;
       if (d.reason === "Succeeded" || d.reason === "Completed") g.ok++;
       if (d.reason === "Failed") g.failed++;
@@ -119,13 +181,28 @@ export async function benchRecords(ctx: ApiBenchContext, n: number): Promise<Fig
     }
     return groups;
   };
-  const all = "total,succeeded,failed,cancelled,running,others,last_runtime,avg_duration,min_duration,max_duration,total_duration";
+  const all =
+    "total,succeeded,failed,cancelled,running,others,last_runtime,avg_duration,min_duration,max_duration,total_duration";
   const size = `${n.toLocaleString("en")} records`;
   const out: Figure[] = [];
-  for (const [g, key] of [["pipeline", (d: RecordDoc) => `${d.namespace}/${d.pipeline ?? ""}`], ["day", (d: RecordDoc) => (d.createTime ? d.createTime.getTime() - (d.createTime.getTime() % 86_400_000) : null)]] as const) {
-    const t = await medianMs(() => rest(ctx, `/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=${all}&group_by=${g}`), 3);
+  for (const [g, key] of [
+    ["pipeline", (d: RecordDoc) => `${d.namespace}/${d.pipeline ?? ""}`],
+    ["day", (d: RecordDoc) => (d.createTime ? d.createTime.getTime() - (d.createTime.getTime() % 86_400_000) : null)],
+  ] as const) {
+    const t = await medianMs(
+      () =>
+        rest(ctx, `/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=${all}&group_by=${g}`),
+      3,
+    );
     const l = await medianMs(loop(key), 3);
-    out.push({ section: "records", name: `summary group_by=${g}`, size, value: fmtMs(t), baseline: fmtMs(l), ratio: ratio(t, l) });
+    out.push({
+      section: "records",
+      name: `summary group_by=${g}`,
+      size,
+      value: fmtMs(t),
+      baseline: fmtMs(l),
+      ratio: ratio(t, l),
+    });
   }
   await ctx.db.collection("records").deleteMany({});
   return out;
@@ -137,11 +214,22 @@ export async function benchMetrics(ctx: ApiBenchContext): Promise<Figure[]> {
   const r = new Random(3);
   const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const rows: { type: string; choiceId: number; hour: Date; values: Record<string, number> }[] = [];
-  for (let c = 1; c <= 50; c++) for (let h = 1; h <= 60 * 24; h++) rows.push({ type: "job-types", choiceId: c, hour: new Date(end - h * 3_600_000), values: Object.fromEntries(def.columns.map((col) => [col.name, Math.round(r.next() * 100)])) });
+  for (let c = 1; c <= 50; c++)
+    for (let h = 1; h <= 60 * 24; h++)
+      rows.push({
+        type: "job-types",
+        choiceId: c,
+        hour: new Date(end - h * 3_600_000),
+        values: Object.fromEntries(def.columns.map((col) => [col.name, Math.round(r.next() * 100)])),
+      });
   await ctx.db.collection("metric_rows").deleteMany({});
   await ctx.db.collection("metric_choices").deleteMany({});
   await insert(ctx.db, "metric_rows", rows);
-  await insert(ctx.db, "metric_choices", Array.from({ length: 50 }, (_, i) => ({ type: "job-types", choiceId: i + 1, fields: { name: `jt-${i}` } })));
+  await insert(
+    ctx.db,
+    "metric_choices",
+    Array.from({ length: 50 }, (_, i) => ({ type: "job-types", choiceId: i + 1, fields: { name: `jt-${i}` } })),
+  );
   const started = new Date(end - 61 * 86_400_000).toISOString();
   const loop = () => {
     const byHour = new Map<number, Record<string, number[]>>();
@@ -151,22 +239,47 @@ export async function benchMetrics(ctx: ApiBenchContext): Promise<Figure[]> {
       if (!acc) byHour.set(h, (acc = {}));
       for (const col of def.columns) (acc[col.name] ??= []).push(row.values[col.name]!);
     }
-    const agg = { sum: (x: number[]) => x.reduce((a, b) => a + b, 0), min: (x: number[]) => Math.min(...x), max: (x: number[]) => Math.max(...x), avg: (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length };
-    return [...byHour.entries()].sort((a, b) => a[0] - b[0]).map(([h, acc]) => [h, def.columns.map((c) => agg[c.aggregate](acc[c.name]!))]);
+    const agg = {
+      sum: (x: number[]) => x.reduce((a, b) => a + b, 0),
+      min: (x: number[]) => Math.min(...x),
+      max: (x: number[]) => Math.max(...x),
+      avg: (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length,
+    };
+    return [...byHour.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([h, acc]) => [h, def.columns.map((c) => agg[c.aggregate](acc[c.name]!))]);
   };
   const t = await medianMs(() => rest(ctx, `/v6/metrics/job-types/plot-data/?started=${started}&page_size=1000`), 3);
   const l = await medianMs(loop, 3);
-  return [{ section: "metrics", name: "plot-data, all 31 columns", size: "60 days × 50 job types (72,000 rows)", value: fmtMs(t), baseline: fmtMs(l), ratio: ratio(t, l) }];
+  return [
+    {
+      section: "metrics",
+      name: "plot-data, all 31 columns",
+      size: "60 days × 50 job types (72,000 rows)",
+      value: fmtMs(t),
+      baseline: fmtMs(l),
+      ratio: ratio(t, l),
+    },
+  ];
 }
 
 /** Delivery stats: 14 days at 1m and 1h for one service (20k points), and the summary over 1M points. */
 export async function benchDeliveryStats(ctx: ApiBenchContext, bigN: number): Promise<Figure[]> {
   await ctx.db.collection("delivery_services").deleteMany({});
   await ctx.db.collection("ds_points").deleteMany({});
-  await insert(ctx.db, "delivery_services", [{ xmlId: "bench1", id: 1 }, { xmlId: "bench2", id: 2 }]);
+  await insert(ctx.db, "delivery_services", [
+    { xmlId: "bench1", id: 1 },
+    { xmlId: "bench2", id: 2 },
+  ]);
   const r = new Random(9);
   const end = Math.floor(Date.now() / 60_000) * 60_000;
-  const mk = (ds: string, n: number) => Array.from({ length: n }, (_, i) => ({ ds, metric: "tps_total", time: new Date(end - i * 60_000), value: Math.round(r.next() * 1000) / 10 }));
+  const mk = (ds: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ds,
+      metric: "tps_total",
+      time: new Date(end - i * 60_000),
+      value: Math.round(r.next() * 1000) / 10,
+    }));
   const small = mk("bench1", 14 * 1440);
   const big = mk("bench2", bigN);
   await insert(ctx.db, "ds_points", small);
@@ -194,11 +307,25 @@ export async function benchDeliveryStats(ctx: ApiBenchContext, bigN: number): Pr
   for (const interval of ["1m", "1h"]) {
     const t = await medianMs(() => rest(ctx, q("bench1", start14, interval)), 3);
     const l = await medianMs(loop(small, interval === "1m" ? 60_000 : 3_600_000, true), 3);
-    out.push({ section: "delivery-stats", name: `series+summary interval=${interval}`, size: "14 days, 20,160 points", value: fmtMs(t), baseline: fmtMs(l), ratio: ratio(t, l) });
+    out.push({
+      section: "delivery-stats",
+      name: `series+summary interval=${interval}`,
+      size: "14 days, 20,160 points",
+      value: fmtMs(t),
+      baseline: fmtMs(l),
+      ratio: ratio(t, l),
+    });
   }
   const t = await medianMs(() => rest(ctx, q("bench2", end - bigN * 60_000, "1m", "series")), 3);
   const l = await medianMs(loop(big, 60_000, false), 3);
-  out.push({ section: "delivery-stats", name: "summary (exact percentiles)", size: `${bigN.toLocaleString("en")} points`, value: fmtMs(t), baseline: fmtMs(l), ratio: ratio(t, l) });
+  out.push({
+    section: "delivery-stats",
+    name: "summary (exact percentiles)",
+    size: `${bigN.toLocaleString("en")} points`,
+    value: fmtMs(t),
+    baseline: fmtMs(l),
+    ratio: ratio(t, l),
+  });
   return out;
 }
 
@@ -207,16 +334,38 @@ export async function benchTelemetry(ctx: ApiBenchContext): Promise<Figure[]> {
   await ctx.db.collection("histograms").deleteMany({});
   await ctx.db.collection("metric_definitions").deleteMany({});
   const buckets = Array.from({ length: 20 }, (_, i) => i * 10);
-  await insert(ctx.db, "metric_definitions", [{ name: "BENCH_MS", kind: "linear", buckets, labels: [], description: "bench", keyed: false }]);
+  await insert(ctx.db, "metric_definitions", [
+    { name: "BENCH_MS", kind: "linear", buckets, labels: [], description: "bench", keyed: false },
+  ]);
   const r = new Random(4);
   const docs: { date: string; histogram: number[]; sum: number; count: number }[] = [];
   for (let d = 0; d < 30; d++) {
     const date = `202401${String(d + 1).padStart(2, "0")}`;
     for (let k = 0; k < 1000; k++) {
-      const dims = { label: "", application: `app${k % 4}`, architecture: `arch${k % 2}`, os: `os${k % 5}`, osVersion: `v${k}`, child: k % 2 ? "true" : "false" };
+      const dims = {
+        label: "",
+        application: `app${k % 4}`,
+        architecture: `arch${k % 2}`,
+        os: `os${k % 5}`,
+        osVersion: `v${k}`,
+        child: k % 2 ? "true" : "false",
+      };
       const histogram = buckets.map(() => Math.floor(r.next() * 100));
       const count = histogram.reduce((a, b) => a + b, 0);
-      docs.push(Object.assign({ prefix: "build_id", channel: "nightly", version: "1", date, metric: "BENCH_MS", ...dims, dimsKey: dimsKey(dims), histogram, sum: count * 3, count }));
+      docs.push(
+        Object.assign({
+          prefix: "build_id",
+          channel: "nightly",
+          version: "1",
+          date,
+          metric: "BENCH_MS",
+          ...dims,
+          dimsKey: dimsKey(dims),
+          histogram,
+          sum: count * 3,
+          count,
+        }),
+      );
     }
   }
   await insert(ctx.db, "histograms", docs);
@@ -232,7 +381,19 @@ export async function benchTelemetry(ctx: ApiBenchContext): Promise<Figure[]> {
     }
     return byDate;
   };
-  const t = await medianMs(() => rest(ctx, `/aggregates_by/build_id/channels/nightly/?version=1&dates=${dates}&metric=BENCH_MS`), 3);
+  const t = await medianMs(
+    () => rest(ctx, `/aggregates_by/build_id/channels/nightly/?version=1&dates=${dates}&metric=BENCH_MS`),
+    3,
+  );
   const l = await medianMs(loop, 3);
-  return [{ section: "telemetry", name: "aggregates, dimensions summed", size: "30 dates × 1,000 dimension combinations", value: fmtMs(t), baseline: fmtMs(l), ratio: ratio(t, l) }];
+  return [
+    {
+      section: "telemetry",
+      name: "aggregates, dimensions summed",
+      size: "30 dates × 1,000 dimension combinations",
+      value: fmtMs(t),
+      baseline: fmtMs(l),
+      ratio: ratio(t, l),
+    },
+  ];
 }

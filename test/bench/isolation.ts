@@ -12,21 +12,40 @@ import { fmtMs, percentile, ratio, type Figure } from "./stats.js";
  * embedded database in its own process, default limits).
  */
 export async function benchIsolation(noisyJobs: number, samples: number): Promise<Figure[]> {
-  const tally = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TOKEN_TTL_SECONDS: "86400" }), createLogger("silent"));
+  const tally = await startTally(
+    loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TOKEN_TTL_SECONDS: "86400" }),
+    createLogger("silent"),
+  );
   try {
     const token = async (tenant: string) => {
       await ensureTenant(tally.app.directory, tenant, tenant, "root");
       const c = await createClient(tally.app.directory, tenant, ["admin"]);
-      const form = new URLSearchParams({ grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret });
-      return ((await (await fetch(`${tally.url}/oauth2/token`, { method: "POST", body: form })).json()) as { access_token: string }).access_token;
+      const form = new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: c.clientId,
+        client_secret: c.clientSecret,
+      });
+      return (
+        (await (await fetch(`${tally.url}/oauth2/token`, { method: "POST", body: form })).json()) as {
+          access_token: string;
+        }
+      ).access_token;
     };
     const noisy = await token("noisy");
     const quiet = await token("quiet");
     await seed(tally, "noisy", noisyJobs);
     await seed(tally, "quiet", 2_000);
 
-    const quietCall = () => post(tally.url, quiet, { aggs: { by: { terms: { field: "job.state" } }, d: { avg: { field: "job.duration_ms" } } } });
-    const health = () => fetch(`${tally.url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.text());
+    const quietCall = () =>
+      post(tally.url, quiet, {
+        aggs: { by: { terms: { field: "job.state" } }, d: { avg: { field: "job.duration_ms" } } },
+      });
+    const health = () =>
+      fetch(`${tally.url}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }).then((r) => r.text());
     const measure = async () => {
       const q: number[] = [];
       const h: number[] = [];
@@ -45,7 +64,14 @@ export async function benchIsolation(noisyJobs: number, samples: number): Promis
 
     // The noisy tenant, from its own process as a real client would be: 20 callers looping heavy
     // aggregations (backing off 50 ms after a 429) until the parent has measured.
-    const heavyBody = { aggs: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`h${i}`, { date_histogram: { field: "@timestamp", fixed_interval: `${i + 1}h` } }])) };
+    const heavyBody = {
+      aggs: Object.fromEntries(
+        Array.from({ length: 12 }, (_, i) => [
+          `h${i}`,
+          { date_histogram: { field: "@timestamp", fixed_interval: `${i + 1}h` } },
+        ]),
+      ),
+    };
     // At the lowest CPU priority: on a real deployment the tenant's clients run on other machines and
     // take none of the server's cores; here they share its two.
     const flood = spawn("nice", ["-n", "19", process.execPath, "--input-type=module", "-e", floodScript], {
@@ -105,14 +131,24 @@ async function seed(tally: RunningTally, tenantId: string, n: number): Promise<v
   for (let i = 0; i < n; i += 10_000) {
     const docs = Array.from({ length: Math.min(10_000, n - i) }, (_, k) => {
       const j = i + k;
-      return { tenantId, jobId: `${tenantId}-${j}`, application: "bench", timestamp: new Date(t0 + j * 30_000), job: { id: `${tenantId}-${j}`, state: j % 7 ? "SUCCEEDED" : "FAILED", duration_ms: (j * 37) % 100_000 } };
+      return {
+        tenantId,
+        jobId: `${tenantId}-${j}`,
+        application: "bench",
+        timestamp: new Date(t0 + j * 30_000),
+        job: { id: `${tenantId}-${j}`, state: j % 7 ? "SUCCEEDED" : "FAILED", duration_ms: (j * 37) % 100_000 },
+      };
     });
     await tally.database.db.collection("jobs").insertMany(docs);
   }
 }
 
 async function post(url: string, token: string, body: unknown): Promise<number> {
-  const res = await fetch(`${url}/v3/jobs/aggs`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/v3/jobs/aggs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   await res.arrayBuffer();
   return res.status;
 }

@@ -2,27 +2,47 @@ import { createTenantWithClientInDirectory } from "./tenants.js";
 import type { ApiBenchContext } from "./api.js";
 import { percentile, type Figure } from "./stats.js";
 
-
 /**
  * A bounded mixed load on loopback: reads and ingests of all five APIs from three tenants over
  * keep-alive HTTP/1.1, three consecutive runs of `seconds` each, reporting throughput, latency,
  * errors and heap before and after each run.
  */
 export async function benchLoad(ctx: ApiBenchContext, seconds: number): Promise<Figure[]> {
-  const tokens = await Promise.all(["load-a", "load-b", "load-c"].map((t) => createTenantWithClientInDirectory(ctx, t)));
+  const tokens = await Promise.all(
+    ["load-a", "load-b", "load-c"].map((t) => createTenantWithClientInDirectory(ctx, t)),
+  );
   const now = Date.now();
   const requests: ((token: string, i: number) => Promise<Response>)[] = [
     (t) => fetch(`${ctx.tally.url}/v6/metrics/`, { headers: { authorization: `Bearer ${t}` } }),
-    (t) => fetch(`${ctx.tally.url}/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total,failed&group_by=namespace`, { headers: { authorization: `Bearer ${t}` } }),
+    (t) =>
+      fetch(
+        `${ctx.tally.url}/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total,failed&group_by=namespace`,
+        { headers: { authorization: `Bearer ${t}` } },
+      ),
     (t) => fetch(`${ctx.tally.url}/aggregates_by/build_id/channels/`, { headers: { authorization: `Bearer ${t}` } }),
-    (t) => fetch(`${ctx.tally.url}/api/4.0/deliveryservice_stats?deliveryServiceName=nope&metricType=kbps&startDate=0&endDate=1`, { headers: { authorization: `Bearer ${t}` } }),
+    (t) =>
+      fetch(
+        `${ctx.tally.url}/api/4.0/deliveryservice_stats?deliveryServiceName=nope&metricType=kbps&startDate=0&endDate=1`,
+        { headers: { authorization: `Bearer ${t}` } },
+      ),
     (t, i) =>
       fetch(`${ctx.tally.url}/v3/jobs`, {
         method: "POST",
         headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
-        body: JSON.stringify([{ application: "load", "@timestamp": new Date(now - (i % 1000) * 1000).toISOString(), job: { id: `l-${i % 500}`, state: "SUCCEEDED", duration_ms: i % 97 } }]),
+        body: JSON.stringify([
+          {
+            application: "load",
+            "@timestamp": new Date(now - (i % 1000) * 1000).toISOString(),
+            job: { id: `l-${i % 500}`, state: "SUCCEEDED", duration_ms: i % 97 },
+          },
+        ]),
       }),
-    (t) => fetch(`${ctx.tally.url}/v3/jobs/aggs`, { method: "POST", headers: { authorization: `Bearer ${t}`, "content-type": "application/json" }, body: JSON.stringify({ application: "load", aggs: { s: { terms: { field: "job.state" } } } }) }),
+    (t) =>
+      fetch(`${ctx.tally.url}/v3/jobs/aggs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: JSON.stringify({ application: "load", aggs: { s: { terms: { field: "job.state" } } } }),
+      }),
   ];
   const out: Figure[] = [];
   for (let runNo = 1; runNo <= 3; runNo++) {

@@ -18,7 +18,9 @@ const small = process.env.BENCH_SIZE === "small";
  * BENCH_ONLY=protocol,embedded,apis,load,isolation,peers runs only those sections (all when unset);
  * `scale` (100× the demo data, BENCH_SCALE to shrink it) runs only when named.
  */
-const only = new Set((process.env.BENCH_ONLY ?? "protocol,embedded,apis,load,isolation,peers").split(",").map((x) => x.trim()));
+const only = new Set(
+  (process.env.BENCH_ONLY ?? "protocol,embedded,apis,load,isolation,peers").split(",").map((x) => x.trim()),
+);
 const figures: Figure[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const t0 = performance.now();
@@ -66,7 +68,8 @@ if (ctx && only.has("load")) {
   figures.push(...(await benchLoad(ctx, small ? 3 : 60)));
   log("bench: load done");
 }
-if (only.has("peers") && process.env.CI) figures.push({ section: "peers", name: "PostgreSQL, InfluxDB", size: "", value: "skipped in CI" });
+if (only.has("peers") && process.env.CI)
+  figures.push({ section: "peers", name: "PostgreSQL, InfluxDB", size: "", value: "skipped in CI" });
 else if (ctx && only.has("peers")) {
   figures.push(...(await benchPeers(ctx, { records: small ? 20_000 : 1_000_000, points: small ? 20_000 : 1_000_000 })));
   log("bench: peers done");
@@ -75,14 +78,32 @@ await ctx?.tally.stop();
 await ctx?.facet.stop();
 await db?.stop();
 
-const rows = figures.map((f) => [f.section, f.name, f.size, f.value, f.baseline ?? "", f.ratio === undefined ? "" : `${f.ratio}×`, f.target ?? "", f.note ?? ""]);
+const rows = figures.map((f) => [
+  f.section,
+  f.name,
+  f.size,
+  f.value,
+  f.baseline ?? "",
+  f.ratio === undefined ? "" : `${f.ratio}×`,
+  f.target ?? "",
+  f.note ?? "",
+]);
 const head = ["section", "figure", "data", "tally", "comparison", "ratio", "target", "note"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
 console.log(line(head));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
-console.log(`\n${small ? "small" : "full"} run in ${((performance.now() - t0) / 1000).toFixed(0)} s on ${process.version}`);
+console.log(
+  `\n${small ? "small" : "full"} run in ${((performance.now() - t0) / 1000).toFixed(0)} s on ${process.version}`,
+);
 mkdirSync("bench-results", { recursive: true });
-writeFileSync("bench-results/bench.json", JSON.stringify({ size: small ? "small" : "full", at: new Date().toISOString(), node: process.version, figures }, null, 2));
+writeFileSync(
+  "bench-results/bench.json",
+  JSON.stringify(
+    { size: small ? "small" : "full", at: new Date().toISOString(), node: process.version, figures },
+    null,
+    2,
+  ),
+);
 process.exit(0);

@@ -47,7 +47,10 @@ async function load(db: Db, coll: string, count: number, make: (i: number) => ob
   const t = performance.now();
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < count; i += 10_000) {
-    const batch = Array.from({ length: Math.min(10_000, count - i) }, (_, k) => ({ ...make(i + k), tenantId: "bench" }));
+    const batch = Array.from({ length: Math.min(10_000, count - i) }, (_, k) => ({
+      ...make(i + k),
+      tenantId: "bench",
+    }));
     inFlight.push(db.collection(coll).insertMany(batch, { ordered: false }));
     if (inFlight.length >= 2) await inFlight.shift();
   }
@@ -75,7 +78,10 @@ function check(ok: boolean, what: string): string {
 
 /** One service's summary with exact nearest-rank percentiles over `big` points, next to `other` points of another. */
 async function deliveryStats(ctx: ApiBenchContext, big: number, other: number): Promise<Figure> {
-  await ctx.db.collection("delivery_services").insertMany([{ xmlId: "scale1", id: 101, tenantId: "bench" }, { xmlId: "scale2", id: 102, tenantId: "bench" }]);
+  await ctx.db.collection("delivery_services").insertMany([
+    { xmlId: "scale1", id: 101, tenantId: "bench" },
+    { xmlId: "scale2", id: 102, tenantId: "bench" },
+  ]);
   const end = Date.UTC(2026, 0, 1);
   const r = new Random(21);
   const values = new Float64Array(big);
@@ -86,16 +92,38 @@ async function deliveryStats(ctx: ApiBenchContext, big: number, other: number): 
     sum += value;
     return { ds: "scale1", metric: "tps_total", time: new Date(end - i * 60_000), value };
   });
-  await load(ctx.db, "ds_points", other, (i) => ({ ds: "scale2", metric: "tps_total", time: new Date(end - i * 60_000), value: 1 }));
+  await load(ctx.db, "ds_points", other, (i) => ({
+    ds: "scale2",
+    metric: "tps_total",
+    time: new Date(end - i * 60_000),
+    value: 1,
+  }));
   const t = performance.now();
   values.sort();
   const pick = (p: number) => values[Math.floor((big * p) / 100 + 0.5) - 1]!;
   const expected = { count: big, p5: pick(5), p95: pick(95), p98: pick(98), average: sum / big };
   const loopMs = performance.now() - t;
-  const { ms, json } = await rest(ctx, `/api/4.0/deliveryservice_stats?deliveryServiceName=scale1&metricType=tps_total&interval=1d&exclude=series&startDate=${new Date(end - big * 60_000).toISOString()}&endDate=${new Date(end).toISOString()}`);
+  const { ms, json } = await rest(
+    ctx,
+    `/api/4.0/deliveryservice_stats?deliveryServiceName=scale1&metricType=tps_total&interval=1d&exclude=series&startDate=${new Date(end - big * 60_000).toISOString()}&endDate=${new Date(end).toISOString()}`,
+  );
   const s = json.response.summary;
-  const note = check(s.count === expected.count && s.fifthPercentile === expected.p5 && s.ninetyFifthPercentile === expected.p95 && s.ninetyEighthPercentile === expected.p98 && Math.abs(s.average - expected.average) < 1e-6 * expected.average, "delivery-stats summary");
-  return { section: "scale", name: "delivery-stats summary, exact percentiles", size: `${big.toLocaleString("en")} points of one service (+${other.toLocaleString("en")}), loaded in ${fmtMs(loadMs)}`, value: fmtMs(ms), baseline: fmtMs(loopMs), note };
+  const note = check(
+    s.count === expected.count &&
+      s.fifthPercentile === expected.p5 &&
+      s.ninetyFifthPercentile === expected.p95 &&
+      s.ninetyEighthPercentile === expected.p98 &&
+      Math.abs(s.average - expected.average) < 1e-6 * expected.average,
+    "delivery-stats summary",
+  );
+  return {
+    section: "scale",
+    name: "delivery-stats summary, exact percentiles",
+    size: `${big.toLocaleString("en")} points of one service (+${other.toLocaleString("en")}), loaded in ${fmtMs(loadMs)}`,
+    value: fmtMs(ms),
+    baseline: fmtMs(loopMs),
+    note,
+  };
 }
 
 /** Terms on app_type and the cardinality of job ids over every job of one application. */
@@ -112,30 +140,85 @@ async function jobs(ctx: ApiBenchContext, n: number): Promise<Figure> {
     }
     return j;
   });
-  const { ms, json } = await rest(ctx, "/v3/jobs/aggs", { application: "atr", aggs: { types: { terms: { field: "app_type", size: 100 } }, ids: { cardinality: { field: "job.id" } } } });
+  const { ms, json } = await rest(ctx, "/v3/jobs/aggs", {
+    application: "atr",
+    aggs: { types: { terms: { field: "app_type", size: 100 } }, ids: { cardinality: { field: "job.id" } } },
+  });
   const a = json.data.aggregations;
-  const got = new Map<string, number>(a.types.buckets.map((b: { key: string; doc_count: number }) => [b.key, b.doc_count]));
-  const note = check(json.data.total === atr && a.ids.value === atr && got.size === byType.size && [...byType].every(([k, v]) => got.get(k) === v), "jobs terms/cardinality");
-  return { section: "scale", name: "jobs terms + cardinality of job ids", size: `${n.toLocaleString("en")} jobs (${atr.toLocaleString("en")} in the application), loaded in ${fmtMs(loadMs)}`, value: fmtMs(ms), note };
+  const got = new Map<string, number>(
+    a.types.buckets.map((b: { key: string; doc_count: number }) => [b.key, b.doc_count]),
+  );
+  const note = check(
+    json.data.total === atr &&
+      a.ids.value === atr &&
+      got.size === byType.size &&
+      [...byType].every(([k, v]) => got.get(k) === v),
+    "jobs terms/cardinality",
+  );
+  return {
+    section: "scale",
+    name: "jobs terms + cardinality of job ids",
+    size: `${n.toLocaleString("en")} jobs (${atr.toLocaleString("en")} in the application), loaded in ${fmtMs(loadMs)}`,
+    value: fmtMs(ms),
+    note,
+  };
 }
 
 /** One metric's aggregates over `n` histograms (one date, n dimension combinations). */
 async function telemetry(ctx: ApiBenchContext, n: number): Promise<Figure> {
   const buckets = Array.from({ length: 20 }, (_, i) => i * 10);
-  await ctx.db.collection("metric_definitions").insertOne({ name: "SCALE_MS", kind: "linear", buckets, labels: [], description: "scale", keyed: false, tenantId: "bench" });
+  await ctx.db.collection("metric_definitions").insertOne({
+    name: "SCALE_MS",
+    kind: "linear",
+    buckets,
+    labels: [],
+    description: "scale",
+    keyed: false,
+    tenantId: "bench",
+  });
   const r = new Random(5);
   const total = new Array<number>(20).fill(0);
   let count = 0;
   const loadMs = await load(ctx.db, "histograms", n, (k) => {
-    const dims = { label: "", application: `app${k % 4}`, architecture: `arch${k % 2}`, os: `os${k % 5}`, osVersion: `v${k}`, child: k % 2 ? "true" : "false" };
+    const dims = {
+      label: "",
+      application: `app${k % 4}`,
+      architecture: `arch${k % 2}`,
+      os: `os${k % 5}`,
+      osVersion: `v${k}`,
+      child: k % 2 ? "true" : "false",
+    };
     const histogram = buckets.map(() => Math.floor(r.next() * 100));
     const c = histogram.reduce((a, b) => a + b, 0);
     for (const [i, v] of histogram.entries()) total[i]! += v;
     count += c;
-    return { prefix: "build_id", channel: "nightly", version: "1", date: "20260101", metric: "SCALE_MS", ...dims, dimsKey: dimsKey(dims), histogram, sum: c * 3, count: c };
+    return {
+      prefix: "build_id",
+      channel: "nightly",
+      version: "1",
+      date: "20260101",
+      metric: "SCALE_MS",
+      ...dims,
+      dimsKey: dimsKey(dims),
+      histogram,
+      sum: c * 3,
+      count: c,
+    };
   });
-  const { ms, json } = await rest(ctx, "/aggregates_by/build_id/channels/nightly/?version=1&dates=20260101&metric=SCALE_MS");
+  const { ms, json } = await rest(
+    ctx,
+    "/aggregates_by/build_id/channels/nightly/?version=1&dates=20260101&metric=SCALE_MS",
+  );
   const [row] = json.data;
-  const note = check(row.count === count && row.histogram.every((v: number, i: number) => v === total[i]), "telemetry aggregates");
-  return { section: "scale", name: "telemetry aggregates, dimensions summed", size: `${n.toLocaleString("en")} histograms of one metric and date, loaded in ${fmtMs(loadMs)}`, value: fmtMs(ms), note };
+  const note = check(
+    row.count === count && row.histogram.every((v: number, i: number) => v === total[i]),
+    "telemetry aggregates",
+  );
+  return {
+    section: "scale",
+    name: "telemetry aggregates, dimensions summed",
+    size: `${n.toLocaleString("en")} histograms of one metric and date, loaded in ${fmtMs(loadMs)}`,
+    value: fmtMs(ms),
+    note,
+  };
 }

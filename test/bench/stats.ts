@@ -35,7 +35,15 @@ export async function load(
   call: () => Promise<unknown>,
   count: number,
   concurrency: number,
-): Promise<{ p50: number; p99: number; max: number; rps: number; errors: number; latencies: number[]; seconds: number }> {
+): Promise<{
+  p50: number;
+  p99: number;
+  max: number;
+  rps: number;
+  errors: number;
+  latencies: number[];
+  seconds: number;
+}> {
   const lat: number[] = [];
   let errors = 0;
   let next = 0;
@@ -55,5 +63,13 @@ export async function load(
     }),
   );
   const secs = (performance.now() - started) / 1000;
-  return { p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat), rps: Math.round(lat.length / secs), errors, latencies: lat, seconds: secs };
+  return {
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    max: Math.max(...lat),
+    rps: Math.round(lat.length / secs),
+    errors,
+    latencies: lat,
+    seconds: secs,
+  };
 }

@@ -21,7 +21,8 @@ afterAll(async () => {
   await m?.stop();
 });
 
-const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(a._id).localeCompare(JSON.stringify(b._id));
+const byId = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  JSON.stringify(a._id).localeCompare(JSON.stringify(b._id));
 
 const sales = [
   { _id: 1, item: "abc", price: 10, quantity: 2, date: new Date("2014-03-01T08:00:00Z") },
@@ -52,12 +53,27 @@ const testScores = [
 describe("$group (manual: $group examples on `sales` and `books`)", () => {
   it("group by null: $sum of $multiply, $avg, count", async () => {
     await db.collection("sales").insertMany(sales.map((d) => ({ ...d })) as never[]);
-    const out = await db.collection("sales").aggregate([{ $group: { _id: null, totalPrice: { $sum: { $multiply: ["$price", "$quantity"] } }, averageQuantity: { $avg: "$quantity" }, count: { $sum: 1 } } }]).toArray();
+    const out = await db
+      .collection("sales")
+      .aggregate([
+        {
+          $group: {
+            _id: null,
+            totalPrice: { $sum: { $multiply: ["$price", "$quantity"] } },
+            averageQuantity: { $avg: "$quantity" },
+            count: { $sum: 1 },
+          },
+        },
+      ])
+      .toArray();
     expect(out).toEqual([{ _id: null, totalPrice: 290, averageQuantity: 8.6, count: 5 }]);
   });
 
   it("distinct values: group by $item", async () => {
-    const out = await db.collection("sales").aggregate([{ $group: { _id: "$item" } }]).toArray();
+    const out = await db
+      .collection("sales")
+      .aggregate([{ $group: { _id: "$item" } }])
+      .toArray();
     expect(out.sort(byId)).toEqual([{ _id: "abc" }, { _id: "jkl" }, { _id: "xyz" }]);
   });
 
@@ -69,12 +85,30 @@ describe("$group (manual: $group examples on `sales` and `books`)", () => {
       { _id: 7000, title: "The Odyssey", author: "Homer", copies: 10 },
       { _id: 7020, title: "Iliad", author: "Homer", copies: 10 },
     ] as never[]);
-    const out = await db.collection("books").aggregate([{ $group: { _id: "$author", books: { $push: "$title" } } }]).toArray();
-    expect(out.sort(byId)).toEqual([{ _id: "Dante", books: ["The Banquet", "Divine Comedy", "Eclogues"] }, { _id: "Homer", books: ["The Odyssey", "Iliad"] }]);
+    const out = await db
+      .collection("books")
+      .aggregate([{ $group: { _id: "$author", books: { $push: "$title" } } }])
+      .toArray();
+    expect(out.sort(byId)).toEqual([
+      { _id: "Dante", books: ["The Banquet", "Divine Comedy", "Eclogues"] },
+      { _id: "Homer", books: ["The Odyssey", "Iliad"] },
+    ]);
   });
 
   it("$min, $max, $addToSet (manual: accumulator pages on `sales`)", async () => {
-    const out = await db.collection("sales").aggregate([{ $group: { _id: "$item", minQ: { $min: "$quantity" }, maxQ: { $max: "$quantity" }, prices: { $addToSet: "$price" } } }]).toArray();
+    const out = await db
+      .collection("sales")
+      .aggregate([
+        {
+          $group: {
+            _id: "$item",
+            minQ: { $min: "$quantity" },
+            maxQ: { $max: "$quantity" },
+            prices: { $addToSet: "$price" },
+          },
+        },
+      ])
+      .toArray();
     expect(out.sort(byId)).toEqual([
       { _id: "abc", minQ: 2, maxQ: 10, prices: [10] },
       { _id: "jkl", minQ: 1, maxQ: 1, prices: [20] },
@@ -101,14 +135,28 @@ describe("$percentile and $median (manual: testScores)", () => {
         },
       ])
       .toArray();
-    expect(out).toEqual([{ _id: null, test01_percentiles: [62, 64, 67, 67], test02_percentiles: [81, 82, 83, 83], test03_percentiles: [78, 79, 80, 80], test03_percent_alt: [80, 78, 79, 80] }]);
+    expect(out).toEqual([
+      {
+        _id: null,
+        test01_percentiles: [62, 64, 67, 67],
+        test02_percentiles: [81, 82, 83, 83],
+        test03_percentiles: [78, 79, 80, 80],
+        test03_percent_alt: [80, 78, 79, 80],
+      },
+    ]);
   });
 
   it("$median, and the defect the task names: median of [9, 10, 100] is 10", async () => {
-    const out = await db.collection("testScores").aggregate([{ $group: { _id: null, test01_median: { $median: { input: "$test01", method: "approximate" } } } }]).toArray();
+    const out = await db
+      .collection("testScores")
+      .aggregate([{ $group: { _id: null, test01_median: { $median: { input: "$test01", method: "approximate" } } } }])
+      .toArray();
     expect(out).toEqual([{ _id: null, test01_median: 62 }]);
     await db.collection("med").insertMany([{ v: 9 }, { v: 10 }, { v: 100 }]);
-    const med = await db.collection("med").aggregate([{ $group: { _id: null, m: { $median: { input: "$v", method: "approximate" } } } }]).toArray();
+    const med = await db
+      .collection("med")
+      .aggregate([{ $group: { _id: null, m: { $median: { input: "$v", method: "approximate" } } } }])
+      .toArray();
     expect(med[0]!.m).toBe(10);
   });
 });
@@ -118,7 +166,24 @@ describe("$dateTrunc (manual: cakeSales)", () => {
     await db.collection("cakeSales").insertMany(cakeSales.map((d) => ({ ...d })) as never[]);
     const out = await db
       .collection("cakeSales")
-      .aggregate([{ $project: { _id: 1, orderDate: 1, truncatedOrderDate: { $dateTrunc: { date: "$orderDate", unit: "week", binSize: 2, timezone: "America/Los_Angeles", startOfWeek: "Monday" } } } }, { $sort: { _id: 1 } }])
+      .aggregate([
+        {
+          $project: {
+            _id: 1,
+            orderDate: 1,
+            truncatedOrderDate: {
+              $dateTrunc: {
+                date: "$orderDate",
+                unit: "week",
+                binSize: 2,
+                timezone: "America/Los_Angeles",
+                startOfWeek: "Monday",
+              },
+            },
+          },
+        },
+        { $sort: { _id: 1 } },
+      ])
       .toArray();
     expect(out.map((d) => [d._id, (d.truncatedOrderDate as Date).toISOString()])).toEqual([
       [0, "2020-05-11T07:00:00.000Z"],
@@ -131,7 +196,17 @@ describe("$dateTrunc (manual: cakeSales)", () => {
   });
 
   it("six-month bins in $group with $sum", async () => {
-    const out = await db.collection("cakeSales").aggregate([{ $group: { _id: { truncatedOrderDate: { $dateTrunc: { date: "$orderDate", unit: "month", binSize: 6 } } }, sumQuantity: { $sum: "$quantity" } } }]).toArray();
+    const out = await db
+      .collection("cakeSales")
+      .aggregate([
+        {
+          $group: {
+            _id: { truncatedOrderDate: { $dateTrunc: { date: "$orderDate", unit: "month", binSize: 6 } } },
+            sumQuantity: { $sum: "$quantity" },
+          },
+        },
+      ])
+      .toArray();
     expect(out.map((d) => [(d._id.truncatedOrderDate as Date).toISOString(), d.sumQuantity]).sort()).toEqual([
       ["2019-01-01T00:00:00.000Z", 296],
       ["2020-01-01T00:00:00.000Z", 224],
@@ -142,7 +217,15 @@ describe("$dateTrunc (manual: cakeSales)", () => {
   it("hour and minute honour the time zone (mingo ignored it); a null date gives null", async () => {
     const out = await db
       .collection("cakeSales")
-      .aggregate([{ $match: { _id: 0 } }, { $project: { h: { $dateTrunc: { date: "$orderDate", unit: "hour", timezone: "+05:30" } }, n: { $dateTrunc: { date: "$nope", unit: "day" } } } }])
+      .aggregate([
+        { $match: { _id: 0 } },
+        {
+          $project: {
+            h: { $dateTrunc: { date: "$orderDate", unit: "hour", timezone: "+05:30" } },
+            n: { $dateTrunc: { date: "$nope", unit: "day" } },
+          },
+        },
+      ])
       .toArray();
     expect((out[0]!.h as Date).toISOString()).toBe("2020-05-18T13:30:00.000Z");
     expect(out[0]!.n).toBeNull();
@@ -159,13 +242,28 @@ describe("$count, $match with $expr, $unwind, $facet (manual examples)", () => {
       { _id: 5, subject: "History", score: 79 },
       { _id: 6, subject: "History", score: 83 },
     ] as never[]);
-    expect(await db.collection("scores").aggregate([{ $match: { score: { $gt: 80 } } }, { $count: "passing_scores" }]).toArray()).toEqual([{ passing_scores: 4 }]);
-    expect(await db.collection("scores").aggregate([{ $match: { score: { $gt: 100 } } }, { $count: "n" }]).toArray()).toEqual([]);
+    expect(
+      await db
+        .collection("scores")
+        .aggregate([{ $match: { score: { $gt: 80 } } }, { $count: "passing_scores" }])
+        .toArray(),
+    ).toEqual([{ passing_scores: 4 }]);
+    expect(
+      await db
+        .collection("scores")
+        .aggregate([{ $match: { score: { $gt: 100 } } }, { $count: "n" }])
+        .toArray(),
+    ).toEqual([]);
   });
 
   it("$unwind an array field (manual: inventory)", async () => {
     await db.collection("inventory").insertOne({ _id: 1, item: "ABC1", sizes: ["S", "M", "L"] } as never);
-    expect(await db.collection("inventory").aggregate([{ $unwind: "$sizes" }]).toArray()).toEqual([
+    expect(
+      await db
+        .collection("inventory")
+        .aggregate([{ $unwind: "$sizes" }])
+        .toArray(),
+    ).toEqual([
       { _id: 1, item: "ABC1", sizes: "S" },
       { _id: 1, item: "ABC1", sizes: "M" },
       { _id: 1, item: "ABC1", sizes: "L" },
@@ -177,16 +275,49 @@ describe("$count, $match with $expr, $unwind, $facet (manual examples)", () => {
       { _id: 1, city: "New York", hours: 80, tasks: 7 },
       { _id: 2, city: "Singapore", hours: 40, tasks: 4 },
     ] as never[]);
-    expect(await db.collection("conferencePlanning").aggregate([{ $project: { remainder: { $mod: ["$hours", "$tasks"] } } }]).toArray()).toEqual([{ _id: 1, remainder: 3 }, { _id: 2, remainder: 0 }]);
+    expect(
+      await db
+        .collection("conferencePlanning")
+        .aggregate([{ $project: { remainder: { $mod: ["$hours", "$tasks"] } } }])
+        .toArray(),
+    ).toEqual([
+      { _id: 1, remainder: 3 },
+      { _id: 2, remainder: 0 },
+    ]);
     const [d] = await db
       .collection("sales")
-      .aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, ms: { $toLong: "$date" }, day: { $subtract: [{ $toLong: "$date" }, { $mod: [{ $toLong: "$date" }, 86_400_000] }] }, big: { $cond: [{ $gt: ["$quantity", 1] }, "yes", "no"] }, x: { $ifNull: ["$missing", "dflt"] }, known: { $in: ["$item", ["abc", "def"]] } } }])
+      .aggregate([
+        { $match: { _id: 1 } },
+        {
+          $project: {
+            _id: 0,
+            ms: { $toLong: "$date" },
+            day: { $subtract: [{ $toLong: "$date" }, { $mod: [{ $toLong: "$date" }, 86_400_000] }] },
+            big: { $cond: [{ $gt: ["$quantity", 1] }, "yes", "no"] },
+            x: { $ifNull: ["$missing", "dflt"] },
+            known: { $in: ["$item", ["abc", "def"]] },
+          },
+        },
+      ])
       .toArray();
-    expect(d).toEqual({ ms: Date.parse("2014-03-01T08:00:00Z"), day: Date.parse("2014-03-01T00:00:00Z"), big: "yes", x: "dflt", known: true });
+    expect(d).toEqual({
+      ms: Date.parse("2014-03-01T08:00:00Z"),
+      day: Date.parse("2014-03-01T00:00:00Z"),
+      big: "yes",
+      x: "dflt",
+      known: true,
+    });
   });
 
   it("$facet runs sub-pipelines over the same input", async () => {
-    const [out] = await db.collection("sales").aggregate([{ $facet: { n: [{ $count: "n" }], top: [{ $sort: { quantity: -1 } }, { $limit: 1 }, { $project: { _id: 1 } }] } }]).toArray();
+    const [out] = await db
+      .collection("sales")
+      .aggregate([
+        {
+          $facet: { n: [{ $count: "n" }], top: [{ $sort: { quantity: -1 } }, { $limit: 1 }, { $project: { _id: 1 } }] },
+        },
+      ])
+      .toArray();
     expect(out).toEqual({ n: [{ n: 5 }], top: [{ _id: 4 }] });
   });
 
@@ -199,7 +330,25 @@ describe("$count, $match with $expr, $unwind, $facet (manual examples)", () => {
         {
           $project: {
             _id: 0,
-            sum: { $reduce: { input: "$hs", initialValue: [], in: { $cond: [{ $eq: [{ $size: "$$value" }, 0] }, "$$this", { $map: { input: { $range: [0, { $size: "$$this" }] }, as: "i", in: { $add: [{ $arrayElemAt: ["$$value", "$$i"] }, { $arrayElemAt: ["$$this", "$$i"] }] } } }] } } },
+            sum: {
+              $reduce: {
+                input: "$hs",
+                initialValue: [],
+                in: {
+                  $cond: [
+                    { $eq: [{ $size: "$$value" }, 0] },
+                    "$$this",
+                    {
+                      $map: {
+                        input: { $range: [0, { $size: "$$this" }] },
+                        as: "i",
+                        in: { $add: [{ $arrayElemAt: ["$$value", "$$i"] }, { $arrayElemAt: ["$$this", "$$i"] }] },
+                      },
+                    },
+                  ],
+                },
+              },
+            },
             big: { $filter: { input: { $arrayElemAt: ["$hs", 1] }, cond: { $gt: ["$$this", 15] } } },
             distinct: { $size: { $setDifference: [[1, 1, 2, null], [null]] } },
           },

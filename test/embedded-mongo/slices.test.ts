@@ -9,8 +9,14 @@ beforeAll(async () => {
   m = await startEmbeddedMongo();
   client = await new MongoClient(m.uri, { maxPoolSize: 20 }).connect();
   const coll = client.db("slices").collection("big");
-  for (let i = 0; i < 10; i++) await coll.insertMany(Array.from({ length: 20_000 }, (_, j) => ({ t: "heavy", n: i * 20_000 + j, s: `k${j % 5000}` })));
-  await client.db("slices").collection("small").insertMany(Array.from({ length: 50 }, (_, n) => ({ n })));
+  for (let i = 0; i < 10; i++)
+    await coll.insertMany(
+      Array.from({ length: 20_000 }, (_, j) => ({ t: "heavy", n: i * 20_000 + j, s: `k${j % 5000}` })),
+    );
+  await client
+    .db("slices")
+    .collection("small")
+    .insertMany(Array.from({ length: 50 }, (_, n) => ({ n })));
 });
 afterAll(async () => {
   await client?.close();
@@ -22,11 +28,24 @@ const heavy = () =>
   client
     .db("slices")
     .collection("big")
-    .aggregate([{ $facet: Object.fromEntries(Array.from({ length: 6 }, (_, k) => [`f${k}`, [{ $group: { _id: { $concat: ["$s", String(k)] }, n: { $sum: "$n" } } }]])) }])
+    .aggregate([
+      {
+        $facet: Object.fromEntries(
+          Array.from({ length: 6 }, (_, k) => [
+            `f${k}`,
+            [{ $group: { _id: { $concat: ["$s", String(k)] }, n: { $sum: "$n" } } }],
+          ]),
+        ),
+      },
+    ])
     .toArray();
 const cheap = async () => {
   const t0 = performance.now();
-  const rows = await client.db("slices").collection("small").aggregate([{ $group: { _id: null, n: { $sum: "$n" } } }]).toArray();
+  const rows = await client
+    .db("slices")
+    .collection("small")
+    .aggregate([{ $group: { _id: null, n: { $sum: "$n" } } }])
+    .toArray();
   expect(rows[0]!.n).toBe(1225);
   return performance.now() - t0;
 };
@@ -53,7 +72,19 @@ describe("long reads run in slices", () => {
     const err = await client
       .db("slices")
       .collection("big")
-      .aggregate([{ $facet: Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`f${k}`, [{ $group: { _id: { $concat: ["$s", String(k)] }, n: { $sum: 1 } } }]])) }], { maxTimeMS: 100 })
+      .aggregate(
+        [
+          {
+            $facet: Object.fromEntries(
+              Array.from({ length: 40 }, (_, k) => [
+                `f${k}`,
+                [{ $group: { _id: { $concat: ["$s", String(k)] }, n: { $sum: 1 } } }],
+              ]),
+            ),
+          },
+        ],
+        { maxTimeMS: 100 },
+      )
       .toArray()
       .then(
         () => undefined,

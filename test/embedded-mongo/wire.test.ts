@@ -22,7 +22,8 @@ describe("wire protocol and commands through the real driver", () => {
   it("returns more than 16 MiB of results, split into batches by size", async () => {
     const coll = client.db("wire").collection("big");
     const pad = "x".repeat(1000);
-    for (let i = 0; i < 4; i++) await coll.insertMany(Array.from({ length: 5000 }, (_, j) => ({ n: i * 5000 + j, pad })));
+    for (let i = 0; i < 4; i++)
+      await coll.insertMany(Array.from({ length: 5000 }, (_, j) => ({ n: i * 5000 + j, pad })));
     let n = 0;
     let bytes = 0;
     for await (const d of coll.find({}, { batchSize: 100_000 })) {
@@ -39,21 +40,35 @@ describe("wire protocol and commands through the real driver", () => {
     await db.collection("u").createIndex({ k: 1 }, { unique: true });
     await db.collection("u").insertOne({ k: 1 });
     await expect(db.collection("u").insertOne({ k: 1 })).rejects.toMatchObject({ code: 11000 });
-    await expect(db.collection("u").insertMany([{ k: 2 }, { k: 1 }, { k: 3 }], { ordered: false })).rejects.toMatchObject({ code: 11000 });
+    await expect(
+      db.collection("u").insertMany([{ k: 2 }, { k: 1 }, { k: 3 }], { ordered: false }),
+    ).rejects.toMatchObject({ code: 11000 });
     expect(await db.collection("u").countDocuments()).toBe(3);
     await expect(db.command({ noSuchCommand: 1 })).rejects.toMatchObject({ code: 59, codeName: "CommandNotFound" });
     await expect(db.collection("missing").listIndexes().toArray()).rejects.toMatchObject({ code: 26 });
-    expect(await db.collection("missing").drop().catch(() => "threw")).toBe(true);
+    expect(
+      await db
+        .collection("missing")
+        .drop()
+        .catch(() => "threw"),
+    ).toBe(true);
     const indexes = await db.collection("u").listIndexes().toArray();
     expect(indexes.map((i) => i.name)).toEqual(["_id_", "k_1"]);
-    await expect(db.collection("u").aggregate([{ $match: { $where: "true" } }]).toArray()).rejects.toBeInstanceOf(MongoServerError);
+    await expect(
+      db
+        .collection("u")
+        .aggregate([{ $match: { $where: "true" } }])
+        .toArray(),
+    ).rejects.toBeInstanceOf(MongoServerError);
   });
 
   it("a standalone refuses transactions with IllegalOperation (20), which the driver reports as it does for mongod", async () => {
     const session = client.startSession();
     try {
       // The driver turns the server's code 20 ("Transaction numbers are only allowed ...") into this message.
-      await expect(session.withTransaction(async () => client.db("wire").collection("t").insertOne({ a: 1 }, { session }))).rejects.toThrow(/does not support retryable writes/);
+      await expect(
+        session.withTransaction(async () => client.db("wire").collection("t").insertOne({ a: 1 }, { session })),
+      ).rejects.toThrow(/does not support retryable writes/);
     } finally {
       await session.endSession();
     }
@@ -62,32 +77,51 @@ describe("wire protocol and commands through the real driver", () => {
   it("maxTimeMS expires on a slow aggregation (50)", async () => {
     const coll = client.db("wire").collection("slow");
     await coll.insertMany(Array.from({ length: 30_000 }, (_, i) => ({ i, g: i % 1000 })));
-    await expect(coll.aggregate([{ $group: { _id: "$g", s: { $sum: "$i" } } }, { $sort: { s: -1 } }], { maxTimeMS: 1 }).toArray()).rejects.toMatchObject({ code: 50 });
+    await expect(
+      coll.aggregate([{ $group: { _id: "$g", s: { $sum: "$i" } } }, { $sort: { s: -1 } }], { maxTimeMS: 1 }).toArray(),
+    ).rejects.toMatchObject({ code: 50 });
   });
 
   it("maxTimeMS stops the aggregation while it runs, instead of after it finishes", async () => {
     const coll = client.db("wire").collection("unwind");
-    await coll.insertMany(Array.from({ length: 1_200 }, (_, i) => ({ i, xs: Array.from({ length: 400 }, (_, j) => j) })));
-    const pipeline = [{ $unwind: "$xs" }, { $set: { y: { $multiply: ["$xs", "$i"] } } }, { $group: { _id: { $mod: ["$y", 997] }, s: { $sum: "$y" } } }];
+    await coll.insertMany(
+      Array.from({ length: 1_200 }, (_, i) => ({ i, xs: Array.from({ length: 400 }, (_, j) => j) })),
+    );
+    const pipeline = [
+      { $unwind: "$xs" },
+      { $set: { y: { $multiply: ["$xs", "$i"] } } },
+      { $group: { _id: { $mod: ["$y", 997] }, s: { $sum: "$y" } } },
+    ];
     let t0 = performance.now();
     expect(await coll.aggregate(pipeline).toArray()).toHaveLength(997);
     const whole = performance.now() - t0;
     t0 = performance.now();
-    await expect(coll.aggregate(pipeline, { maxTimeMS: 20 }).toArray()).rejects.toMatchObject({ code: 50, codeName: "MaxTimeMSExpired" });
+    await expect(coll.aggregate(pipeline, { maxTimeMS: 20 }).toArray()).rejects.toMatchObject({
+      code: 50,
+      codeName: "MaxTimeMSExpired",
+    });
     const limited = performance.now() - t0;
     expect(limited, `whole run ${whole.toFixed(0)} ms, limited ${limited.toFixed(0)} ms`).toBeLessThan(whole / 3);
   });
 
   it("countDocuments, estimatedDocumentCount, distinct, upserts, findOneAndUpdate", async () => {
     const c = client.db("wire").collection("misc");
-    await c.insertMany([{ a: 1, t: "x" }, { a: 2, t: "y" }, { a: 3, t: "x" }]);
+    await c.insertMany([
+      { a: 1, t: "x" },
+      { a: 2, t: "y" },
+      { a: 3, t: "x" },
+    ]);
     expect(await c.countDocuments({ t: "x" })).toBe(2);
     expect(await c.estimatedDocumentCount()).toBe(3);
     expect((await c.distinct("t")).sort()).toEqual(["x", "y"]);
     const up = await c.updateOne({ a: 9 }, { $set: { t: "z" }, $setOnInsert: { created: true } }, { upsert: true });
     expect(up.upsertedCount).toBe(1);
     expect(await c.findOne({ a: 9 }, { projection: { _id: 0 } })).toEqual({ a: 9, t: "z", created: true });
-    const after = await c.findOneAndUpdate({ _id: "seq" as never }, { $inc: { n: 1 } }, { upsert: true, returnDocument: "after" });
+    const after = await c.findOneAndUpdate(
+      { _id: "seq" as never },
+      { $inc: { n: 1 } },
+      { upsert: true, returnDocument: "after" },
+    );
     expect(after?.n).toBe(1);
   });
 
@@ -107,7 +141,10 @@ describe("durability", () => {
     const dir = mkdtempSync(join(tmpdir(), "tally-emb-"));
     const a = await startEmbeddedMongo({ dataDir: dir });
     const ca = await new MongoClient(a.uri).connect();
-    await ca.db("d").collection("c").insertMany(Array.from({ length: 100 }, (_, i) => ({ i })));
+    await ca
+      .db("d")
+      .collection("c")
+      .insertMany(Array.from({ length: 100 }, (_, i) => ({ i })));
     await ca.db("d").collection("c").createIndex({ i: 1 }, { unique: true });
     await ca.db("d").collection("c").deleteOne({ i: 0 });
     await ca.close();
@@ -123,7 +160,11 @@ describe("durability", () => {
 
   it("kill -9 in the middle of a bulk insert loses no acknowledged document", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tally-kill-"));
-    const child = spawn(process.execPath, ["--import", "tsx", new URL("./child-server.ts", import.meta.url).pathname, dir], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("./child-server.ts", import.meta.url).pathname, dir],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     const uri = await new Promise<string>((resolve, reject) => {
       child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()));
       child.once("exit", () => reject(new Error("child exited early")));
@@ -135,7 +176,10 @@ describe("durability", () => {
       for (let batch = 0; batch < 10_000 && !killed; batch++) {
         const docs = Array.from({ length: 500 }, (_, i) => ({ _id: batch * 500 + i, pad: "p".repeat(100) }));
         try {
-          await c.db("d").collection("c").insertMany(docs as never[]);
+          await c
+            .db("d")
+            .collection("c")
+            .insertMany(docs as never[]);
           acknowledged.push(...docs.map((d) => d._id));
         } catch {
           return;
@@ -150,7 +194,15 @@ describe("durability", () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     const again = await startEmbeddedMongo({ dataDir: dir });
     const c2 = await new MongoClient(again.uri).connect();
-    const ids = new Set((await c2.db("d").collection("c").find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id as unknown as number));
+    const ids = new Set(
+      (
+        await c2
+          .db("d")
+          .collection("c")
+          .find({}, { projection: { _id: 1 } })
+          .toArray()
+      ).map((d) => d._id as unknown as number),
+    );
     expect(acknowledged.filter((id) => !ids.has(id))).toEqual([]);
     await c2.close();
     await again.stop();

@@ -40,12 +40,26 @@ describe("faults", () => {
   it("a deadline expiring during a slow aggregation answers DeadlineExceeded, and the server stays healthy", async () => {
     const s = await startTestServer();
     try {
-      const docs = Array.from({ length: 150_000 }, (_, i) => ({ tenantId: "root", jobId: `j${i}`, application: "x", timestamp: new Date(i * 60_000), job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i } }));
-      for (let i = 0; i < docs.length; i += 10_000) await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+      const docs = Array.from({ length: 150_000 }, (_, i) => ({
+        tenantId: "root",
+        jobId: `j${i}`,
+        application: "x",
+        timestamp: new Date(i * 60_000),
+        job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
+      }));
+      for (let i = 0; i < docs.length; i += 10_000)
+        await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
       const client = createClient(JobsService, createConnectTransport({ baseUrl: s.url, httpVersion: "2" }));
       const headers = { authorization: `Bearer ${await s.token(s.admin)}` };
-      const aggs = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`h${i}`, { kind: { case: "dateHistogram" as const, value: { field: "@timestamp", fixedInterval: "1h" } } }]));
-      const err = await client.aggregateJobs({ aggs }, { headers, timeoutMs: 30 }).catch((e: unknown) => ConnectError.from(e));
+      const aggs = Object.fromEntries(
+        Array.from({ length: 6 }, (_, i) => [
+          `h${i}`,
+          { kind: { case: "dateHistogram" as const, value: { field: "@timestamp", fixedInterval: "1h" } } },
+        ]),
+      );
+      const err = await client
+        .aggregateJobs({ aggs }, { headers, timeoutMs: 30 })
+        .catch((e: unknown) => ConnectError.from(e));
       expect(err).toMatchObject({ code: Code.DeadlineExceeded });
       const health = createClient(Health, createConnectTransport({ baseUrl: s.url, httpVersion: "1.1" }));
       expect((await health.check({})).status).toBe(1);
@@ -81,7 +95,14 @@ describe("faults", () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["--conditions=tally-source", "--import", "tsx", "server/src/main.ts"], {
       // Room for all 20 calls at once: this test is about shutdown, not per-tenant admission.
-      env: { ...process.env, PORT: String(port), TALLY_DEMO: "off", LOG_LEVEL: "warn", SHUTDOWN_GRACE_MS: "5000", TENANT_MAX_CONCURRENT_READS: "64" },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        TALLY_DEMO: "off",
+        LOG_LEVEL: "warn",
+        SHUTDOWN_GRACE_MS: "5000",
+        TENANT_MAX_CONCURRENT_READS: "64",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const creds = await new Promise<{ id: string; secret: string }>((resolve, reject) => {
@@ -96,13 +117,22 @@ describe("faults", () => {
     const url = `http://127.0.0.1:${port}`;
     let token = "";
     for (let i = 0; i < 50 && !token; i++) {
-      const res = await fetch(`${url}/oauth2/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: creds.id, client_secret: creds.secret }) }).catch(() => undefined);
+      const res = await fetch(`${url}/oauth2/token`, {
+        method: "POST",
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: creds.id,
+          client_secret: creds.secret,
+        }),
+      }).catch(() => undefined);
       if (res?.ok) token = ((await res.json()) as { access_token: string }).access_token;
       else await new Promise((r) => setTimeout(r, 100));
     }
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const call = () =>
-      fetch(`${url}/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total`, { headers: { authorization: `Bearer ${token}` } }).then(
+      fetch(`${url}/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then(
         (r) => r.status,
         () => "refused" as const,
       );

@@ -8,16 +8,26 @@ beforeAll(async () => {
   s = await startTestServer();
   const rec = (name: string, value: { metadata?: object; [k: string]: unknown }) => ({
     name,
-    data: { type: "tekton.dev/v1.PipelineRun", value: { ...value, metadata: { name, creationTimestamp: "2024-05-01T10:00:00Z", ...value.metadata } } },
+    data: {
+      type: "tekton.dev/v1.PipelineRun",
+      value: { ...value, metadata: { name, creationTimestamp: "2024-05-01T10:00:00Z", ...value.metadata } },
+    },
   });
   const records = [
-    rec("a", { metadata: { labels: { "pipelinesascode.tekton.dev/repository": "repo", "tekton.dev/pipeline": "build" } }, spec: { pipelineRef: { name: "build" } }, status: { conditions: [{ reason: "Succeeded" }] } }),
+    rec("a", {
+      metadata: { labels: { "pipelinesascode.tekton.dev/repository": "repo", "tekton.dev/pipeline": "build" } },
+      spec: { pipelineRef: { name: "build" } },
+      status: { conditions: [{ reason: "Succeeded" }] },
+    }),
     rec("b", { metadata: { labels: { app: "web" } }, status: { conditions: [{ reason: "Failed" }] } }),
     rec("c", { metadata: {} }),
     rec("d", { spec: { retries: 3, timeoutSeconds: 90 }, status: { startTime: "2024-02-29T23:30:00Z" } }),
     rec("e", { spec: { retries: "3" } }),
   ];
-  const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records:batchCreate`, { method: "POST", body: JSON.stringify({ records }) });
+  const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records:batchCreate`, {
+    method: "POST",
+    body: JSON.stringify({ records }),
+  });
   expect(((await res.json()) as { result: { inserted: number } }).result.inserted).toBe(5);
 });
 afterAll(async () => {
@@ -25,7 +35,11 @@ afterAll(async () => {
 });
 
 async function total(filter: string): Promise<number> {
-  const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records/summary?summary=total&filter=${encodeURIComponent(filter)}`);
+  const res = await restCall(
+    s,
+    s.admin,
+    `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records/summary?summary=total&filter=${encodeURIComponent(filter)}`,
+  );
   const body = (await res.json()) as { summary: { total: number }[]; message?: string };
   expect(res.status, body.message).toBe(200);
   return body.summary[0]!.total;
@@ -33,7 +47,11 @@ async function total(filter: string): Promise<number> {
 
 describe("Tekton CEL filters as the OpenShift Pipelines console sends them", () => {
   it("contains on a map tests its keys and values (upstream: a substring of its JSON)", async () => {
-    expect(await total('data_type == "tekton.dev/v1.PipelineRun" && data.metadata.labels.contains("pipelinesascode.tekton.dev/repository")')).toBe(1);
+    expect(
+      await total(
+        'data_type == "tekton.dev/v1.PipelineRun" && data.metadata.labels.contains("pipelinesascode.tekton.dev/repository")',
+      ),
+    ).toBe(1);
     expect(await total('data.metadata.labels.contains("web")')).toBe(1);
     expect(await total('data.spec.pipelineRef.contains("name")')).toBe(1);
   });
@@ -41,7 +59,9 @@ describe("Tekton CEL filters as the OpenShift Pipelines console sends them", () 
   it("NULL semantics: a record without the field matches neither x != v nor !(x == v) nor !contains", async () => {
     expect(await total('data.status.conditions[0].reason != "Succeeded"')).toBe(1);
     expect(await total('!(data.status.conditions[0].reason == "Succeeded")')).toBe(1);
-    expect(await total('data.status.conditions[0].reason == "Succeeded" || data.status.conditions[0].reason != "Succeeded"')).toBe(2);
+    expect(
+      await total('data.status.conditions[0].reason == "Succeeded" || data.status.conditions[0].reason != "Succeeded"'),
+    ).toBe(2);
     // c has no labels at all: neither contains nor !contains.
     expect(await total('!data.metadata.labels.contains("pipelinesascode.tekton.dev/repository")')).toBe(1);
   });
@@ -76,8 +96,17 @@ describe("CEL arithmetic and timestamp accessors, as cel2sql translates them", (
   });
 
   it("refuses what has no meaning, with the documented error shape", async () => {
-    for (const f of ["data.spec.retries / 0 == 1", 'data.status.startTime.getDate("Mars/Base") == 1', "data.status.startTime + 1 == 2", 'data.metadata.name.matches("(a+)+$")']) {
-      const res = await restCall(s, s.admin, `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records/summary?summary=total&filter=${encodeURIComponent(f)}`);
+    for (const f of [
+      "data.spec.retries / 0 == 1",
+      'data.status.startTime.getDate("Mars/Base") == 1',
+      "data.status.startTime + 1 == 2",
+      'data.metadata.name.matches("(a+)+$")',
+    ]) {
+      const res = await restCall(
+        s,
+        s.admin,
+        `/apis/results.tekton.dev/v1alpha2/parents/${parent}/records/summary?summary=total&filter=${encodeURIComponent(f)}`,
+      );
       expect(res.status, f).toBe(400);
       expect(((await res.json()) as { message: string }).message).toMatch(/invalid filter at position \d+/);
     }

@@ -18,10 +18,24 @@ describe("records: upstream's base64 data.value", () => {
       const r = run({ name, created: "2024-01-01T00:00:00Z", reason: "Succeeded" });
       return { ...r, data: { type: r.data.type, value: Buffer.from(JSON.stringify(r.data.value)).toString("base64") } };
     };
-    const res = await restCall(s, s.admin, `${base}:batchCreate`, { method: "POST", body: JSON.stringify({ records: [asBase64("one"), run({ name: "two", created: "2024-01-01T00:00:00Z" })] }) });
+    const res = await restCall(s, s.admin, `${base}:batchCreate`, {
+      method: "POST",
+      body: JSON.stringify({ records: [asBase64("one"), run({ name: "two", created: "2024-01-01T00:00:00Z" })] }),
+    });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { result: Record<string, unknown> }).result).toMatchObject({ inserted: 2, rejected: 0 });
-    const bad = await restCall(s, s.admin, `${base}:batchCreate`, { method: "POST", body: JSON.stringify({ records: [asBase64("three"), { name: "four", data: { type: "tekton.dev/v1.PipelineRun", value: "@@not base64 json@@" } }] }) });
+    expect(((await res.json()) as { result: Record<string, unknown> }).result).toMatchObject({
+      inserted: 2,
+      rejected: 0,
+    });
+    const bad = await restCall(s, s.admin, `${base}:batchCreate`, {
+      method: "POST",
+      body: JSON.stringify({
+        records: [
+          asBase64("three"),
+          { name: "four", data: { type: "tekton.dev/v1.PipelineRun", value: "@@not base64 json@@" } },
+        ],
+      }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toBe("records[1].data.value: not base64-encoded JSON");
   });

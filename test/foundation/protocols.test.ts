@@ -51,11 +51,20 @@ describe("one port, every protocol", () => {
     ]);
     const health = grpcClient(pkg, "grpc.health.v1.Health", s.url);
     expect(await unary<{ status: string }>(health, "check", { service: "" })).toEqual({ status: "SERVING" });
-    await expect(unary(health, "check", { service: "no.such.Service" })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(unary(health, "check", { service: "no.such.Service" })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
 
     const refl = grpcClient(pkg, "grpc.reflection.v1.ServerReflection", s.url);
     const names = await new Promise<string[]>((resolve, reject) => {
-      const call = (refl as unknown as { serverReflectionInfo(): grpc.ClientDuplexStream<unknown, { listServicesResponse?: { service: { name: string }[] } }> }).serverReflectionInfo();
+      const call = (
+        refl as unknown as {
+          serverReflectionInfo(): grpc.ClientDuplexStream<
+            unknown,
+            { listServicesResponse?: { service: { name: string }[] } }
+          >;
+        }
+      ).serverReflectionInfo();
       call.on("data", (r) => {
         resolve(r.listServicesResponse!.service.map((x: { name: string }) => x.name));
         call.end();
@@ -63,7 +72,17 @@ describe("one port, every protocol", () => {
       call.on("error", reject);
       call.write({ listServices: "" });
     });
-    expect(names).toEqual(expect.arrayContaining(["tally.jobs.v1.JobsService", "tally.records.v1.RecordsService", "tally.metrics.v1.MetricsService", "tally.deliverystats.v1.DeliveryStatsService", "tally.telemetry.v1.TelemetryService", "tally.admin.v1.AdminService", "grpc.health.v1.Health"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "tally.jobs.v1.JobsService",
+        "tally.records.v1.RecordsService",
+        "tally.metrics.v1.MetricsService",
+        "tally.deliverystats.v1.DeliveryStatsService",
+        "tally.telemetry.v1.TelemetryService",
+        "tally.admin.v1.AdminService",
+        "grpc.health.v1.Health",
+      ]),
+    );
 
     // Every service is routed: without a token each read answers UNAUTHENTICATED (never UNIMPLEMENTED-by-absence).
     const calls: [string, string, unknown][] = [
@@ -75,16 +94,32 @@ describe("one port, every protocol", () => {
       ["tally.admin.v1.AdminService", "listTenants", {}],
     ];
     for (const [svc, method, req] of calls) {
-      await expect(unary(grpcClient(pkg, svc, s.url), method, req), `${svc}.${method}`).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect(unary(grpcClient(pkg, svc, s.url), method, req), `${svc}.${method}`).rejects.toMatchObject({
+        code: grpc.status.UNAUTHENTICATED,
+      });
     }
     const md = new grpc.Metadata();
     md.set("authorization", `Bearer ${await s.token(s.admin)}`);
-    const tenants = await unary<{ tenants: { id: string }[] }>(grpcClient(pkg, "tally.admin.v1.AdminService", s.url), "listTenants", {}, md);
+    const tenants = await unary<{ tenants: { id: string }[] }>(
+      grpcClient(pkg, "tally.admin.v1.AdminService", s.url),
+      "listTenants",
+      {},
+      md,
+    );
     expect(tenants.tenants.map((t) => t.id)).toEqual(["root"]);
   });
 
   it("buf curl reaches health and a service through reflection", async () => {
-    const { stdout } = await run("npx", ["buf", "curl", "--http2-prior-knowledge", "--protocol", "grpc", "--data", "{}", `${s.url}/grpc.health.v1.Health/Check`]);
+    const { stdout } = await run("npx", [
+      "buf",
+      "curl",
+      "--http2-prior-knowledge",
+      "--protocol",
+      "grpc",
+      "--data",
+      "{}",
+      `${s.url}/grpc.health.v1.Health/Check`,
+    ]);
     expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
     const listed = await run("npx", ["buf", "curl", "--http2-prior-knowledge", "--list-methods", s.url]);
     expect(listed.stdout).toContain("tally.records.v1.RecordsService/GetRecordListSummary");
@@ -96,7 +131,11 @@ describe("one port, every protocol", () => {
     expect(await ok.json()).toMatchObject({ tenants: [{ id: "root", name: "Root" }] });
     const none = await fetch(`${s.url}/admin/v1/tenants`);
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ code: 16, message: "unauthenticated: a valid bearer token is required", details: [] });
+    expect(await none.json()).toEqual({
+      code: 16,
+      message: "unauthenticated: a valid bearer token is required",
+      details: [],
+    });
     const missing = await restCall(s, s.admin, "/no/such/route");
     expect(missing.status).toBe(404);
     const wrongMethod = await restCall(s, s.admin, "/admin/v1/tenants", { method: "DELETE" });
@@ -133,7 +172,13 @@ describe("one port, every protocol", () => {
     expect(lines).toHaveLength(2);
     const strip = ({ requestId: _r, durationMs: _d, time: _t, protocol: _p, ...rest }: Record<string, unknown>) => rest;
     expect(strip(lines[0]!)).toEqual(strip(lines[1]!));
-    expect(lines[0]).toMatchObject({ protocol: "rest", procedure: "/tally.admin.v1.AdminService/ListTenants", clientId: "c-admin", tenantId: "root", code: "ok" });
+    expect(lines[0]).toMatchObject({
+      protocol: "rest",
+      procedure: "/tally.admin.v1.AdminService/ListTenants",
+      clientId: "c-admin",
+      tenantId: "root",
+      code: "ok",
+    });
     expect(lines[1]).toMatchObject({ protocol: "connect" });
   });
 

@@ -15,7 +15,29 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "tally-tls-"));
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
   s = await startTestServer({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
 });
 afterAll(async () => {
@@ -32,10 +54,12 @@ describe("TLS from config", () => {
     }
     expect((await createClient(Health, createGrpcTransport({ baseUrl: s.url, nodeOptions })).check({})).status).toBe(1);
     const status = await new Promise<number>((resolve, reject) =>
-      https.get(`${s.url}/v6/metrics/`, { rejectUnauthorized: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on("error", reject),
+      https
+        .get(`${s.url}/v6/metrics/`, { rejectUnauthorized: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on("error", reject),
     );
     expect(status).toBe(401);
   });

@@ -28,11 +28,20 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
-  const config: Config = loadConfig({ PORT: "0", LOG_LEVEL: "info", TALLY_DEMO: "off", SHUTDOWN_GRACE_MS: "2000", TALLY_KEK: TEST_KEK, ...realMongoDb(env), ...env });
+  const config: Config = loadConfig({
+    PORT: "0",
+    LOG_LEVEL: "info",
+    TALLY_DEMO: "off",
+    SHUTDOWN_GRACE_MS: "2000",
+    TALLY_KEK: TEST_KEK,
+    ...realMongoDb(env),
+    ...env,
+  });
   const tally = await startTally(config, createLogger("info", sink));
   if (!tally.admin) throw new Error("expected a fresh database");
   const admin = tally.admin;
@@ -41,7 +50,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     const key = `${creds.clientId} ${scope ?? ""}`;
     const cached = tokens.get(key);
     if (cached) return cached;
-    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: creds.clientId, client_secret: creds.clientSecret });
+    const form = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: creds.clientId,
+      client_secret: creds.clientSecret,
+    });
     if (scope) form.set("scope", scope);
     const res = await fetch(`${tally.url}/oauth2/token`, { method: "POST", body: form });
     if (res.status !== 200) throw new Error(`token: HTTP ${res.status} ${await res.text()}`);
@@ -69,7 +82,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await tally.stop();
       if (config.MONGODB_URI && config.MONGODB_DB.startsWith("tally_test_")) {
         const client = await new MongoClient(config.MONGODB_URI).connect();
-        await client.db(config.MONGODB_DB).dropDatabase().finally(() => client.close());
+        await client
+          .db(config.MONGODB_DB)
+          .dropDatabase()
+          .finally(() => client.close());
       }
     },
   };
@@ -86,18 +102,31 @@ function realMongoDb(env: Record<string, string>): Record<string, string> {
 }
 
 /** Creates a tenant (under `parentId`) and a client for it with the given roles. */
-export async function createTenantWithClient(s: TestServer, id: string, parentId: string, roles: string[] = ["admin"]): Promise<Credentials> {
+export async function createTenantWithClient(
+  s: TestServer,
+  id: string,
+  parentId: string,
+  roles: string[] = ["admin"],
+): Promise<Credentials> {
   await s.adminPost("/admin/v1/tenants", { id, name: id.toUpperCase(), parent_id: parentId });
   return createClientFor(s, id, roles);
 }
 
 export async function createClientFor(s: TestServer, tenantId: string, roles: string[]): Promise<Credentials> {
-  const c = (await s.adminPost("/admin/v1/clients", { tenant_id: tenantId, roles })) as { client: { id: string }; client_secret: string };
+  const c = (await s.adminPost("/admin/v1/clients", { tenant_id: tenantId, roles })) as {
+    client: { id: string };
+    client_secret: string;
+  };
   return { clientId: c.client.id, clientSecret: c.client_secret };
 }
 
 /** `fetch` with a bearer token. */
-export async function restCall(s: TestServer, creds: Credentials | string, path: string, init: RequestInit = {}): Promise<Response> {
+export async function restCall(
+  s: TestServer,
+  creds: Credentials | string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const token = typeof creds === "string" ? creds : await s.token(creds);
   const headers = new Headers(init.headers);
   if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);

@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
-import { createClientFor, createTenantWithClient, restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import {
+  createClientFor,
+  createTenantWithClient,
+  restCall,
+  startTestServer,
+  type TestServer,
+} from "../helpers/server.js";
 
 let s: TestServer;
 
@@ -14,18 +20,35 @@ afterAll(async () => {
 });
 
 async function tokenStatus(c: Credentials): Promise<number> {
-  const res = await fetch(`${s.url}/oauth2/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret }) });
+  const res = await fetch(`${s.url}/oauth2/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    }),
+  });
   return res.status;
 }
 
 async function freshToken(c: Credentials): Promise<string> {
-  const res = await fetch(`${s.url}/oauth2/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret }) });
+  const res = await fetch(`${s.url}/oauth2/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    }),
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
 /** A token signed with the server's own key, with chosen claims and header. */
-async function forge(claims: { sub: string; tenant: string; permissions: string[] }, opts: { typ?: string; iat?: number; exp?: number } = {}): Promise<string> {
+async function forge(
+  claims: { sub: string; tenant: string; permissions: string[] },
+  opts: { typ?: string; iat?: number; exp?: number } = {},
+): Promise<string> {
   const { kid, privateKey } = s.tally.app.keys.activeKey();
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ tenant: claims.tenant, permissions: claims.permissions })
@@ -40,10 +63,16 @@ async function forge(claims: { sub: string; tenant: string; permissions: string[
 }
 
 const writes = (token: string) => [
-  restCall(s, token, "/v3/jobs", { method: "POST", body: JSON.stringify([{ application: "a", timestamp: new Date().toISOString(), job: { id: "x", state: "OK" } }]) }),
+  restCall(s, token, "/v3/jobs", {
+    method: "POST",
+    body: JSON.stringify([{ application: "a", timestamp: new Date().toISOString(), job: { id: "x", state: "OK" } }]),
+  }),
   restCall(s, token, "/api/4.0/deliveryservices", { method: "POST", body: JSON.stringify({ xmlId: "sneaky" }) }),
   restCall(s, token, "/admin/v1/clients", { method: "POST", body: JSON.stringify({ roles: ["reader"] }) }),
-  restCall(s, token, "/admin/v1/tenants", { method: "POST", body: JSON.stringify({ id: `sub-${randomUUID().slice(0, 6)}`, name: "Sub" }) }),
+  restCall(s, token, "/admin/v1/tenants", {
+    method: "POST",
+    body: JSON.stringify({ id: `sub-${randomUUID().slice(0, 6)}`, name: "Sub" }),
+  }),
 ];
 
 describe("lifecycle and auth", () => {
@@ -67,10 +96,16 @@ describe("lifecycle and auth", () => {
 
   it("a caller can grant only permissions it holds", async () => {
     const t = await createTenantWithClient(s, "esc", "root", ["TENANT:ADMIN"]);
-    const res = await restCall(s, t, "/admin/v1/clients", { method: "POST", body: JSON.stringify({ tenant_id: "esc", roles: ["admin"] }) });
+    const res = await restCall(s, t, "/admin/v1/clients", {
+      method: "POST",
+      body: JSON.stringify({ tenant_id: "esc", roles: ["admin"] }),
+    });
     expect(res.status).toBe(403);
     expect(JSON.stringify(await res.json())).toMatch(/cannot grant permissions/);
-    const ok = await restCall(s, t, "/admin/v1/clients", { method: "POST", body: JSON.stringify({ tenant_id: "esc", roles: ["TENANT:ADMIN"] }) });
+    const ok = await restCall(s, t, "/admin/v1/clients", {
+      method: "POST",
+      body: JSON.stringify({ tenant_id: "esc", roles: ["TENANT:ADMIN"] }),
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -91,8 +126,12 @@ describe("lifecycle and auth", () => {
     const now = Math.floor(Date.now() / 1000);
     expect((await restCall(s, await forge(claims), "/v6/metrics/")).status).toBe(200);
     expect((await restCall(s, await forge(claims, { typ: "JWT" }), "/v6/metrics/")).status).toBe(401);
-    expect((await restCall(s, await forge(claims, { iat: now + 3600, exp: now + 4000 }), "/v6/metrics/")).status).toBe(401);
-    expect((await restCall(s, await forge(claims, { iat: now - 3 * 3600, exp: now + 600 }), "/v6/metrics/")).status).toBe(401);
+    expect((await restCall(s, await forge(claims, { iat: now + 3600, exp: now + 4000 }), "/v6/metrics/")).status).toBe(
+      401,
+    );
+    expect(
+      (await restCall(s, await forge(claims, { iat: now - 3 * 3600, exp: now + 600 }), "/v6/metrics/")).status,
+    ).toBe(401);
   });
 
   it("every 401 carries WWW-Authenticate: Bearer, on every API and over Connect", async () => {
@@ -100,7 +139,9 @@ describe("lifecycle and auth", () => {
       ["/v6/metrics/"],
       ["/v3/jobs/aggs", { method: "POST", body: "{}" }],
       ["/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total"],
-      ["/api/4.0/deliveryservice_stats?deliveryServiceName=x&metricType=kbps&startDate=2024-01-01T00:00:00Z&endDate=2024-01-02T00:00:00Z"],
+      [
+        "/api/4.0/deliveryservice_stats?deliveryServiceName=x&metricType=kbps&startDate=2024-01-01T00:00:00Z&endDate=2024-01-02T00:00:00Z",
+      ],
       ["/aggregates_by/build_id/channels/"],
       ["/admin/v1/tenants"],
     ];
@@ -109,7 +150,11 @@ describe("lifecycle and auth", () => {
       expect(res.status, p).toBe(401);
       expect(res.headers.get("www-authenticate"), p).toMatch(/^Bearer/);
     }
-    const connect = await fetch(`${s.url}/tally.metrics.v1.MetricsService/ListMetricsTypes`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const connect = await fetch(`${s.url}/tally.metrics.v1.MetricsService/ListMetricsTypes`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(connect.status).toBe(401);
     expect(connect.headers.get("www-authenticate")).toMatch(/^Bearer/);
   });

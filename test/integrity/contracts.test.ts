@@ -19,12 +19,23 @@ describe("contracts carry no transport tricks", () => {
     const jobs = createClient(JobsService, createConnectTransport({ baseUrl: s.url, httpVersion: "1.1" }));
     const headers = { authorization: `Bearer ${await s.token(s.admin)}` };
     const res = await jobs.ingestJobs(
-      { jobs: [{ application: "a", timestamp: timestampFromDate(new Date()), job: { id: "rpc-1", state: "OK" } }], preRejected: [{ index: 0, field: "job", reason: "forged" }] },
+      {
+        jobs: [{ application: "a", timestamp: timestampFromDate(new Date()), job: { id: "rpc-1", state: "OK" } }],
+        preRejected: [{ index: 0, field: "job", reason: "forged" }],
+      },
       { headers },
     );
     expect(res.result).toMatchObject({ inserted: 1n, rejected: 0n });
-    const rest = await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify([{ application: "a", timestamp: "not a time", job: { id: "r-1", state: "OK" } }, { application: "a", timestamp: new Date().toISOString(), job: { id: "r-2", state: "OK" } }]) });
-    const body = (await rest.json()) as { result: { inserted: number; rejected: number; rejections: { index: number; field: string }[] } };
+    const rest = await restCall(s, s.admin, "/v3/jobs", {
+      method: "POST",
+      body: JSON.stringify([
+        { application: "a", timestamp: "not a time", job: { id: "r-1", state: "OK" } },
+        { application: "a", timestamp: new Date().toISOString(), job: { id: "r-2", state: "OK" } },
+      ]),
+    });
+    const body = (await rest.json()) as {
+      result: { inserted: number; rejected: number; rejections: { index: number; field: string }[] };
+    };
     expect(body.result).toMatchObject({ inserted: 1, rejected: 1 });
     expect(body.result.rejections[0]).toMatchObject({ index: 0, field: "timestamp" });
   });

@@ -13,7 +13,9 @@ afterAll(async () => {
 });
 
 function withValue(extra: Record<string, unknown>) {
-  const r = run({ name: "k1", created: "2024-01-01T00:00:00Z", reason: "Succeeded" }) as { data: { value: Record<string, unknown> } };
+  const r = run({ name: "k1", created: "2024-01-01T00:00:00Z", reason: "Succeeded" }) as {
+    data: { value: Record<string, unknown> };
+  };
   return { ...r, data: { ...r.data, value: { ...r.data.value, ...extra } } };
 }
 
@@ -28,8 +30,13 @@ describe("records: keys MongoDB can't store or would read as operators", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(body.message).toContain(path);
     }
-    const batch = await restCall(s, s.admin, `${base}:batchCreate`, { method: "POST", body: JSON.stringify({ records: [withValue({ spec: { $gt: 1 } }), withValue({})] }) });
-    const result = ((await batch.json()) as { result: { rejected: string | number; rejections: { index: number; field: string }[] } }).result;
+    const batch = await restCall(s, s.admin, `${base}:batchCreate`, {
+      method: "POST",
+      body: JSON.stringify({ records: [withValue({ spec: { $gt: 1 } }), withValue({})] }),
+    });
+    const result = (
+      (await batch.json()) as { result: { rejected: string | number; rejections: { index: number; field: string }[] } }
+    ).result;
     expect(Number(result.rejected)).toBe(1);
     expect(result.rejections[0]).toMatchObject({ index: 0, field: "data.value.spec.$gt" });
   });

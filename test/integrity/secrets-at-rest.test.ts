@@ -25,12 +25,16 @@ describe("secrets at rest", () => {
     for (const f of ["journal.bson", "snapshot.bson"]) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
     expect(statSync(`${dir}.kek`).mode & 0o777).toBe(0o600);
     // The ES256 private scalar ("d") of a JWK never reaches the files.
-    for (const f of ["journal.bson", "snapshot.bson"]) expect(readFileSync(join(dir, f)).includes(Buffer.from('"d"'))).toBe(false);
+    for (const f of ["journal.bson", "snapshot.bson"])
+      expect(readFileSync(join(dir, f)).includes(Buffer.from('"d"'))).toBe(false);
     // Restarting with the KEK beside the data opens the same active key.
     const { startTally } = await import("../../server/src/server.js");
     const { loadConfig } = await import("../../server/src/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
-    const again = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_DATA_DIR: dir }), createLogger("silent"));
+    const again = await startTally(
+      loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_DATA_DIR: dir }),
+      createLogger("silent"),
+    );
     try {
       expect(again.app.keys.activeKey().kid).toBe(kid);
     } finally {
@@ -40,7 +44,11 @@ describe("secrets at rest", () => {
 
   it("real MongoDB needs a KEK from outside the database", async () => {
     const { loadConfig } = await import("../../server/src/config.js");
-    expect(() => loadConfig({ MONGODB_URI: "mongodb://db.example:27017" })).toThrow(/TALLY_KEK or TALLY_KEK_FILE is required/);
-    expect(() => loadConfig({ MONGODB_URI: "mongodb://db.example:27017", TALLY_KEK: Buffer.alloc(32).toString("base64") })).not.toThrow();
+    expect(() => loadConfig({ MONGODB_URI: "mongodb://db.example:27017" })).toThrow(
+      /TALLY_KEK or TALLY_KEK_FILE is required/,
+    );
+    expect(() =>
+      loadConfig({ MONGODB_URI: "mongodb://db.example:27017", TALLY_KEK: Buffer.alloc(32).toString("base64") }),
+    ).not.toThrow();
   });
 });

@@ -10,23 +10,47 @@ let heavy: Credentials;
 let quiet: Credentials;
 
 beforeAll(async () => {
-  s = await startTestServer({ TENANT_MAX_CONCURRENT_READS: "4", ADMISSION_QUEUE_MS: "500", TENANT_READS_PER_SECOND: "30", TENANT_READ_BURST: "30" });
+  s = await startTestServer({
+    TENANT_MAX_CONCURRENT_READS: "4",
+    ADMISSION_QUEUE_MS: "500",
+    TENANT_READS_PER_SECOND: "30",
+    TENANT_READ_BURST: "30",
+  });
   heavy = await createTenantWithClient(s, "noisy", "root");
   quiet = await createTenantWithClient(s, "quiet", "root");
-  const docs = Array.from({ length: 100_000 }, (_, i) => ({ tenantId: "noisy", jobId: `j${i}`, application: "x", timestamp: new Date(i * 60_000), job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i } }));
-  for (let i = 0; i < docs.length; i += 10_000) await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
-  const few = Array.from({ length: 20 }, (_, i) => ({ application: "x", timestamp: new Date(Date.now() - i * 1000).toISOString(), job: { id: `q${i}`, state: "OK", duration_ms: i } }));
+  const docs = Array.from({ length: 100_000 }, (_, i) => ({
+    tenantId: "noisy",
+    jobId: `j${i}`,
+    application: "x",
+    timestamp: new Date(i * 60_000),
+    job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
+  }));
+  for (let i = 0; i < docs.length; i += 10_000)
+    await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+  const few = Array.from({ length: 20 }, (_, i) => ({
+    application: "x",
+    timestamp: new Date(Date.now() - i * 1000).toISOString(),
+    job: { id: `q${i}`, state: "OK", duration_ms: i },
+  }));
   expect((await restCall(s, quiet, "/v3/jobs", { method: "POST", body: JSON.stringify(few) })).status).toBe(200);
 }, 120_000);
 afterAll(async () => {
   await s?.stop();
 });
 
-const heavyAggs = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`h${i}`, { kind: { case: "dateHistogram" as const, value: { field: "@timestamp", fixedInterval: `${i + 1}h` } } }]));
+const heavyAggs = Object.fromEntries(
+  Array.from({ length: 12 }, (_, i) => [
+    `h${i}`,
+    { kind: { case: "dateHistogram" as const, value: { field: "@timestamp", fixedInterval: `${i + 1}h` } } },
+  ]),
+);
 
 async function quietCall(): Promise<number> {
   const t0 = performance.now();
-  const res = await restCall(s, quiet, "/v3/jobs/aggs", { method: "POST", body: JSON.stringify({ aggs: { by: { terms: { field: "job.state" } } } }) });
+  const res = await restCall(s, quiet, "/v3/jobs/aggs", {
+    method: "POST",
+    body: JSON.stringify({ aggs: { by: { terms: { field: "job.state" } } } }),
+  });
   expect(res.status).toBe(200);
   await res.arrayBuffer();
   return performance.now() - t0;
@@ -44,7 +68,8 @@ describe("per-tenant admission control", () => {
         () => "ok",
         (e: unknown) => {
           const err = ConnectError.from(e);
-          if (err.code === Code.ResourceExhausted) expect(Number(err.metadata.get("retry-after"))).toBeGreaterThanOrEqual(1);
+          if (err.code === Code.ResourceExhausted)
+            expect(Number(err.metadata.get("retry-after"))).toBeGreaterThanOrEqual(1);
           return Code[err.code];
         },
       ),

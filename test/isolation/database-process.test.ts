@@ -11,7 +11,10 @@ let s: TestServer;
 
 beforeAll(async () => {
   // A small heap for the database thread, so a runaway command reaches it quickly.
-  s = await startTestServer({ TALLY_DATA_DIR: mkdtempSync(join(tmpdir(), "tally-dbproc-")), EMBEDDED_DB_MAX_HEAP_MB: "192" });
+  s = await startTestServer({
+    TALLY_DATA_DIR: mkdtempSync(join(tmpdir(), "tally-dbproc-")),
+    EMBEDDED_DB_MAX_HEAP_MB: "192",
+  });
 });
 afterAll(async () => {
   await s?.stop();
@@ -28,7 +31,16 @@ describe("the embedded database runs in its own process, off the API's event loo
     // Several passes of a grouping over every document: seconds of database work.
     const busy = db
       .collection("scratch")
-      .aggregate([{ $facet: Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`f${k}`, [{ $group: { _id: { $concat: ["$s", String(k)] }, n: { $sum: "$i" } } }]])) }])
+      .aggregate([
+        {
+          $facet: Object.fromEntries(
+            Array.from({ length: 30 }, (_, k) => [
+              `f${k}`,
+              [{ $group: { _id: { $concat: ["$s", String(k)] }, n: { $sum: "$i" } } }],
+            ]),
+          ),
+        },
+      ])
       .toArray();
     const started = performance.now();
     const latencies: number[] = [];

@@ -10,15 +10,27 @@ const CAP_MS = 1500;
 
 beforeAll(async () => {
   s = await startTestServer({ MAX_DEADLINE_MS: String(CAP_MS) });
-  const docs = Array.from({ length: 150_000 }, (_, i) => ({ tenantId: "root", jobId: `j${i}`, application: "x", timestamp: new Date(i * 60_000), job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i } }));
-  for (let i = 0; i < docs.length; i += 10_000) await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+  const docs = Array.from({ length: 150_000 }, (_, i) => ({
+    tenantId: "root",
+    jobId: `j${i}`,
+    application: "x",
+    timestamp: new Date(i * 60_000),
+    job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
+  }));
+  for (let i = 0; i < docs.length; i += 10_000)
+    await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
 }, 120_000);
 afterAll(async () => {
   await s?.stop();
 });
 
 // Many histograms over 150,000 jobs: several seconds of database work.
-const heavyAggs = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`h${i}`, { kind: { case: "dateHistogram" as const, value: { field: "@timestamp", fixedInterval: `${i + 1}h` } } }]));
+const heavyAggs = Object.fromEntries(
+  Array.from({ length: 40 }, (_, i) => [
+    `h${i}`,
+    { kind: { case: "dateHistogram" as const, value: { field: "@timestamp", fixedInterval: `${i + 1}h` } } },
+  ]),
+);
 
 async function timedCall(timeoutMs: number | undefined): Promise<{ code: Code | undefined; ms: number }> {
   const client = createClient(JobsService, createConnectTransport({ baseUrl: s.url, httpVersion: "2" }));

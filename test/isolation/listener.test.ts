@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 // Short timeouts so each hostile connection is closed within the test's time; the defaults are longer.
-const limits = { SNIFF_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "1500", REQUEST_TIMEOUT_MS: "2000", IDLE_TIMEOUT_MS: "2000" };
+const limits = {
+  SNIFF_TIMEOUT_MS: "1000",
+  HEADERS_TIMEOUT_MS: "1500",
+  REQUEST_TIMEOUT_MS: "2000",
+  IDLE_TIMEOUT_MS: "2000",
+};
 
 let s: TestServer;
 let port: number;
@@ -20,7 +25,12 @@ afterAll(async () => {
 /** Health over plain HTTP/1.1 (REST health lives on the Connect route), timed. */
 async function healthMs(): Promise<number> {
   const t0 = performance.now();
-  const res = await fetch(`${s.url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}", signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`${s.url}/grpc.health.v1.Health/Check`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+    signal: AbortSignal.timeout(2000),
+  });
   expect(res.status).toBe(200);
   return performance.now() - t0;
 }
@@ -64,7 +74,8 @@ describe("the listener under hostile connections", () => {
   });
 
   it("a body dripped one byte at a time is cut off by the request timeout", async () => {
-    const head = "POST /v3/jobs/aggs HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
+    const head =
+      "POST /v3/jobs/aggs HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
     expect(await heldOpenMs(head, { text: " ", everyMs: 300 })).toBeLessThan(6000);
   });
 

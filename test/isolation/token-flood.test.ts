@@ -12,16 +12,35 @@ afterAll(async () => {
 });
 
 /** A token request from a chosen loopback address (127.0.0.0/8 are all this machine). */
-function tokenFrom(localAddress: string, clientId: string, secret: string): Promise<{ status: number; retryAfter: string | undefined; ms: number }> {
-  const body = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }).toString();
+function tokenFrom(
+  localAddress: string,
+  clientId: string,
+  secret: string,
+): Promise<{ status: number; retryAfter: string | undefined; ms: number }> {
+  const body = new URLSearchParams({
+    grant_type: "client_credentials",
+    client_id: clientId,
+    client_secret: secret,
+  }).toString();
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(
       `${s.url}/oauth2/token`,
-      { method: "POST", localAddress, agent: false, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } },
+      {
+        method: "POST",
+        localAddress,
+        agent: false,
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined, ms: performance.now() - t0 }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers["retry-after"] as string | undefined,
+            ms: performance.now() - t0,
+          }),
+        );
       },
     );
     req.on("error", reject);
@@ -43,7 +62,9 @@ describe("the token endpoint can't be used to lock out or starve clients", () =>
 
   it("300 concurrent bad logins with random client ids are refused rather than delaying a good one", async () => {
     expect((await tokenFrom("127.0.0.1", s.admin.clientId, s.admin.clientSecret)).status).toBe(200);
-    const flood = Array.from({ length: 300 }, (_, i) => tokenFrom("127.0.0.3", `c-random-${i}-${Math.random()}`, "nope"));
+    const flood = Array.from({ length: 300 }, (_, i) =>
+      tokenFrom("127.0.0.3", `c-random-${i}-${Math.random()}`, "nope"),
+    );
     await new Promise((r) => setTimeout(r, 50));
     const good = await tokenFrom("127.0.0.1", s.admin.clientId, s.admin.clientSecret);
     const results = await Promise.all(flood);

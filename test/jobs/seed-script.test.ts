@@ -14,13 +14,18 @@ let secret = "";
 
 beforeAll(async () => {
   s = await startTestServer();
-  await loadDemo(s.tally, createLogger("silent"), (line) => (secret = /client_secret=(\S+)/.exec(line)?.[1] ?? secret), {
-    jobs: 4000,
-    recordRunsPerDay: 1,
-    deliveryDays: 1,
-    telemetryDates: 1,
-    metricDays: 1,
-  });
+  await loadDemo(
+    s.tally,
+    createLogger("silent"),
+    (line) => (secret = /client_secret=(\S+)/.exec(line)?.[1] ?? secret),
+    {
+      jobs: 4000,
+      recordRunsPerDay: 1,
+      deliveryDays: 1,
+      telemetryDates: 1,
+      metricDays: 1,
+    },
+  );
 });
 afterAll(async () => {
   await s?.stop();
@@ -50,7 +55,10 @@ describe("the seed's Python example (jobs-aggs-v3)", () => {
     expect(stderr).toContain("Successfully retrieved aggregations");
     const total = Number(/Total Jobs Analyzed: ([\d,]+)/.exec(stderr)?.[1]?.replace(/,/g, ""));
     expect(total).toBeGreaterThan(100);
-    const states = [...stderr.matchAll(/\d+\. (\w+)\s+:\s+([\d,]+) \(/g)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ""))]);
+    const states = [...stderr.matchAll(/\d+\. (\w+)\s+:\s+([\d,]+) \(/g)].map((m) => [
+      m[1],
+      Number(m[2]!.replace(/,/g, "")),
+    ]);
     expect(states.map(([state]) => state)).toEqual(expect.arrayContaining(["SUCCEEDED", "FAILED"]));
     expect(states.every(([, n]) => (n as number) > 0)).toBe(true);
     expect(Number(/Failed Jobs: ([\d,]+)/.exec(stderr)?.[1])).toBeGreaterThan(0);

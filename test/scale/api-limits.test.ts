@@ -31,13 +31,25 @@ describe("every API's headline read holds under the limits", () => {
     for (let b = 0; b < 2; b++) {
       const jobs = Array.from({ length: 10_000 }, (_, k) => {
         const i = b * 10_000 + k;
-        return { application: "scale", "@timestamp": new Date(start + i * 1000).toISOString(), job: { id: `job-${i}-with-a-long-identifier`, state: i % 10 === 0 ? "FAILED" : "OK", attributes: { host: `host-${i}` } } };
+        return {
+          application: "scale",
+          "@timestamp": new Date(start + i * 1000).toISOString(),
+          job: {
+            id: `job-${i}-with-a-long-identifier`,
+            state: i % 10 === 0 ? "FAILED" : "OK",
+            attributes: { host: `host-${i}` },
+          },
+        };
       });
       await post("/v3/jobs", jobs);
     }
     const body = await post("/v3/jobs/aggs", {
       application: "scale",
-      aggs: { ids: { cardinality: { field: "job.id" } }, hosts: { terms: { field: "job.attributes.host", size: 3 } }, states: { terms: { field: "job.state" }, aggs: { distinct: { cardinality: { field: "job.id" } } } } },
+      aggs: {
+        ids: { cardinality: { field: "job.id" } },
+        hosts: { terms: { field: "job.attributes.host", size: 3 } },
+        states: { terms: { field: "job.state" }, aggs: { distinct: { cardinality: { field: "job.id" } } } },
+      },
     });
     const a = body.data.aggregations;
     expect(body.data.total).toBe(20_000);
@@ -56,19 +68,56 @@ describe("every API's headline read holds under the limits", () => {
     // Values 1..20000 in a shuffled order.
     const values = Array.from({ length: 20_000 }, (_, i) => ((i * 7919) % 20_000) + 1);
     for (let b = 0; b < 2; b++) {
-      const points = values.slice(b * 10_000, (b + 1) * 10_000).map((value, k) => ({ deliveryService: "big", metricType: "tps_total", time: new Date(t0 + (b * 10_000 + k) * 60_000).toISOString(), value }));
+      const points = values.slice(b * 10_000, (b + 1) * 10_000).map((value, k) => ({
+        deliveryService: "big",
+        metricType: "tps_total",
+        time: new Date(t0 + (b * 10_000 + k) * 60_000).toISOString(),
+        value,
+      }));
 
       await post("/api/4.0/deliveryservice_stats", { points });
     }
-    const res = await restCall(s, t, `/api/4.0/deliveryservice_stats?deliveryServiceName=big&metricType=tps_total&interval=1d&startDate=2024-01-01T00:00:00Z&endDate=2024-02-01T00:00:00Z&excludeSeries=true`);
+    const res = await restCall(
+      s,
+      t,
+      `/api/4.0/deliveryservice_stats?deliveryServiceName=big&metricType=tps_total&interval=1d&startDate=2024-01-01T00:00:00Z&endDate=2024-02-01T00:00:00Z&excludeSeries=true`,
+    );
     const summary = ((await res.json()) as any).response.summary;
-    expect(summary).toMatchObject({ count: 20_000, min: 1, max: 20_000, fifthPercentile: 1000, ninetyFifthPercentile: 19_000, ninetyEighthPercentile: 19_600 });
+    expect(summary).toMatchObject({
+      count: 20_000,
+      min: 1,
+      max: 20_000,
+      fifthPercentile: 1000,
+      ninetyFifthPercentile: 19_000,
+      ninetyEighthPercentile: 19_600,
+    });
   });
 
   it("telemetry: 3,000 histograms of one metric summed per bucket", async () => {
-    await post("/telemetry/v1/metrics", { metrics: [{ name: "WIDE", kind: "linear", buckets: Array.from({ length: 50 }, (_, i) => i), description: "wide" }] });
-    const base = { prefix: "build_id", channel: "nightly", version: "42", application: "Firefox", architecture: "x86", os: "Linux", child: "false", label: "", date: "20240101", metric: "WIDE" };
-    const histograms = Array.from({ length: 3000 }, (_, i) => ({ ...base, osVersion: `v${i}`, histogram: Array.from({ length: 50 }, (_, j) => (j === i % 50 ? 2 : 1)), sum: 10, count: 1 }));
+    await post("/telemetry/v1/metrics", {
+      metrics: [
+        { name: "WIDE", kind: "linear", buckets: Array.from({ length: 50 }, (_, i) => i), description: "wide" },
+      ],
+    });
+    const base = {
+      prefix: "build_id",
+      channel: "nightly",
+      version: "42",
+      application: "Firefox",
+      architecture: "x86",
+      os: "Linux",
+      child: "false",
+      label: "",
+      date: "20240101",
+      metric: "WIDE",
+    };
+    const histograms = Array.from({ length: 3000 }, (_, i) => ({
+      ...base,
+      osVersion: `v${i}`,
+      histogram: Array.from({ length: 50 }, (_, j) => (j === i % 50 ? 2 : 1)),
+      sum: 10,
+      count: 1,
+    }));
 
     await post("/telemetry/v1/histograms", { batch_id: "wide", histograms });
     const res = await restCall(s, t, "/aggregates_by/build_id/channels/nightly/?version=42&dates=20240101&metric=WIDE");

@@ -24,7 +24,11 @@ describe("@tally/sdk/web.js (connect-web over fetch, as in a browser)", () => {
     const preflight = (o: string) =>
       fetch(`${s.url}/tally.metrics.v1.MetricsService/ListMetricsTypes`, {
         method: "OPTIONS",
-        headers: { origin: o, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization,connect-protocol-version" },
+        headers: {
+          origin: o,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,authorization,connect-protocol-version",
+        },
       });
     const ok = await preflight(origin);
     expect(ok.status).toBe(204);
@@ -33,7 +37,9 @@ describe("@tally/sdk/web.js (connect-web over fetch, as in a browser)", () => {
     expect(ok.headers.get("access-control-allow-headers")).toMatch(/Connect-Protocol-Version/i);
     const other = await preflight("https://evil.example");
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
-    const rest = await fetch(`${s.url}/v6/metrics/`, { headers: { origin, authorization: `Bearer ${await s.token(s.admin)}` } });
+    const rest = await fetch(`${s.url}/v6/metrics/`, {
+      headers: { origin, authorization: `Bearer ${await s.token(s.admin)}` },
+    });
     expect(rest.headers.get("access-control-allow-origin")).toBe(origin);
     expect(rest.headers.get("access-control-expose-headers")).toMatch(/ETag/);
   });

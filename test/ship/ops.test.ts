@@ -19,13 +19,20 @@ afterAll(async () => {
 });
 
 /** A raw GET, so the answer's bytes (compressed or not) are seen as sent. */
-function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function rawGet(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    http.get(`${s.url}${path}`, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    }).on("error", reject);
+    http
+      .get(`${s.url}${path}`, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      })
+      .on("error", reject);
   });
 }
 
@@ -39,7 +46,9 @@ describe("operations surface", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/tally_calls_total\{api="tally.metrics.v1.MetricsService",method="ListMetricsTypes",protocol="rest",code="ok"\} 1/);
+    expect(text).toMatch(
+      /tally_calls_total\{api="tally.metrics.v1.MetricsService",method="ListMetricsTypes",protocol="rest",code="ok"\} 1/,
+    );
     expect(text).toMatch(/tally_call_duration_seconds_bucket\{le="[0-9.]+",api="tally.metrics.v1.MetricsService"/);
     expect(text).toMatch(/tally_admission_refusals_total\{tenant="probe",reason="rate"\} 1/);
     expect(text).toMatch(/tally_db_command_duration_seconds_count\{command="(aggregate|find)",outcome="ok"\} \d+/);
@@ -48,7 +57,12 @@ describe("operations surface", () => {
   });
 
   it("/readyz and gRPC health say not ready until start-up work is done", async () => {
-    const t: RunningTally = await startTally(loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_KEK: TEST_KEK }), createLogger("silent"), () => {}, { started: false });
+    const t: RunningTally = await startTally(
+      loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_KEK: TEST_KEK }),
+      createLogger("silent"),
+      () => {},
+      { started: false },
+    );
     try {
       const ready = await fetch(`${t.url}/readyz`);
       expect(ready.status).toBe(503);
@@ -79,7 +93,10 @@ describe("operations surface", () => {
     expect(gz.headers["content-encoding"]).toBe("gzip");
     expect(JSON.parse(gunzipSync(gz.body).toString())).toEqual(expected);
     expect(gz.headers.vary).toMatch(/Accept-Encoding/);
-    const small = await rawGet("/v6/metrics/no-such-metric/", { authorization: `Bearer ${token}`, "accept-encoding": "gzip" });
+    const small = await rawGet("/v6/metrics/no-such-metric/", {
+      authorization: `Bearer ${token}`,
+      "accept-encoding": "gzip",
+    });
     expect(small.headers["content-encoding"]).toBeUndefined();
   });
 });

@@ -25,7 +25,13 @@ describe("a deployable server", () => {
     const port = await freePort();
     const npm = spawn("npm", ["start", "--silent"], {
       cwd: repo,
-      env: { ...process.env, PORT: String(port), TALLY_DEMO: "off", TALLY_DATA_DIR: join(mkdtempSync(join(tmpdir(), "tally-start-")), "data"), LOG_LEVEL: "warn" },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        TALLY_DEMO: "off",
+        TALLY_DATA_DIR: join(mkdtempSync(join(tmpdir(), "tally-start-")), "data"),
+        LOG_LEVEL: "warn",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const exited = new Promise<number | null>((res) => npm.once("exit", (code) => res(code)));
@@ -75,7 +81,19 @@ describe("a publishable SDK", () => {
     const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith(".tgz"))!);
     const app = mkdtempSync(join(tmpdir(), "tally-app-"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `typescript@${(await import("typescript")).version}`, "@types/node@20"], { cwd: app });
+    await run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        tarball,
+        `typescript@${(await import("typescript")).version}`,
+        "@types/node@20",
+      ],
+      { cwd: app },
+    );
     writeFileSync(
       join(app, "app.mjs"),
       `import { createTallyClient } from "@tally/sdk";
@@ -83,7 +101,10 @@ const tally = createTallyClient({ baseUrl: process.env.URL, clientId: process.en
 const res = await tally.metrics.listMetricsTypes({});
 console.log(JSON.stringify({ count: Number(res.count) }));`,
     );
-    const { stdout } = await run(process.execPath, ["app.mjs"], { cwd: app, env: { ...process.env, URL: s.url, ID: s.admin.clientId, SECRET: s.admin.clientSecret } });
+    const { stdout } = await run(process.execPath, ["app.mjs"], {
+      cwd: app,
+      env: { ...process.env, URL: s.url, ID: s.admin.clientId, SECRET: s.admin.clientSecret },
+    });
     expect(JSON.parse(stdout)).toEqual({ count: 3 });
     writeFileSync(
       join(app, "app.ts"),
@@ -94,7 +115,22 @@ export async function main(): Promise<bigint> {
   return r.data?.total ?? (isNotFound(new Error()) ? 0n : 1n);
 }`,
     );
-    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, skipLibCheck: false, lib: ["ES2023", "DOM"], types: ["node"] }, files: ["app.ts"] }));
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          noEmit: true,
+          skipLibCheck: false,
+          lib: ["ES2023", "DOM"],
+          types: ["node"],
+        },
+        files: ["app.ts"],
+      }),
+    );
     await run(join(app, "node_modules/.bin/tsc"), ["-p", "."], { cwd: app });
     const version = await run(join(app, "node_modules/.bin/tally"), ["--version"], { cwd: app });
     expect(version.stdout.trim()).toMatch(/^tally \d+\.\d+\.\d+$/);

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { fromJson, toJson, type DescMethod, type DescService, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import {
+  fromJson,
+  toJson,
+  type DescMethod,
+  type DescService,
+  type JsonObject,
+  type JsonValue,
+} from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { AdminService } from "../gen/tally/admin/v1/admin_pb.js";
 import { DeliveryStatsService } from "../gen/tally/deliverystats/v1/delivery_stats_pb.js";
@@ -44,7 +51,8 @@ class UsageError extends Error {}
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
 function sdkVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
 }
 
 const services: Record<string, { service: DescService; key: keyof TallyClient }> = {
@@ -71,9 +79,13 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i]!;
     if (a.startsWith("--")) {
       const [k, v] = a.slice(2).split("=", 2) as [string, string | undefined];
-      if (k === "client-secret" || k === "secret") throw new UsageError("secrets are never taken from the command line: set TALLY_CLIENT_SECRET or use `tally login`");
+      if (k === "client-secret" || k === "secret")
+        throw new UsageError(
+          "secrets are never taken from the command line: set TALLY_CLIENT_SECRET or use `tally login`",
+        );
       if (v !== undefined) flags.set(k, v);
-      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") && !booleanFlags.has(k)) flags.set(k, argv[++i]!);
+      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") && !booleanFlags.has(k))
+        flags.set(k, argv[++i]!);
       else flags.set(k, true);
     } else positional.push(a);
   }
@@ -108,7 +120,8 @@ function connection(a: Args, env: NodeJS.ProcessEnv): { url: string; clientId: s
   const url = flag(a, "url") ?? env.TALLY_URL ?? profile?.url;
   const clientId = env.TALLY_CLIENT_ID ?? profile?.clientId;
   const clientSecret = secretFromStdin(a) ?? env.TALLY_CLIENT_SECRET ?? profile?.clientSecret;
-  if (!url || !clientId || !clientSecret) throw new UsageError("no connection: run `tally login`, or set TALLY_URL, TALLY_CLIENT_ID and TALLY_CLIENT_SECRET");
+  if (!url || !clientId || !clientSecret)
+    throw new UsageError("no connection: run `tally login`, or set TALLY_URL, TALLY_CLIENT_ID and TALLY_CLIENT_SECRET");
   return { url, clientId, clientSecret };
 }
 
@@ -119,8 +132,13 @@ function client(a: Args, env: NodeJS.ProcessEnv): TallyClient {
 
 function findMethod(service: DescService, name: string): DescMethod {
   const norm = name.replace(/[-_]/g, "").toLowerCase();
-  const m = service.methods.find((x) => x.name.toLowerCase() === norm || x.localName.toLowerCase() === norm || x.name.toLowerCase().endsWith(norm));
-  if (!m) throw new UsageError(`unknown method ${name}; ${service.name} has: ${service.methods.map((x) => x.localName).join(", ")}`);
+  const m = service.methods.find(
+    (x) => x.name.toLowerCase() === norm || x.localName.toLowerCase() === norm || x.name.toLowerCase().endsWith(norm),
+  );
+  if (!m)
+    throw new UsageError(
+      `unknown method ${name}; ${service.name} has: ${service.methods.map((x) => x.localName).join(", ")}`,
+    );
   return m;
 }
 
@@ -148,7 +166,12 @@ interface IngestTotals {
   rejections: { line: number; field: string; reason: string }[];
 }
 
-async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function ingest(
+  a: Args,
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
   const [api, file] = a.positional.slice(1);
   if (!api || !file) throw new UsageError("usage: tally ingest <api> FILE.ndjson");
   const plan: Record<string, { method: string; field: string; extra: Record<string, JsonValue> }> = {
@@ -182,7 +205,11 @@ async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void,
       try {
         fromJson(itemSchema, value, { ignoreUnknownFields: false });
       } catch (e) {
-        totals.rejections.push({ line: i + 1, field: "", reason: (e as Error).message.replace(/^cannot decode message [\w.]+ from JSON: /, "").slice(0, 200) });
+        totals.rejections.push({
+          line: i + 1,
+          field: "",
+          reason: (e as Error).message.replace(/^cannot decode message [\w.]+ from JSON: /, "").slice(0, 200),
+        });
         return;
       }
     }
@@ -195,7 +222,11 @@ async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void,
     const batch = items.slice(i, i + size);
     // A batch id from the file's content and position: re-running the same file changes nothing that
     // was stored, and stores what was refused before once its cause is fixed.
-    const res = (await call(c, api, method, { ...p.extra, batchId: `${digest}-${i / size}`, [p.field]: batch.map((b) => b.value) })) as { result: Record<string, JsonValue> };
+    const res = (await call(c, api, method, {
+      ...p.extra,
+      batchId: `${digest}-${i / size}`,
+      [p.field]: batch.map((b) => b.value),
+    })) as { result: Record<string, JsonValue> };
     if (res.result.replayed === true) totals.replayedBatches++;
     totals.inserted += Number(res.result.inserted ?? 0);
     totals.updated += Number(res.result.updated ?? 0);
@@ -208,7 +239,8 @@ async function ingest(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void,
   totals.rejections.sort((x, y) => x.line - y.line);
   totals.rejected = totals.rejections.length;
   for (const r of totals.rejections) err(`${file}:${r.line}: ${r.field ? `${r.field}: ` : ""}${r.reason}`);
-  if (totals.replayedBatches) err(`${totals.replayedBatches} batch(es) had been stored before (replays: nothing changed)`);
+  if (totals.replayedBatches)
+    err(`${totals.replayedBatches} batch(es) had been stored before (replays: nothing changed)`);
   out(JSON.stringify(totals));
   return totals.rejected > 0 ? 1 : 0;
 }
@@ -234,7 +266,11 @@ async function register(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => voi
     case "delivery-service": {
       const xmlId = rest[0];
       if (!xmlId) throw new UsageError("usage: tally register delivery-service XML_ID [--id N] [--tenant T]");
-      const res = await c.deliveryStats.registerDeliveryService({ xmlId, id: BigInt(flag(a, "id") ?? 0), tenantId: flag(a, "tenant") ?? "" });
+      const res = await c.deliveryStats.registerDeliveryService({
+        xmlId,
+        id: BigInt(flag(a, "id") ?? 0),
+        tenantId: flag(a, "tenant") ?? "",
+      });
       out(JSON.stringify({ xmlId: res.xmlId, id: Number(res.id), tenantId: res.tenantId }));
       return;
     }
@@ -253,7 +289,9 @@ async function register(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => voi
       return;
     }
     default:
-      throw new UsageError("usage: tally register delivery-service XML_ID | metric-choices FILE.ndjson [--type T] | telemetry-metrics FILE.ndjson");
+      throw new UsageError(
+        "usage: tally register delivery-service XML_ID | metric-choices FILE.ndjson [--type T] | telemetry-metrics FILE.ndjson",
+      );
   }
 }
 
@@ -265,8 +303,13 @@ async function admin(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void):
   if (what === "rotate-signing-key") return print(await c.rotateSigningKey({}), m("RotateSigningKey").output);
   if (what === "tenants") {
     if (verb === "list") return print(await c.listTenants({}), m("ListTenants").output);
-    if (verb === "create" && rest[0] && rest[1]) return print(await c.createTenant({ id: rest[0], name: rest[1], parentId: flag(a, "parent") ?? "" }), m("CreateTenant").output);
-    if ((verb === "enable" || verb === "disable") && rest[0]) return print(await c.setTenantActive({ id: rest[0], active: verb === "enable" }), m("SetTenantActive").output);
+    if (verb === "create" && rest[0] && rest[1])
+      return print(
+        await c.createTenant({ id: rest[0], name: rest[1], parentId: flag(a, "parent") ?? "" }),
+        m("CreateTenant").output,
+      );
+    if ((verb === "enable" || verb === "disable") && rest[0])
+      return print(await c.setTenantActive({ id: rest[0], active: verb === "enable" }), m("SetTenantActive").output);
   }
   if (what === "clients") {
     if (verb === "list") return print(await c.listClients({}), m("ListClients").output);
@@ -274,14 +317,21 @@ async function admin(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void):
       const roles = (flag(a, "roles") ?? "reader").split(",").filter(Boolean);
       return print(await c.createClient({ tenantId: flag(a, "tenant")!, roles }), m("CreateClient").output);
     }
-    if ((verb === "enable" || verb === "disable") && rest[0]) return print(await c.setClientActive({ id: rest[0], active: verb === "enable" }), m("SetClientActive").output);
-    if (verb === "rotate-secret" && rest[0]) return print(await c.rotateClientSecret({ id: rest[0] }), m("RotateClientSecret").output);
+    if ((verb === "enable" || verb === "disable") && rest[0])
+      return print(await c.setClientActive({ id: rest[0], active: verb === "enable" }), m("SetClientActive").output);
+    if (verb === "rotate-secret" && rest[0])
+      return print(await c.rotateClientSecret({ id: rest[0] }), m("RotateClientSecret").output);
   }
   throw new UsageError("usage: tally admin tenants|clients|rotate-signing-key ... (see tally --help)");
 }
 
 /** Runs the CLI; returns the exit code. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), err: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): Promise<number> {
   try {
     const a = parseArgs(argv);
     const cmd = a.positional[0];
@@ -303,16 +353,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         const clientId = env.TALLY_CLIENT_ID ?? (await ask("client id: "));
         const clientSecret = secretFromStdin(a) ?? env.TALLY_CLIENT_SECRET ?? (await ask("client secret: ", true));
         await clientCredentials({ baseUrl: url, clientId, clientSecret })(true);
-        const path = saveProfile(flag(a, "profile") ?? env.TALLY_PROFILE ?? "default", { url, clientId, clientSecret }, env);
+        const path = saveProfile(
+          flag(a, "profile") ?? env.TALLY_PROFILE ?? "default",
+          { url, clientId, clientSecret },
+          env,
+        );
         err(`logged in as ${clientId}; profile saved in ${path}`);
         return 0;
       }
       case "query": {
         const [, api, name] = a.positional;
         const svc = api ? services[api] : undefined;
-        if (!svc || !name) throw new UsageError(`usage: tally query <api> <method>; api is one of ${Object.keys(services).join(", ")}`);
+        if (!svc || !name)
+          throw new UsageError(`usage: tally query <api> <method>; api is one of ${Object.keys(services).join(", ")}`);
         const method = findMethod(svc.service, name);
-        if (method.idempotency !== 1) throw new UsageError(`${method.name} is not a read RPC; use \`tally ingest\` or \`tally admin\``);
+        if (method.idempotency !== 1)
+          throw new UsageError(`${method.name} is not a read RPC; use \`tally ingest\` or \`tally admin\``);
         let data: JsonValue = {};
         const raw = flag(a, "data");
         if (raw) {
@@ -328,8 +384,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           const req = restRequest(method, (data ?? {}) as JsonObject);
           if (req) {
             const c = connection(a, env);
-            const token = await clientCredentials({ baseUrl: c.url, clientId: c.clientId, clientSecret: c.clientSecret })(false);
-            const res = await fetch(new URL(req.path, c.url), { method: req.method, body: req.body, headers: { authorization: `Bearer ${token}`, ...(req.body ? { "content-type": "application/json" } : {}) } });
+            const token = await clientCredentials({
+              baseUrl: c.url,
+              clientId: c.clientId,
+              clientSecret: c.clientSecret,
+            })(false);
+            const res = await fetch(new URL(req.path, c.url), {
+              method: req.method,
+              body: req.body,
+              headers: {
+                authorization: `Bearer ${token}`,
+                ...(req.body ? { "content-type": "application/json" } : {}),
+              },
+            });
             const text = await res.text();
             let pretty = text;
             try {
@@ -346,7 +413,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
             return 0;
           }
         }
-        if (output !== "rest" && output !== "json" && output !== "table") throw new UsageError("--output is one of rest, json, table");
+        if (output !== "rest" && output !== "json" && output !== "table")
+          throw new UsageError("--output is one of rest, json, table");
         const res = await call(client(a, env), api!, method, data);
         out(output === "table" ? table(res).join("\n") : JSON.stringify(res, null, 2));
         return 0;

@@ -18,7 +18,8 @@ export function restRequest(method: DescMethod, data: JsonObject): RestRequest |
   if (!hasOption(method, http)) return undefined;
   const rule = getOption(method, http);
   const p = rule.pattern;
-  if (p.case !== "get" && p.case !== "post" && p.case !== "put" && p.case !== "delete" && p.case !== "patch") return undefined;
+  if (p.case !== "get" && p.case !== "post" && p.case !== "put" && p.case !== "delete" && p.case !== "patch")
+    return undefined;
   const rest: JsonObject = { ...data };
   const path = p.value.replace(/\{([^}=]+)(=[^}]*)?\}/g, (_m, field: string) => {
     const f = method.input.fields.find((x) => x.name === field || x.jsonName === field);
@@ -33,7 +34,9 @@ export function restRequest(method: DescMethod, data: JsonObject): RestRequest |
   if (rule.body === "*") return { method: p.case.toUpperCase(), path, body: JSON.stringify(rest) };
   if (rule.body !== "") return { method: p.case.toUpperCase(), path, body: JSON.stringify(rest[rule.body] ?? {}) };
   const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(rest)) for (const x of Array.isArray(v) ? v : [v]) if (x !== null && typeof x !== "object") query.append(k, String(x as JsonValue));
+  for (const [k, v] of Object.entries(rest))
+    for (const x of Array.isArray(v) ? v : [v])
+      if (x !== null && typeof x !== "object") query.append(k, String(x as JsonValue));
   const qs = query.toString();
   return { method: p.case.toUpperCase(), path: qs ? `${path}?${qs}` : path, body: undefined };
 }

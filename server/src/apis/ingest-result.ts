@@ -1,5 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { IngestResultSchema, RejectionSchema, type IngestResult, type Rejection } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import {
+  IngestResultSchema,
+  RejectionSchema,
+  type IngestResult,
+  type Rejection,
+} from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
 import type { TenantScope } from "../db/tenant-scope.js";
 
 /** The refused items of one ingest batch, and the batch's IngestResult. */
@@ -17,7 +22,12 @@ export class Rejections {
   /** The result: counts from the upsert and the rejections in item order. */
   result(counts: { inserted: number; updated: number }): IngestResult {
     const rejections = [...this.list].sort((a, b) => a.index - b.index);
-    return create(IngestResultSchema, { inserted: BigInt(counts.inserted), updated: BigInt(counts.updated), rejected: BigInt(rejections.length), rejections });
+    return create(IngestResultSchema, {
+      inserted: BigInt(counts.inserted),
+      updated: BigInt(counts.updated),
+      rejected: BigInt(rejections.length),
+      rejections,
+    });
   }
 }
 
@@ -39,7 +49,12 @@ export function replayed(): IngestResult {
  * because every write is an upsert by natural key (additive merges guard each document, see
  * telemetry).
  */
-export async function ingestOnce(scope: TenantScope, api: string, batchId: string, run: () => Promise<IngestResult>): Promise<IngestResult> {
+export async function ingestOnce(
+  scope: TenantScope,
+  api: string,
+  batchId: string,
+  run: () => Promise<IngestResult>,
+): Promise<IngestResult> {
   if (await scope.batchDone(api, batchId)) return replayed();
   const result = await run();
   await scope.completeBatch(api, batchId, Number(result.rejected));

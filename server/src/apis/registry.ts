@@ -6,4 +6,10 @@ import { recordsModule } from "./records/index.js";
 import { telemetryModule } from "./telemetry/index.js";
 
 /** Every API Tally serves, in one list. */
-export const apiModules: readonly ApiModule[] = [jobsModule, recordsModule, metricsModule, deliveryStatsModule, telemetryModule];
+export const apiModules: readonly ApiModule[] = [
+  jobsModule,
+  recordsModule,
+  metricsModule,
+  deliveryStatsModule,
+  telemetryModule,
+];

@@ -44,11 +44,19 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
     if (!req.name || req.name.length > 200) throw invalidArgument("name: required, at most 200 characters", "name");
     const parentId = req.parentId || p.tenantId;
     const parent = await this.subtreeTenant(p, parentId);
-    const doc: TenantDoc = { _id: id, name: req.name, parentId, path: [...parent.path, parent._id], active: true, createdAt: new Date() };
+    const doc: TenantDoc = {
+      _id: id,
+      name: req.name,
+      parentId,
+      path: [...parent.path, parent._id],
+      active: true,
+      createdAt: new Date(),
+    };
     try {
       await this.directory.tenants.insertOne(doc);
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new ConnectError(`tenant ${id} already exists`, Code.AlreadyExists);
+      if ((e as { code?: number }).code === 11000)
+        throw new ConnectError(`tenant ${id} already exists`, Code.AlreadyExists);
       throw e;
     }
     this.directory.invalidate();
@@ -57,7 +65,10 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
 
   async listTenants(_req: unknown, ctx: HandlerContext) {
     const p = principalOf(ctx);
-    const docs = await this.directory.tenants.find({ $or: [{ _id: p.tenantId }, { path: p.tenantId }] }).sort({ _id: 1 }).toArray();
+    const docs = await this.directory.tenants
+      .find({ $or: [{ _id: p.tenantId }, { path: p.tenantId }] })
+      .sort({ _id: 1 })
+      .toArray();
     return create(ListTenantsResponseSchema, { tenants: docs.map(tenantMessage) });
   }
 
@@ -79,16 +90,30 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
     if (bad.length) throw invalidArgument(`roles: unknown role ${bad.join(", ")}`, "roles");
     // A caller grants only what it holds itself.
     const beyond = [...permissionsOfRoles(roles)].filter((perm) => !p.permissions.has(perm));
-    if (beyond.length) throw new ConnectError(`cannot grant permissions the caller does not hold: ${beyond.join(", ")}`, Code.PermissionDenied);
+    if (beyond.length)
+      throw new ConnectError(
+        `cannot grant permissions the caller does not hold: ${beyond.join(", ")}`,
+        Code.PermissionDenied,
+      );
     const secret = newSecret();
-    const doc: ClientDoc = { _id: `c-${randomUUID()}`, tenantId: tenant._id, roles, secretHash: await hashSecret(secret), active: true, createdAt: new Date() };
+    const doc: ClientDoc = {
+      _id: `c-${randomUUID()}`,
+      tenantId: tenant._id,
+      roles,
+      secretHash: await hashSecret(secret),
+      active: true,
+      createdAt: new Date(),
+    };
     await this.directory.clients.insertOne(doc);
     return create(ClientWithSecretSchema, { client: clientMessage(doc), clientSecret: secret });
   }
 
   async listClients(_req: unknown, ctx: HandlerContext) {
     const p = principalOf(ctx);
-    const docs = await this.directory.clients.find({ tenantId: { $in: await this.subtreeIds(p) } }).sort({ createdAt: 1 }).toArray();
+    const docs = await this.directory.clients
+      .find({ tenantId: { $in: await this.subtreeIds(p) } })
+      .sort({ createdAt: 1 })
+      .toArray();
     return create(ListClientsResponseSchema, { clients: docs.map(clientMessage) });
   }
 
@@ -109,33 +134,50 @@ export class AdminServiceImpl implements ServiceImpl<typeof AdminService> {
   async rotateSigningKey(_req: unknown, ctx: HandlerContext) {
     const p = principalOf(ctx);
     const root = await this.directory.tenants.findOne({ _id: p.tenantId });
-    if (!root || root.parentId !== null) throw new ConnectError("only the root tenant's admins rotate signing keys", Code.PermissionDenied);
+    if (!root || root.parentId !== null)
+      throw new ConnectError("only the root tenant's admins rotate signing keys", Code.PermissionDenied);
     return create(RotateSigningKeyResponseSchema, { kid: await this.keys.rotate() });
   }
 
   private async subtreeIds(p: Principal): Promise<string[]> {
-    const docs = await this.directory.tenants.find({ $or: [{ _id: p.tenantId }, { path: p.tenantId }] }, { projection: { _id: 1 } }).toArray();
+    const docs = await this.directory.tenants
+      .find({ $or: [{ _id: p.tenantId }, { path: p.tenantId }] }, { projection: { _id: 1 } })
+      .toArray();
     return docs.map((d) => d._id);
   }
 
   private async subtreeTenant(p: Principal, id: string): Promise<TenantDoc> {
     const t = await this.directory.tenants.findOne({ _id: id });
-    if (!t || (t._id !== p.tenantId && !t.path.includes(p.tenantId))) throw new ConnectError(`tenant ${id} not found`, Code.NotFound);
+    if (!t || (t._id !== p.tenantId && !t.path.includes(p.tenantId)))
+      throw new ConnectError(`tenant ${id} not found`, Code.NotFound);
     return t;
   }
 
   private async subtreeClient(p: Principal, id: string): Promise<ClientDoc> {
     const c = await this.directory.clients.findOne({ _id: id });
-    if (!c || !(await this.subtreeIds(p)).includes(c.tenantId)) throw new ConnectError(`client ${id} not found`, Code.NotFound);
+    if (!c || !(await this.subtreeIds(p)).includes(c.tenantId))
+      throw new ConnectError(`client ${id} not found`, Code.NotFound);
     return c;
   }
 }
 
 function tenantMessage(t: TenantDoc) {
-  return create(TenantSchema, { id: t._id, name: t.name, parentId: t.parentId ?? "", active: t.active, path: t.path, createTime: timestampFromDate(t.createdAt) });
+  return create(TenantSchema, {
+    id: t._id,
+    name: t.name,
+    parentId: t.parentId ?? "",
+    active: t.active,
+    path: t.path,
+    createTime: timestampFromDate(t.createdAt),
+  });
 }
 
 function clientMessage(c: ClientDoc) {
-  return create(ClientSchema, { id: c._id, tenantId: c.tenantId, roles: c.roles, active: c.active, createTime: timestampFromDate(c.createdAt) });
+  return create(ClientSchema, {
+    id: c._id,
+    tenantId: c.tenantId,
+    roles: c.roles,
+    active: c.active,
+    createTime: timestampFromDate(c.createdAt),
+  });
 }
-

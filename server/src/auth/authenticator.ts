@@ -7,7 +7,10 @@ import type { Tokens } from "./tokens.js";
 /** Turns an `Authorization` header into a Principal, or throws Unauthenticated. */
 export class Authenticator {
   /** Client id → its tenant and state in the directory, for two seconds. */
-  private readonly clients = new LRUCache<string, { active: boolean; tenantId: string | undefined }>({ max: 10_000, ttl: 2_000 });
+  private readonly clients = new LRUCache<string, { active: boolean; tenantId: string | undefined }>({
+    max: 10_000,
+    ttl: 2_000,
+  });
 
   constructor(
     private readonly tokens: Tokens,

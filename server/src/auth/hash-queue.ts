@@ -17,7 +17,8 @@ export class HashQueue {
   async run<T>(priority: boolean, fn: () => Promise<T>): Promise<T | undefined> {
     if (this.running >= this.concurrency) {
       const lane = priority ? this.first : this.rest;
-      if (this.first.length + this.rest.length >= this.capacity && !(priority && this.first.length < this.capacity)) return undefined;
+      if (this.first.length + this.rest.length >= this.capacity && !(priority && this.first.length < this.capacity))
+        return undefined;
       await new Promise<void>((resolve) => lane.push(resolve));
     } else this.running++;
     try {

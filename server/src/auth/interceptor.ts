@@ -16,7 +16,8 @@ export function createAuthInterceptor(auth: Authenticator): Interceptor {
     const principal = await auth.authenticate(req.header.get("authorization"), req.header.get("client_id"));
     req.contextValues.set(kPrincipal, principal);
     const missing = required.filter((p) => !principal.permissions.has(p));
-    if (missing.length) throw new ConnectError(`missing required Permissions: ${missing.join(", ")}`, Code.PermissionDenied);
+    if (missing.length)
+      throw new ConnectError(`missing required Permissions: ${missing.join(", ")}`, Code.PermissionDenied);
     return next(req);
   };
 }

@@ -41,7 +41,10 @@ export class LoginGuard {
 
   failed(clientId: string, source: string): void {
     const now = Date.now();
-    this.pairs.set(key(clientId, source), [...this.recent(this.pairs, key(clientId, source)), now].slice(-this.limits.perPair));
+    this.pairs.set(
+      key(clientId, source),
+      [...this.recent(this.pairs, key(clientId, source)), now].slice(-this.limits.perPair),
+    );
     this.sources.set(source, [...this.recent(this.sources, source), now].slice(-this.limits.perSource));
   }
 

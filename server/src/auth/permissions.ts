@@ -56,7 +56,10 @@ export const methodPermissions: ReadonlyMap<string, readonly Permission[]> = new
   [path(MetricsService.typeName, MetricsService.method.getPlotData.name), ["METRICS:READ"]],
   [path(MetricsService.typeName, MetricsService.method.ingestMetricRows.name), ["METRICS:WRITE"]],
   [path(MetricsService.typeName, MetricsService.method.ingestMetricEvents.name), ["METRICS:WRITE"]],
-  [path(DeliveryStatsService.typeName, DeliveryStatsService.method.getDeliveryServiceStats.name), ["STAT:READ", "DELIVERY-SERVICE:READ"]],
+  [
+    path(DeliveryStatsService.typeName, DeliveryStatsService.method.getDeliveryServiceStats.name),
+    ["STAT:READ", "DELIVERY-SERVICE:READ"],
+  ],
   [path(DeliveryStatsService.typeName, DeliveryStatsService.method.ingestDeliveryServiceStats.name), ["STATS:WRITE"]],
   [path(DeliveryStatsService.typeName, DeliveryStatsService.method.registerDeliveryService.name), ["STATS:WRITE"]],
   [path(TelemetryService.typeName, TelemetryService.method.listChannels.name), ["TELEMETRY:READ"]],

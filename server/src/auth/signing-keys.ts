@@ -45,7 +45,10 @@ export class SigningKeys {
   async init(): Promise<void> {
     // Keys stored in clear by earlier versions are sealed now.
     for (const d of await this.coll.find({ privateJwk: { $exists: true } }).toArray()) {
-      await this.coll.updateOne({ _id: d._id }, { $set: { privateSealed: this.kek.seal(JSON.stringify(d.privateJwk)) }, $unset: { privateJwk: "" } });
+      await this.coll.updateOne(
+        { _id: d._id },
+        { $set: { privateSealed: this.kek.seal(JSON.stringify(d.privateJwk)) }, $unset: { privateJwk: "" } },
+      );
     }
     if ((await this.coll.countDocuments({ retiresAt: null })) === 0) await this.create();
     await this.reload();
@@ -53,7 +56,10 @@ export class SigningKeys {
 
   async reload(): Promise<void> {
     const now = new Date();
-    const docs = await this.coll.find({ $or: [{ retiresAt: null }, { retiresAt: { $gt: now } }] }).sort({ createdAt: -1 }).toArray();
+    const docs = await this.coll
+      .find({ $or: [{ retiresAt: null }, { retiresAt: { $gt: now } }] })
+      .sort({ createdAt: -1 })
+      .toArray();
     const publicKeys = new Map<string, CryptoKey>();
     for (const d of docs) publicKeys.set(d._id, (await importJWK(d.publicJwk, "ES256")) as CryptoKey);
     const current = docs.find((d) => d.retiresAt === null);
@@ -62,7 +68,9 @@ export class SigningKeys {
     try {
       privateJwk = JSON.parse(this.kek.open(current.privateSealed!)) as JWK;
     } catch {
-      throw new Error("the active signing key cannot be opened with this key-encryption key (TALLY_KEK / TALLY_KEK_FILE)");
+      throw new Error(
+        "the active signing key cannot be opened with this key-encryption key (TALLY_KEK / TALLY_KEK_FILE)",
+      );
     }
     this.active = { kid: current._id, privateKey: (await importJWK(privateJwk, "ES256")) as CryptoKey };
     this.publicKeys = publicKeys;

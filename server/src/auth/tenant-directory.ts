@@ -59,7 +59,9 @@ export class TenantDirectory {
       const inactiveAncestors = await this.tenants.countDocuments({ _id: { $in: self.path }, active: false });
       if (inactiveAncestors > 0) return [];
     }
-    const subtree = await this.tenants.find({ path: tenantId }, { projection: { _id: 1, path: 1, active: 1 } }).toArray();
+    const subtree = await this.tenants
+      .find({ path: tenantId }, { projection: { _id: 1, path: 1, active: 1 } })
+      .toArray();
     const inactive = new Set(subtree.filter((t) => !t.active).map((t) => t._id));
     const out = [tenantId];
     for (const t of subtree) {

@@ -43,7 +43,11 @@ export class TokenEndpoint {
       if (req.method !== "GET" && req.method !== "HEAD") {
         write(res, req.method, { status: 405, headers: { allow: "GET" }, body: { error: "method_not_allowed" } });
       } else {
-        write(res, req.method, { status: 200, headers: { "cache-control": "public, max-age=60" }, body: this.keys.publicJwks() as never });
+        write(res, req.method, {
+          status: 200,
+          headers: { "cache-control": "public, max-age=60" },
+          body: this.keys.publicJwks() as never,
+        });
       }
       return true;
     }
@@ -56,7 +60,10 @@ export class TokenEndpoint {
     if (req.method !== "POST") {
       return oauthError(405, "invalid_request", "the token endpoint accepts POST only", { allow: "POST" });
     }
-    const ctype = String(req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    const ctype = String(req.headers["content-type"] ?? "")
+      .split(";")[0]!
+      .trim()
+      .toLowerCase();
     if (ctype !== "application/x-www-form-urlencoded") {
       return oauthError(400, "invalid_request", "the request body must be application/x-www-form-urlencoded");
     }
@@ -73,7 +80,8 @@ export class TokenEndpoint {
     }
     const grantType = form.get("grant_type");
     if (!grantType) return oauthError(400, "invalid_request", "grant_type is required");
-    if (grantType !== "client_credentials") return oauthError(400, "unsupported_grant_type", "only client_credentials is supported");
+    if (grantType !== "client_credentials")
+      return oauthError(400, "unsupported_grant_type", "only client_credentials is supported");
 
     const basic = parseBasic(req.headers.authorization);
     const bodyId = form.get("client_id");
@@ -81,7 +89,8 @@ export class TokenEndpoint {
     if (basic === null) return oauthError(400, "invalid_request", "malformed Basic authorization header");
     if (basic && (bodyId !== null || bodySecret !== null)) {
       // RFC 6749 §2.3: one authentication method per request. A client_id alone in the body may repeat the Basic one.
-      if (bodySecret !== null || bodyId !== basic.id) return oauthError(400, "invalid_request", "use HTTP Basic or body credentials, not both");
+      if (bodySecret !== null || bodyId !== basic.id)
+        return oauthError(400, "invalid_request", "use HTTP Basic or body credentials, not both");
     }
     const clientId = basic ? basic.id : bodyId;
     const secret = basic ? basic.secret : bodySecret;
@@ -91,7 +100,9 @@ export class TokenEndpoint {
     const source = req.socket?.remoteAddress ?? "unknown";
     const retryAfter = this.guard.retryAfter(clientId, source);
     if (retryAfter > 0) {
-      return oauthError(429, "invalid_client", "too many failed attempts; retry later", { "retry-after": String(retryAfter) });
+      return oauthError(429, "invalid_client", "too many failed attempts; retry later", {
+        "retry-after": String(retryAfter),
+      });
     }
     const checked = await this.hashes.run(this.guard.isTrusted(clientId, source), async () => {
       const client = await this.directory.clients.findOne({ _id: clientId });
@@ -101,7 +112,9 @@ export class TokenEndpoint {
       return (await this.directory.readableTenants(client.tenantId)).length > 0 ? client : null;
     });
     if (checked === undefined) {
-      return oauthError(429, "temporarily_unavailable", "too many token requests in progress; retry later", { "retry-after": "1" });
+      return oauthError(429, "temporarily_unavailable", "too many token requests in progress; retry later", {
+        "retry-after": "1",
+      });
     }
     const client = checked;
     if (!client) {
@@ -116,7 +129,8 @@ export class TokenEndpoint {
     if (scope !== null && scope.trim() !== "") {
       const asked = scope.trim().split(/\s+/);
       const unknown = asked.filter((s) => !granted.includes(s as Permission));
-      if (unknown.length) return oauthError(400, "invalid_scope", `scope not granted to this client: ${unknown.join(" ")}`);
+      if (unknown.length)
+        return oauthError(400, "invalid_scope", `scope not granted to this client: ${unknown.join(" ")}`);
       permissions = asked as Permission[];
     }
     const { token, expiresIn } = await this.tokens.issue(client._id, client.tenantId, permissions);

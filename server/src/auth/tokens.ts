@@ -39,7 +39,11 @@ export class Tokens {
     private readonly settings: TokenSettings,
   ) {}
 
-  async issue(clientId: string, tenantId: string, permissions: readonly Permission[]): Promise<{ token: string; expiresIn: number }> {
+  async issue(
+    clientId: string,
+    tenantId: string,
+    permissions: readonly Permission[],
+  ): Promise<{ token: string; expiresIn: number }> {
     const { kid, privateKey } = this.keys.activeKey();
     const token = await new SignJWT({ tenant: tenantId, permissions: [...permissions] })
       .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })

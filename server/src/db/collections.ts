@@ -26,9 +26,21 @@ export const collectionIndexes: Readonly<Record<string, IndexDescription[]>> = {
     { key: { tenantId: 1, id: 1 }, name: "tenant_id" },
   ],
   // One point per minute per cache group; `cachegroup` is absent (null) for the `total` group.
-  ds_points: [{ key: { tenantId: 1, ds: 1, metric: 1, cachegroup: 1, time: 1 }, name: "tenant_ds_metric_cachegroup_time", unique: true }],
+  ds_points: [
+    {
+      key: { tenantId: 1, ds: 1, metric: 1, cachegroup: 1, time: 1 },
+      name: "tenant_ds_metric_cachegroup_time",
+      unique: true,
+    },
+  ],
   metric_definitions: [{ key: { tenantId: 1, name: 1 }, name: "tenant_metric", unique: true }],
-  histograms: [{ key: { tenantId: 1, prefix: 1, channel: 1, version: 1, date: 1, metric: 1, dimsKey: 1 }, name: "tenant_histogram", unique: true }],
+  histograms: [
+    {
+      key: { tenantId: 1, prefix: 1, channel: 1, version: 1, date: 1, metric: 1, dimsKey: 1 },
+      name: "tenant_histogram",
+      unique: true,
+    },
+  ],
   counters: [],
 };
 

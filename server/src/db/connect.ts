@@ -15,7 +15,11 @@ export interface Database {
  * Connects to MONGODB_URI, or starts the embedded database in a child process with a heap cap.
  * `onServing` hears when that process dies (false) and when its restart serves again (true).
  */
-export async function openDatabase(config: Config, logger: Logger, onServing: (serving: boolean) => void = () => {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  onServing: (serving: boolean) => void = () => {},
+): Promise<Database> {
   let embedded: EmbeddedMongoProcess | undefined;
   let uri = config.MONGODB_URI;
   if (!uri) {
@@ -36,7 +40,12 @@ export async function openDatabase(config: Config, logger: Logger, onServing: (s
   }
   // On the embedded database a read that killed the process (out of memory) would kill it again if
   // the driver retried it; real MongoDB refuses such a command instead, so retries stay on there.
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, appName: "tally", monitorCommands: true, ...(embedded ? { retryReads: false } : {}) });
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: 5_000,
+    appName: "tally",
+    monitorCommands: true,
+    ...(embedded ? { retryReads: false } : {}),
+  });
   await client.connect();
   const db = client.db(config.MONGODB_DB);
   return {

@@ -5,7 +5,19 @@ import { toConnectError } from "../platform/errors.js";
 import type { CollectionName } from "./collections.js";
 
 /** Stages that could read or write outside the tenant `$match`; refused in every scoped pipeline. */
-const escapingStages = new Set(["$lookup", "$unionWith", "$graphLookup", "$out", "$merge", "$documents", "$currentOp", "$collStats", "$indexStats", "$listSessions", "$planCacheStats"]);
+const escapingStages = new Set([
+  "$lookup",
+  "$unionWith",
+  "$graphLookup",
+  "$out",
+  "$merge",
+  "$documents",
+  "$currentOp",
+  "$collStats",
+  "$indexStats",
+  "$listSessions",
+  "$planCacheStats",
+]);
 
 export interface ScopeOptions {
   /** Remaining call time; becomes `maxTimeMS` so the database stops when the caller gives up. */
@@ -47,7 +59,10 @@ export class TenantScope {
     const scoped = [{ $match: { tenantId: { $in: [...tenants] } } }, ...pipeline];
     const maxTimeMS = Math.max(1, Math.floor(opts.timeoutMs ?? this.defaultTimeoutMs));
     try {
-      return await this.db.collection(collection).aggregate<T>(scoped, { maxTimeMS, allowDiskUse: opts.allowDiskUse ?? false, signal: opts.signal }).toArray();
+      return await this.db
+        .collection(collection)
+        .aggregate<T>(scoped, { maxTimeMS, allowDiskUse: opts.allowDiskUse ?? false, signal: opts.signal })
+        .toArray();
     } catch (e) {
       throw toConnectError(e);
     }
@@ -69,7 +84,13 @@ export class TenantScope {
   async upsertMany(
     collection: CollectionName,
     tenantId: string,
-    items: readonly { readonly key: Filter<Document>; readonly guard?: Filter<Document>; readonly doc?: Document; readonly update?: Document; readonly pipeline?: Document[] }[],
+    items: readonly {
+      readonly key: Filter<Document>;
+      readonly guard?: Filter<Document>;
+      readonly doc?: Document;
+      readonly update?: Document;
+      readonly pipeline?: Document[];
+    }[],
     opts: { readonly guardedDuplicates?: boolean } = {},
   ): Promise<{ inserted: number; updated: number }> {
     if (items.length === 0) return { inserted: 0, updated: 0 };
@@ -77,7 +98,14 @@ export class TenantScope {
       const filter = { ...it.key, ...it.guard, tenantId };
       // A pipeline update's upsert is seeded from the filter's equality fields, tenantId included.
       if (it.pipeline) return { updateOne: { filter, update: it.pipeline, upsert: true } };
-      if (it.update) return { updateOne: { filter, update: { ...it.update, $setOnInsert: { ...(it.update.$setOnInsert ?? {}), tenantId } }, upsert: true } };
+      if (it.update)
+        return {
+          updateOne: {
+            filter,
+            update: { ...it.update, $setOnInsert: { ...(it.update.$setOnInsert ?? {}), tenantId } },
+            upsert: true,
+          },
+        };
       return { replaceOne: { filter, replacement: { ...it.doc, ...it.key, tenantId }, upsert: true } };
     });
     try {
@@ -86,7 +114,8 @@ export class TenantScope {
     } catch (e) {
       if (opts.guardedDuplicates && e instanceof MongoBulkWriteError) {
         const errors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-        if (errors.every((w) => w.code === 11000)) return { inserted: e.result.upsertedCount, updated: e.result.matchedCount };
+        if (errors.every((w) => w.code === 11000))
+          return { inserted: e.result.upsertedCount, updated: e.result.matchedCount };
       }
       throw toConnectError(e);
     }
@@ -97,7 +126,8 @@ export class TenantScope {
     try {
       await this.db.collection(collection).insertOne({ ...doc, tenantId });
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new ConnectError("already exists", Code.AlreadyExists, undefined, undefined, e);
+      if ((e as { code?: number }).code === 11000)
+        throw new ConnectError("already exists", Code.AlreadyExists, undefined, undefined, e);
       throw toConnectError(e);
     }
   }
@@ -122,7 +152,9 @@ export class TenantScope {
   async batchDone(api: string, batchId: string): Promise<boolean> {
     if (!batchId) return false;
     try {
-      const mark = await this.db.collection("ingest_batches").findOne({ tenantId: this.principal.tenantId, api, batchId }, { projection: { rejected: 1 } });
+      const mark = await this.db
+        .collection("ingest_batches")
+        .findOne({ tenantId: this.principal.tenantId, api, batchId }, { projection: { rejected: 1 } });
       return mark !== null && mark.rejected === 0;
     } catch (e) {
       throw toConnectError(e);
@@ -135,7 +167,11 @@ export class TenantScope {
     try {
       await this.db
         .collection("ingest_batches")
-        .updateOne({ tenantId: this.principal.tenantId, api, batchId }, { $set: { rejected, at: new Date() } }, { upsert: true });
+        .updateOne(
+          { tenantId: this.principal.tenantId, api, batchId },
+          { $set: { rejected, at: new Date() } },
+          { upsert: true },
+        );
     } catch (e) {
       throw toConnectError(e);
     }
@@ -145,7 +181,8 @@ export class TenantScope {
 /** Refuses escaping stages anywhere in a stage, including inside `$facet` sub-pipelines. */
 function assertSafeStage(stage: Document): void {
   for (const [name, spec] of Object.entries(stage)) {
-    if (escapingStages.has(name)) throw new ConnectError(`stage ${name} is not allowed in a tenant-scoped pipeline`, Code.Internal);
+    if (escapingStages.has(name))
+      throw new ConnectError(`stage ${name} is not allowed in a tenant-scoped pipeline`, Code.Internal);
     if (name === "$facet" && spec && typeof spec === "object") {
       for (const sub of Object.values(spec as Record<string, unknown>)) {
         if (Array.isArray(sub)) for (const s of sub) assertSafeStage(s as Document);

@@ -9,7 +9,14 @@ export interface DemoPoint {
 }
 
 /** 1-minute points for `days` days up to `now`, following the daily traffic curve. */
-export function* demoPoints(now: Date, ds: string, metrics: readonly string[], scale: number, days = 14, seed = 31): Generator<DemoPoint> {
+export function* demoPoints(
+  now: Date,
+  ds: string,
+  metrics: readonly string[],
+  scale: number,
+  days = 14,
+  seed = 31,
+): Generator<DemoPoint> {
   const r = new Random(seed + ds.length);
   const end = Math.floor(now.getTime() / 60_000) * 60_000;
   for (let m = days * 1440; m >= 0; m--) {
@@ -24,6 +31,7 @@ export function* demoPoints(now: Date, ds: string, metrics: readonly string[], s
       tps_4xx: tps * 0.025 * r.next() * 2,
       tps_5xx: tps * 0.005 * r.next() * 2,
     };
-    for (const metric of metrics) yield { ds, metric, time, value: Math.round(values[metric]! * 1000) / 1000, samples: 1 };
+    for (const metric of metrics)
+      yield { ds, metric, time, value: Math.round(values[metric]! * 1000) / 1000, samples: 1 };
   }
 }

@@ -4,11 +4,37 @@ import { JobDocumentSchema } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { toJobDoc, type JobDoc } from "../apis/jobs/job-doc.js";
 import { Random, dailyRhythm } from "./random.js";
 
-const applications = [["atr", 5], ["billing", 2], ["search", 2], ["etl", 1]] as const;
-const appTypes = [["ec2", 4], ["kubernetes", 5], ["lambda", 2], ["batch", 1]] as const;
-const domains = [["your-domain-1.example.com", 5], ["your-domain-2.example.com", 3], ["internal.example.com", 2]] as const;
-const regions = [["us-east-1", 4], ["us-west-2", 2], ["eu-west-1", 3], ["eu-central-1", 1]] as const;
-const states = [["SUCCEEDED", 80], ["FAILED", 8], ["CANCELLED", 4], ["TIMED_OUT", 3], ["RUNNING", 3], ["PENDING", 2]] as const;
+const applications = [
+  ["atr", 5],
+  ["billing", 2],
+  ["search", 2],
+  ["etl", 1],
+] as const;
+const appTypes = [
+  ["ec2", 4],
+  ["kubernetes", 5],
+  ["lambda", 2],
+  ["batch", 1],
+] as const;
+const domains = [
+  ["your-domain-1.example.com", 5],
+  ["your-domain-2.example.com", 3],
+  ["internal.example.com", 2],
+] as const;
+const regions = [
+  ["us-east-1", 4],
+  ["us-west-2", 2],
+  ["eu-west-1", 3],
+  ["eu-central-1", 1],
+] as const;
+const states = [
+  ["SUCCEEDED", 80],
+  ["FAILED", 8],
+  ["CANCELLED", 4],
+  ["TIMED_OUT", 3],
+  ["RUNNING", 3],
+  ["PENDING", 2],
+] as const;
 
 /**
  * `count` jobs over the `days` days before `now`, following a daily and weekly rhythm; includes the
@@ -41,7 +67,19 @@ export function* demoJobs(now: Date, count: number, days = 90, seed = 7): Genera
           startedAt: timestampFromDate(started),
           finishedAt: running ? undefined : timestampFromDate(at),
           durationMs: running ? undefined : duration,
-          attributes: { retries: { kind: { case: "numberValue", value: r.weighted([[0, 20], [1, 3], [2, 1]] as const) } }, queue: { kind: { case: "stringValue", value: r.pick(["default", "priority", "bulk"]) } } },
+          attributes: {
+            retries: {
+              kind: {
+                case: "numberValue",
+                value: r.weighted([
+                  [0, 20],
+                  [1, 3],
+                  [2, 1],
+                ] as const),
+              },
+            },
+            queue: { kind: { case: "stringValue", value: r.pick(["default", "priority", "bulk"]) } },
+          },
         },
       }),
     );

@@ -17,14 +17,26 @@ export interface DemoSizes {
   readonly metricDays: number;
 }
 
-export const defaultDemoSizes: DemoSizes = { jobs: 50_000, recordRunsPerDay: 40, deliveryDays: 7, telemetryDates: 14, metricDays: 30 };
+export const defaultDemoSizes: DemoSizes = {
+  jobs: 50_000,
+  recordRunsPerDay: 40,
+  deliveryDays: 7,
+  telemetryDates: 14,
+  metricDays: 30,
+};
 
 /**
  * Demo data for the zero-setup server: tenants demo → {demo-eu, demo-us} and a demo client that reads
  * (and writes) every API's demo data. Idempotent: on a data directory that already has it, nothing is
  * loaded and no secret is printed again.
  */
-export async function loadDemo(tally: RunningTally, logger: Logger, out: (line: string) => void, sizes: DemoSizes = defaultDemoSizes, now = new Date()): Promise<void> {
+export async function loadDemo(
+  tally: RunningTally,
+  logger: Logger,
+  out: (line: string) => void,
+  sizes: DemoSizes = defaultDemoSizes,
+  now = new Date(),
+): Promise<void> {
   const { directory } = tally.app;
   if (await directory.clients.findOne({ _id: "c-demo" })) {
     logger.info("demo data already present (its credentials were printed when it was created)");
@@ -37,23 +49,63 @@ export async function loadDemo(tally: RunningTally, logger: Logger, out: (line: 
   const db = tally.database.db;
   // The collections load concurrently (their documents are generated while earlier batches are
   // being stored), which is what makes a fresh start with demo data take seconds.
-  const [jobs, recordsA, recordsB, metricChoices, metricRows, deliveryServices, dsDemo1, dsDemo2, metricDefinitions, histograms] = await Promise.all([
+  const [
+    jobs,
+    recordsA,
+    recordsB,
+    metricChoices,
+    metricRows,
+    deliveryServices,
+    dsDemo1,
+    dsDemo2,
+    metricDefinitions,
+    histograms,
+  ] = await Promise.all([
     insertAll(db, "jobs", "demo", demoJobs(now, sizes.jobs)),
     insertAll(db, "records", "demo", demoRecords(now, ["frontend", "backend", "data"], sizes.recordRunsPerDay)),
     insertAll(db, "records", "demo-eu", demoRecords(now, ["payments"], Math.ceil(sizes.recordRunsPerDay / 4), 60, 12)),
     insertAll(db, "metric_choices", "demo", demoChoices()),
     insertAll(db, "metric_rows", "demo", demoMetricRows(now, sizes.metricDays)),
-    insertAll(db, "delivery_services", "demo", [{ xmlId: "demo1", id: 1 }, { xmlId: "demo2", id: 2 }, { xmlId: "eu-video", id: 3, tenantId: "demo-eu" }]),
-    insertAll(db, "ds_points", "demo", demoPoints(now, "demo1", ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"], 1200, sizes.deliveryDays)),
+    insertAll(db, "delivery_services", "demo", [
+      { xmlId: "demo1", id: 1 },
+      { xmlId: "demo2", id: 2 },
+      { xmlId: "eu-video", id: 3, tenantId: "demo-eu" },
+    ]),
+    insertAll(
+      db,
+      "ds_points",
+      "demo",
+      demoPoints(
+        now,
+        "demo1",
+        ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"],
+        1200,
+        sizes.deliveryDays,
+      ),
+    ),
     insertAll(db, "ds_points", "demo", demoPoints(now, "demo2", ["kbps", "tps_total"], 300, sizes.deliveryDays)),
     insertAll(db, "metric_definitions", "demo", demoDefinitions),
     insertAll(db, "histograms", "demo", demoHistograms(now, sizes.telemetryDates)),
     insertAll(db, "ds_points", "demo-eu", demoPoints(now, "eu-video", ["kbps", "tps_total"], 500, sizes.deliveryDays)),
   ]);
-  const counts = { jobs, records: recordsA + recordsB, metricChoices, metricRows, deliveryServices, dsPoints: dsDemo1 + dsDemo2, metricDefinitions, histograms };
-  await db.collection<{ _id: string; seq: number }>("counters").updateOne({ _id: "delivery_service" }, { $max: { seq: 3 } }, { upsert: true });
+  const counts = {
+    jobs,
+    records: recordsA + recordsB,
+    metricChoices,
+    metricRows,
+    deliveryServices,
+    dsPoints: dsDemo1 + dsDemo2,
+    metricDefinitions,
+    histograms,
+  };
+  await db
+    .collection<{ _id: string; seq: number }>("counters")
+    .updateOne({ _id: "delivery_service" }, { $max: { seq: 3 } }, { upsert: true });
   const creds = await createClient(directory, "demo", ["reader", "writer"], "c-demo");
-  logger.info({ ...counts, ms: Math.round(performance.now() - started) }, "loaded demo data for tenants demo, demo-eu, demo-us");
+  logger.info(
+    { ...counts, ms: Math.round(performance.now() - started) },
+    "loaded demo data for tenants demo, demo-eu, demo-us",
+  );
   out(`demo credentials (shown once): client_id=${creds.clientId} client_secret=${creds.clientSecret}`);
 }
 

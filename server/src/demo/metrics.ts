@@ -13,7 +13,18 @@ export interface DemoRow {
   values: Record<string, number | null>;
 }
 
-const jobTypeNames = ["scale-clock", "scale-ingest", "scale-strike", "landsat-parse", "sentinel-tile", "modis-fire", "viirs-mask", "elevation-merge", "ocr-extract", "cloud-cover"];
+const jobTypeNames = [
+  "scale-clock",
+  "scale-ingest",
+  "scale-strike",
+  "landsat-parse",
+  "sentinel-tile",
+  "modis-fire",
+  "viirs-mask",
+  "elevation-merge",
+  "ocr-extract",
+  "cloud-cover",
+];
 
 /** Job types, error types and strike processes (the three metrics types' choices). */
 export function demoChoices(): DemoChoice[] {
@@ -37,10 +48,24 @@ export function demoChoices(): DemoChoice[] {
     },
   }));
   for (const [i, name] of ["unknown", "database-error", "timeout", "bad-input", "algorithm-crash"].entries()) {
-    out.push({ type: "errors", choiceId: i + 1, fields: { name, title: name.replace(/-/g, " "), description: `Jobs failed: ${name}`, category: i < 3 ? "SYSTEM" : i === 3 ? "DATA" : "ALGORITHM", is_builtin: i < 3 } });
+    out.push({
+      type: "errors",
+      choiceId: i + 1,
+      fields: {
+        name,
+        title: name.replace(/-/g, " "),
+        description: `Jobs failed: ${name}`,
+        category: i < 3 ? "SYSTEM" : i === 3 ? "DATA" : "ALGORITHM",
+        is_builtin: i < 3,
+      },
+    });
   }
   for (const [i, name] of ["landsat-strike", "sentinel-strike", "modis-strike"].entries()) {
-    out.push({ type: "ingests", choiceId: i + 1, fields: { name, title: name.replace(/-/g, " "), description: `Watches the ${name.split("-")[0]} bucket` } });
+    out.push({
+      type: "ingests",
+      choiceId: i + 1,
+      fields: { name, title: name.replace(/-/g, " "), description: `Watches the ${name.split("-")[0]} bucket` },
+    });
   }
   return out;
 }
@@ -55,7 +80,12 @@ export function* demoMetricRows(now: Date, days = 60, seed = 23): Generator<Demo
       const load = dailyRhythm(hour) * (c.type === "job-types" ? 40 / c.choiceId : 6);
       const values: Record<string, number | null> = {};
       if (c.type === "ingests") {
-        const n = { deferred_count: Math.round(load * r.next() * 0.1), ingested_count: Math.round(load * r.next()), errored_count: Math.round(load * r.next() * 0.05), duplicate_count: Math.round(load * r.next() * 0.05) };
+        const n = {
+          deferred_count: Math.round(load * r.next() * 0.1),
+          ingested_count: Math.round(load * r.next()),
+          errored_count: Math.round(load * r.next() * 0.05),
+          duplicate_count: Math.round(load * r.next() * 0.05),
+        };
         Object.assign(values, n, { total_count: Object.values(n).reduce((a, b) => a + b, 0) });
         measure(values, r, "file_size", n.ingested_count, 50_000_000);
         measure(values, r, "transfer_time", n.ingested_count, 12);
@@ -66,11 +96,24 @@ export function* demoMetricRows(now: Date, days = 60, seed = 23): Generator<Demo
         const completed = Math.round(load * (0.8 + 0.2 * r.next()));
         const failed = Math.round(load * 0.08 * r.next());
         const canceled = Math.round(load * 0.02 * r.next());
-        Object.assign(values, { completed_count: completed, failed_count: failed, canceled_count: canceled, total_count: completed + failed + canceled });
+        Object.assign(values, {
+          completed_count: completed,
+          failed_count: failed,
+          canceled_count: canceled,
+          total_count: completed + failed + canceled,
+        });
         values.error_system_count = Math.round(failed * 0.5);
         values.error_data_count = Math.round(failed * 0.3);
         values.error_algorithm_count = failed - (values.error_system_count ?? 0) - (values.error_data_count ?? 0);
-        for (const [m, median] of [["queue_time", 20], ["pre_time", 5], ["job_time", 120], ["post_time", 4], ["run_time", 130], ["stage_time", 8]] as const) measure(values, r, m, completed + failed, median);
+        for (const [m, median] of [
+          ["queue_time", 20],
+          ["pre_time", 5],
+          ["job_time", 120],
+          ["post_time", 4],
+          ["run_time", 130],
+          ["stage_time", 8],
+        ] as const)
+          measure(values, r, m, completed + failed, median);
       }
       yield { type: c.type, choiceId: c.choiceId, hour, values };
     }
@@ -84,5 +127,10 @@ function measure(values: Record<string, number | null>, r: Random, m: string, n:
   }
   const xs = Array.from({ length: Math.min(n, 20) }, () => r.logNormal(median, 0.5));
   const avg = xs.reduce((a, b) => a + b, 0) / xs.length;
-  Object.assign(values, { [`${m}_sum`]: Math.round(avg * n), [`${m}_min`]: Math.round(Math.min(...xs)), [`${m}_max`]: Math.round(Math.max(...xs)), [`${m}_avg`]: Math.round(avg * 100) / 100 });
+  Object.assign(values, {
+    [`${m}_sum`]: Math.round(avg * n),
+    [`${m}_min`]: Math.round(Math.min(...xs)),
+    [`${m}_max`]: Math.round(Math.max(...xs)),
+    [`${m}_avg`]: Math.round(avg * 100) / 100,
+  });
 }

@@ -3,10 +3,23 @@ import { Random } from "./random.js";
 
 const pipelines = ["build", "test", "deploy", "lint"] as const;
 const repos = ["org/frontend", "org/backend", "org/infra"] as const;
-const reasons = [["Succeeded", 78], ["Failed", 10], ["Cancelled", 3], ["PipelineRunTimeout", 2], ["Completed", 4], ["Running", 3]] as const;
+const reasons = [
+  ["Succeeded", 78],
+  ["Failed", 10],
+  ["Cancelled", 3],
+  ["PipelineRunTimeout", 2],
+  ["Completed", 4],
+  ["Running", 3],
+] as const;
 
 /** PipelineRuns, each with three TaskRuns, over `days` days before `now` in the given namespaces. */
-export function* demoRecords(now: Date, namespaces: readonly string[], runsPerDay: number, days = 60, seed = 11): Generator<RecordDoc> {
+export function* demoRecords(
+  now: Date,
+  namespaces: readonly string[],
+  runsPerDay: number,
+  days = 60,
+  seed = 11,
+): Generator<RecordDoc> {
   const r = new Random(seed);
   let n = 0;
   for (let d = days; d > 0; d--) {
@@ -24,7 +37,13 @@ export function* demoRecords(now: Date, namespaces: readonly string[], runsPerDa
       const status = (end?: Date) => ({
         startTime: start.toISOString(),
         ...(end ? { completionTime: end.toISOString() } : {}),
-        conditions: [{ type: "Succeeded", status: reason === "Succeeded" || reason === "Completed" ? "True" : done ? "False" : "Unknown", reason }],
+        conditions: [
+          {
+            type: "Succeeded",
+            status: reason === "Succeeded" || reason === "Completed" ? "True" : done ? "False" : "Unknown",
+            reason,
+          },
+        ],
       });
       const end = done ? new Date(start.getTime() + seconds * 1000) : undefined;
       yield toRecordDoc(ns, "default", name, "tekton.dev/v1.PipelineRun", {
@@ -37,7 +56,13 @@ export function* demoRecords(now: Date, namespaces: readonly string[], runsPerDa
         const tEnd = end ? new Date(start.getTime() + Math.round(seconds * r.next() * 1000)) : undefined;
         yield toRecordDoc(ns, "default", `${name}-${task}`, "tekton.dev/v1.TaskRun", {
           kind: "TaskRun",
-          metadata: { name: `${name}-${task}`, namespace: ns, creationTimestamp: created.toISOString(), labels: { ...labels, "tekton.dev/pipelineTask": task }, annotations },
+          metadata: {
+            name: `${name}-${task}`,
+            namespace: ns,
+            creationTimestamp: created.toISOString(),
+            labels: { ...labels, "tekton.dev/pipelineTask": task },
+            annotations,
+          },
           spec: {},
           status: status(tEnd),
         });

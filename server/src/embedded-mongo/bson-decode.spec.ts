@@ -14,16 +14,41 @@ const scalar = fc.oneof(
   fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 53 + 2, -0, Number.MAX_SAFE_INTEGER),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => Long.fromBigInt(n)),
   // Where js-bson stops promoting int64 to a number: ±2^53 inclusive.
-  fc.constantFrom(2n ** 53n, 2n ** 53n + 1n, 2n ** 53n - 1n, 2n ** 53n + 2n ** 32n, -(2n ** 53n), -(2n ** 53n) - 1n, 0n, -1n, 2n ** 32n).map((n) => Long.fromBigInt(n)),
+  fc
+    .constantFrom(
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 53n - 1n,
+      2n ** 53n + 2n ** 32n,
+      -(2n ** 53n),
+      -(2n ** 53n) - 1n,
+      0n,
+      -1n,
+      2n ** 32n,
+    )
+    .map((n) => Long.fromBigInt(n)),
   fc.boolean(),
   fc.constant(null),
   fc.integer({ min: -8.64e15, max: 8.64e15 }).map((ms) => new Date(ms)),
   fc.constant(new ObjectId("65a0000000000000000000ff")),
-  fc.constantFrom(new Binary(Buffer.from([1, 2, 3])), Decimal128.fromString("1.5"), new Timestamp({ t: 1, i: 2 }), /re/i),
+  fc.constantFrom(
+    new Binary(Buffer.from([1, 2, 3])),
+    Decimal128.fromString("1.5"),
+    new Timestamp({ t: 1, i: 2 }),
+    /re/i,
+  ),
 );
-const key = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("_id", "job", "state", "@timestamp", "a.b", "$x", "ключ", "__proto__"));
+const key = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom("_id", "job", "state", "@timestamp", "a.b", "$x", "ключ", "__proto__"),
+);
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  v: fc.oneof({ depthSize: "small" }, scalar, fc.array(tie("v"), { maxLength: 4 }), fc.dictionary(key, tie("v"), { maxKeys: 5 })),
+  v: fc.oneof(
+    { depthSize: "small" },
+    scalar,
+    fc.array(tie("v"), { maxLength: 4 }),
+    fc.dictionary(key, tie("v"), { maxKeys: 5 }),
+  ),
 })).v;
 const doc = fc.dictionary(key, value, { maxKeys: 8 });
 
@@ -59,11 +84,15 @@ describe("decodeDocument", () => {
 
   it("agrees with js-bson on corrupted bytes: the same value or the same refusal", () => {
     fc.assert(
-      fc.property(doc, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (d, flips) => {
-        const bytes = Buffer.from(BSON.serialize(d));
-        for (const [at, v] of flips) bytes[at % bytes.length] = v;
-        expect(ours(bytes)).toStrictEqual(reference(bytes));
-      }),
+      fc.property(
+        doc,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (d, flips) => {
+          const bytes = Buffer.from(BSON.serialize(d));
+          for (const [at, v] of flips) bytes[at % bytes.length] = v;
+          expect(ours(bytes)).toStrictEqual(reference(bytes));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -68,7 +68,11 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
       });
       child.on("exit", (code, signal) => {
         if (!ready) {
-          reject(new Error(`embedded database exited at start (${signal ?? code}): ${stderr.trim().split("\n").slice(-3).join(" ")}`));
+          reject(
+            new Error(
+              `embedded database exited at start (${signal ?? code}): ${stderr.trim().split("\n").slice(-3).join(" ")}`,
+            ),
+          );
           return;
         }
         if (stopping || child !== current) return;

@@ -30,7 +30,13 @@ export interface Change {
 }
 
 /** Whole-collection or whole-database events for the journal. */
-export type Event = { kind: "doc"; change: Change } | { kind: "dropCollection"; db: string; coll: string } | { kind: "dropDatabase"; db: string } | { kind: "index"; db: string; coll: string; spec: Document } | { kind: "dropIndex"; db: string; coll: string; name: string } | { kind: "create"; db: string; coll: string };
+export type Event =
+  | { kind: "doc"; change: Change }
+  | { kind: "dropCollection"; db: string; coll: string }
+  | { kind: "dropDatabase"; db: string }
+  | { kind: "index"; db: string; coll: string; spec: Document }
+  | { kind: "dropIndex"; db: string; coll: string; name: string }
+  | { kind: "create"; db: string; coll: string };
 
 interface OpenCursor {
   readonly ns: string;
@@ -63,7 +69,8 @@ export class CommandExecutor {
     if (cmd.txnNumber !== undefined || cmd.startTransaction !== undefined) {
       throw illegalOperation("Transaction numbers are only allowed on a replica set member or mongos");
     }
-    const maxTimeMS = typeof cmd.maxTimeMS === "number" && (name === "aggregate" || name === "find") ? cmd.maxTimeMS : 0;
+    const maxTimeMS =
+      typeof cmd.maxTimeMS === "number" && (name === "aggregate" || name === "find") ? cmd.maxTimeMS : 0;
     if (name === "aggregate") return runSliced(newClock(maxTimeMS, cmd.allowDiskUse === true), this.aggregate(cmd, db));
     return runWithin(maxTimeMS, () => {
       const reply = this.dispatch(name, cmd, db, connectionId, events);
@@ -72,7 +79,13 @@ export class CommandExecutor {
     });
   }
 
-  private dispatch(name: string, cmd: Document, db: string, connectionId: number, events: Event[] | undefined): Document {
+  private dispatch(
+    name: string,
+    cmd: Document,
+    db: string,
+    connectionId: number,
+    events: Event[] | undefined,
+  ): Document {
     switch (name) {
       case "hello":
       case "isMaster":
@@ -82,11 +95,25 @@ export class CommandExecutor {
         return { ok: 1 };
       case "buildInfo":
       case "buildinfo":
-        return { version: "7.0.0", gitVersion: "tally-embedded", versionArray: [7, 0, 0, 0], bits: 64, maxBsonObjectSize: MAX_BSON_OBJECT_BYTES, ok: 1 };
+        return {
+          version: "7.0.0",
+          gitVersion: "tally-embedded",
+          versionArray: [7, 0, 0, 0],
+          bits: 64,
+          maxBsonObjectSize: MAX_BSON_OBJECT_BYTES,
+          ok: 1,
+        };
       case "getParameter":
         return { featureCompatibilityVersion: { version: "7.0" }, ok: 1 };
       case "serverStatus":
-        return { host: "embedded", version: "7.0.0", process: "tally-embedded", uptime: process.uptime(), tally: { engineFallbacks: fallbackCounts() }, ok: 1 };
+        return {
+          host: "embedded",
+          version: "7.0.0",
+          process: "tally-embedded",
+          uptime: process.uptime(),
+          tally: { engineFallbacks: fallbackCounts() },
+          ok: 1,
+        };
       case "hostInfo":
         return { system: { hostname: "embedded" }, ok: 1 };
       case "endSessions":
@@ -134,8 +161,14 @@ export class CommandExecutor {
         return this.createIndexes(cmd, db, events);
       case "listIndexes": {
         const coll = this.coll(db, cmd.listIndexes, false);
-        if (!coll) throw new MongoCommandError(26, "NamespaceNotFound", `ns does not exist: ${db}.${String(cmd.listIndexes)}`);
-        const docs = coll.indexes.map((i) => ({ v: 2, key: i.key, name: i.name, ...(i.unique && i.name !== "_id_" ? { unique: true } : {}) }));
+        if (!coll)
+          throw new MongoCommandError(26, "NamespaceNotFound", `ns does not exist: ${db}.${String(cmd.listIndexes)}`);
+        const docs = coll.indexes.map((i) => ({
+          v: 2,
+          key: i.key,
+          name: i.name,
+          ...(i.unique && i.name !== "_id_" ? { unique: true } : {}),
+        }));
         return this.cursorReply(`${db}.${String(cmd.listIndexes)}`, docs, cmd.cursor?.batchSize);
       }
       case "dropIndexes":
@@ -144,7 +177,14 @@ export class CommandExecutor {
         const coll = this.coll(db, collName, false);
         if (!coll) throw new MongoCommandError(26, "NamespaceNotFound", `ns not found ${db}.${String(collName)}`);
         const before = coll.indexes.length;
-        const targets = cmd.index === "*" ? coll.indexes.slice(1).map((i) => i.name) : [typeof cmd.index === "string" ? cmd.index : coll.indexes.find((i) => JSON.stringify(i.key) === JSON.stringify(cmd.index))?.name ?? ""];
+        const targets =
+          cmd.index === "*"
+            ? coll.indexes.slice(1).map((i) => i.name)
+            : [
+                typeof cmd.index === "string"
+                  ? cmd.index
+                  : (coll.indexes.find((i) => JSON.stringify(i.key) === JSON.stringify(cmd.index))?.name ?? ""),
+              ];
         for (const t of targets) {
           if (!coll.dropIndex(t)) throw indexNotFound(`index not found with name [${t}]`);
           events?.push({ kind: "dropIndex", db, coll: String(collName), name: t });
@@ -165,7 +205,11 @@ export class CommandExecutor {
         return this.cursorReply(`${db}.$cmd.listCollections`, docs, cmd.cursor?.batchSize);
       }
       case "listDatabases": {
-        const databases = [...this.store.databases.entries()].map(([n, d]) => ({ name: n, sizeOnDisk: 0, empty: d.size === 0 }));
+        const databases = [...this.store.databases.entries()].map(([n, d]) => ({
+          name: n,
+          sizeOnDisk: 0,
+          empty: d.size === 0,
+        }));
         return { databases: cmd.nameOnly ? databases.map((x) => ({ name: x.name })) : databases, totalSize: 0, ok: 1 };
       }
       case "create": {
@@ -262,7 +306,13 @@ export class CommandExecutor {
         if (ordered) break;
       }
     }
-    return { n, nModified, ...(upserted.length ? { upserted } : {}), ...(writeErrors.length ? { writeErrors } : {}), ok: 1 };
+    return {
+      n,
+      nModified,
+      ...(upserted.length ? { upserted } : {}),
+      ...(writeErrors.length ? { writeErrors } : {}),
+      ok: 1,
+    };
   }
 
   private delete(cmd: Document, db: string, events: Event[] | undefined): Document {
@@ -289,7 +339,8 @@ export class CommandExecutor {
     const coll = this.coll(db, collName, true);
     const opts = engineOptions(this.store, db);
     const found = runFind(coll.snapshot(), { filter: cmd.query, sort: cmd.sort, limit: 1 }, opts)[0];
-    const project = (d: Document | null) => (d && cmd.fields ? (runFind([d], { projection: cmd.fields }, opts)[0] ?? null) : d);
+    const project = (d: Document | null) =>
+      d && cmd.fields ? (runFind([d], { projection: cmd.fields }, opts)[0] ?? null) : d;
     if (cmd.remove) {
       if (found) {
         coll.remove(valueKey(found._id));
@@ -309,7 +360,11 @@ export class CommandExecutor {
       if (doc._id === undefined) doc._id = new ObjectId();
       coll.insert(doc);
       events?.push({ kind: "doc", change: { db, coll: coll.name, id: doc._id, doc } });
-      return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: project(cmd.new ? doc : null), ok: 1 };
+      return {
+        lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
+        value: project(cmd.new ? doc : null),
+        ok: 1,
+      };
     }
     return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
   }
@@ -322,8 +377,14 @@ export class CommandExecutor {
   }
 
   private *aggregate(cmd: Document, db: string): Generator<void, Document, void> {
-    if (!Array.isArray(cmd.pipeline)) throw new MongoCommandError(14, "TypeMismatch", "'pipeline' option must be specified as an array");
-    if (!cmd.cursor && !cmd.explain) throw new MongoCommandError(9, "FailedToParse", "The 'cursor' option is required, except for aggregate with the explain argument");
+    if (!Array.isArray(cmd.pipeline))
+      throw new MongoCommandError(14, "TypeMismatch", "'pipeline' option must be specified as an array");
+    if (!cmd.cursor && !cmd.explain)
+      throw new MongoCommandError(
+        9,
+        "FailedToParse",
+        "The 'cursor' option is required, except for aggregate with the explain argument",
+      );
     const coll = cmd.aggregate === 1 ? undefined : this.coll(db, cmd.aggregate, false);
     const source = coll ? coll.scan(leadingEqualities(leadingMatches(cmd.pipeline as Document[]))) : [];
     const docs = yield* runPipelineSliced(source, cmd.pipeline as Document[], engineOptions(this.store, db));
@@ -356,11 +417,22 @@ export class CommandExecutor {
     const coll = this.coll(db, cmd.createIndexes, true);
     const before = coll.indexes.length;
     for (const spec of (cmd.indexes ?? []) as Document[]) {
-      if (!spec.key || typeof spec.key !== "object" || !spec.name) throw badValue("index specification must have 'key' and 'name'");
-      const s = { name: String(spec.name), key: spec.key as Document, unique: spec.unique === true, partialFilterExpression: spec.partialFilterExpression };
+      if (!spec.key || typeof spec.key !== "object" || !spec.name)
+        throw badValue("index specification must have 'key' and 'name'");
+      const s = {
+        name: String(spec.name),
+        key: spec.key as Document,
+        unique: spec.unique === true,
+        partialFilterExpression: spec.partialFilterExpression,
+      };
       if (coll.addIndex(s)) events?.push({ kind: "index", db, coll: coll.name, spec: s });
     }
-    return { createdCollectionAutomatically: !existed, numIndexesBefore: before, numIndexesAfter: coll.indexes.length, ok: 1 };
+    return {
+      createdCollectionAutomatically: !existed,
+      numIndexesBefore: before,
+      numIndexesAfter: coll.indexes.length,
+      ok: 1,
+    };
   }
 
   private cursorReply(ns: string, docs: Document[], batchSize: number | undefined, single = false): Document {
@@ -383,7 +455,8 @@ function takeBatch(cur: OpenCursor, max: number): Document[] {
     const doc = cur.docs[cur.pos]!;
     const size = BSON.calculateObjectSize(doc) + 8 + String(out.length).length;
     if (out.length > 0 && bytes + size > BATCH_BYTES) break;
-    if (size > MAX_BSON_OBJECT_BYTES) throw new MongoCommandError(10334, "BSONObjectTooLarge", "BSONObj size is too large");
+    if (size > MAX_BSON_OBJECT_BYTES)
+      throw new MongoCommandError(10334, "BSONObjectTooLarge", "BSONObj size is too large");
     bytes += size;
     out.push(doc);
     cur.pos++;
@@ -421,7 +494,8 @@ function withIdFirst(doc: Document): Document {
   for (const k of keys) {
     if (k === "_id") continue;
     // A stored "__proto__" field is data, as in MongoDB; plain assignment would change the prototype.
-    if (k === "__proto__") Object.defineProperty(out, k, { value: doc[k], enumerable: true, writable: true, configurable: true });
+    if (k === "__proto__")
+      Object.defineProperty(out, k, { value: doc[k], enumerable: true, writable: true, configurable: true });
     else out[k] = doc[k];
   }
   return out;
@@ -433,7 +507,14 @@ function writeError(index: number, e: unknown): Document {
 }
 
 /** Applies an update (operators, replacement, or pipeline) to a copy of `doc`. */
-function applyModifier(doc: Document, u: unknown, arrayFilters: Document[] | undefined, inserting: boolean, store: Store, db: string): Document {
+function applyModifier(
+  doc: Document,
+  u: unknown,
+  arrayFilters: Document[] | undefined,
+  inserting: boolean,
+  store: Store,
+  db: string,
+): Document {
   const copy = deepClone(doc);
   if (Array.isArray(u)) return runPipeline([copy], u as Document[], engineOptions(store, db))[0] ?? copy;
   if (!u || typeof u !== "object") throw badValue("update must be an object or a pipeline");
@@ -450,7 +531,8 @@ function applyModifier(doc: Document, u: unknown, arrayFilters: Document[] | und
       mod.$set = { ...(mod.$set ?? {}), ...(spec as Document) };
     } else mod[op] = spec;
   }
-  if (Object.keys(mod).length) applyUpdate(copy, mod as never, arrayFilters as never, undefined, { cloneMode: "none" as never });
+  if (Object.keys(mod).length)
+    applyUpdate(copy, mod as never, arrayFilters as never, undefined, { cloneMode: "none" as never });
   return copy;
 }
 
@@ -459,7 +541,13 @@ function seedFromQuery(q: Document): Document {
   const out: Document = {};
   for (const [k, v] of Object.entries(q)) {
     if (k.startsWith("$")) continue;
-    if (v && typeof v === "object" && !(v instanceof Date) && v.constructor === Object && Object.keys(v).some((x) => x.startsWith("$"))) {
+    if (
+      v &&
+      typeof v === "object" &&
+      !(v instanceof Date) &&
+      v.constructor === Object &&
+      Object.keys(v).some((x) => x.startsWith("$"))
+    ) {
       if ("$eq" in v) setDotted(out, k, (v as Document).$eq);
       continue;
     }

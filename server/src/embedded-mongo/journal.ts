@@ -1,4 +1,15 @@
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  ftruncateSync,
+} from "node:fs";
 import { join } from "node:path";
 import { BSON, type Document } from "bson";
 import type { Event } from "./commands.js";
@@ -27,7 +38,8 @@ export class Journal {
     // Every tenant's data and the secret hashes live here: the owner alone may read them.
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     chmodSync(dir, DIR_MODE);
-    for (const file of ["snapshot.bson", "journal.bson"]) if (existsSync(join(dir, file))) chmodSync(join(dir, file), FILE_MODE);
+    for (const file of ["snapshot.bson", "journal.bson"])
+      if (existsSync(join(dir, file))) chmodSync(join(dir, file), FILE_MODE);
     let replayed = 0;
     let journalEvents = 0;
     for (const file of ["snapshot.bson", "journal.bson"]) {

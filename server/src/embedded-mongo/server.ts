@@ -24,7 +24,10 @@ export interface EmbeddedMongoOptions {
  */
 function configureFromEnvironment(env: NodeJS.ProcessEnv): void {
   const limit = Number(env.TALLY_ENGINE_MEMORY_LIMIT_BYTES);
-  configureLimits({ memoryLimitBytes: Number.isFinite(limit) && limit > 0 ? limit : MONGODB_MEMORY_LIMIT_BYTES, shuffleUnordered: env.TALLY_ENGINE_SHUFFLE === "1" });
+  configureLimits({
+    memoryLimitBytes: Number.isFinite(limit) && limit > 0 ? limit : MONGODB_MEMORY_LIMIT_BYTES,
+    shuffleUnordered: env.TALLY_ENGINE_SHUFFLE === "1",
+  });
   configureFallback({ strict: env.TALLY_ENGINE_STRICT === "1", debug: env.TALLY_ENGINE_DEBUG === "1" });
 }
 

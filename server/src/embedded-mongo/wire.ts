@@ -33,7 +33,12 @@ export interface Request {
 const bsonOptions = { promoteValues: true, promoteLongs: true, useBigInt64: false } as const;
 
 export function readHeader(buf: Buffer): Header {
-  return { length: buf.readInt32LE(0), requestId: buf.readInt32LE(4), responseTo: buf.readInt32LE(8), opCode: buf.readInt32LE(12) };
+  return {
+    length: buf.readInt32LE(0),
+    requestId: buf.readInt32LE(4),
+    responseTo: buf.readInt32LE(8),
+    opCode: buf.readInt32LE(12),
+  };
 }
 
 /** Decodes one whole message (header included). Throws on malformed input. */

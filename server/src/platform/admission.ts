@@ -95,7 +95,10 @@ class Gate {
  * Unauthenticated calls (health, reflection, refused tokens) are not counted here. Gates of idle
  * tenants are forgotten (LRU), so memory stays bounded whatever the number of tenants.
  */
-export function createAdmissionInterceptor(limits: AdmissionLimits, onRefused: (tenantId: string, reason: RefusalReason) => void = () => {}): Interceptor {
+export function createAdmissionInterceptor(
+  limits: AdmissionLimits,
+  onRefused: (tenantId: string, reason: RefusalReason) => void = () => {},
+): Interceptor {
   const gates = new LRUCache<string, Gate>({ max: 10_000 });
   const gateOf = (key: string, share: ShareLimits): Gate => {
     let g = gates.get(key);
@@ -115,7 +118,10 @@ export function createAdmissionInterceptor(limits: AdmissionLimits, onRefused: (
     const wait = gate.takeToken();
     if (wait > 0) {
       onRefused(principal.tenantId, "rate");
-      throw refused(`tenant ${principal.tenantId} is over its rate of ${kind} (${share.perSecond}/s); retry later`, wait);
+      throw refused(
+        `tenant ${principal.tenantId} is over its rate of ${kind} (${share.perSecond}/s); retry later`,
+        wait,
+      );
     }
     const release = await gate.acquire(limits.queueMs, req.signal);
     if (!release) {

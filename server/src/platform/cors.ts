@@ -1,8 +1,16 @@
 import { cors as connectCors } from "@connectrpc/connect";
 import type { NodeRequest, NodeResponse } from "../transcoding/rest-handler.js";
 
-const allowHeaders = [...connectCors.allowedHeaders, "Authorization", "client_id", "X-Request-Id", "If-None-Match"].join(", ");
-const exposeHeaders = [...connectCors.exposedHeaders, "X-Request-Id", "ETag", "Retry-After", "Allow", "Vary"].join(", ");
+const allowHeaders = [
+  ...connectCors.allowedHeaders,
+  "Authorization",
+  "client_id",
+  "X-Request-Id",
+  "If-None-Match",
+].join(", ");
+const exposeHeaders = [...connectCors.exposedHeaders, "X-Request-Id", "ETag", "Retry-After", "Allow", "Vary"].join(
+  ", ",
+);
 const allowMethods = [...new Set([...connectCors.allowedMethods, "GET", "POST", "OPTIONS"])].join(", ");
 
 /**

@@ -19,7 +19,10 @@ export function createDeadlineInterceptor(capMs: number): Interceptor {
     const running = next(req);
     running.catch(() => {}); // answered below if the deadline wins; its late failure is nobody's
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectError("the call exceeded its deadline", Code.DeadlineExceeded)), leftMs);
+      timer = setTimeout(
+        () => reject(new ConnectError("the call exceeded its deadline", Code.DeadlineExceeded)),
+        leftMs,
+      );
       const onAbort = () => reject(ConnectError.from(req.signal.reason, Code.Canceled));
       if (req.signal.aborted) onAbort();
       else req.signal.addEventListener("abort", onAbort, { once: true });

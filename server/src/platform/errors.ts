@@ -18,16 +18,34 @@ export function connectErrorFromMongo(e: MongoError): ConnectError {
   if (e instanceof MongoServerError) {
     switch (e.code) {
       case 50: // MaxTimeMSExpired
-        return new ConnectError("the query took longer than the deadline allows", Code.DeadlineExceeded, undefined, undefined, e);
+        return new ConnectError(
+          "the query took longer than the deadline allows",
+          Code.DeadlineExceeded,
+          undefined,
+          undefined,
+          e,
+        );
       case 11000: // DuplicateKey
         return new ConnectError("already exists", Code.AlreadyExists, undefined, undefined, e);
       case 10334: // BSONObjectTooLarge
       case 4031700: // $facet output over the document limit
-        return new ConnectError("the answer is larger than one 16 MiB document; narrow the request", Code.InvalidArgument, undefined, undefined, e);
+        return new ConnectError(
+          "the answer is larger than one 16 MiB document; narrow the request",
+          Code.InvalidArgument,
+          undefined,
+          undefined,
+          e,
+        );
       case 16: // InvalidLength / bucket limits
       case 146: // ExceededMemoryLimit
       case 292: // QueryExceededMemoryLimitNoDiskUseAllowed
-        return new ConnectError("the query needs more memory than allowed; narrow it", Code.ResourceExhausted, undefined, undefined, e);
+        return new ConnectError(
+          "the query needs more memory than allowed; narrow it",
+          Code.ResourceExhausted,
+          undefined,
+          undefined,
+          e,
+        );
       default:
         return new ConnectError("database error", Code.Internal, undefined, undefined, e);
     }
@@ -45,5 +63,7 @@ export function connectErrorFromMongo(e: MongoError): ConnectError {
  */
 export function invalidArgument(message: string, field?: string): ConnectError {
   if (field === undefined) return new ConnectError(message, Code.InvalidArgument);
-  return new ConnectError(message, Code.InvalidArgument, undefined, [{ desc: BadRequestSchema, value: { fieldViolations: [{ field, description: message }] } }]);
+  return new ConnectError(message, Code.InvalidArgument, undefined, [
+    { desc: BadRequestSchema, value: { fieldViolations: [{ field, description: message }] } },
+  ]);
 }

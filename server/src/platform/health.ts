@@ -45,7 +45,11 @@ export class HealthState {
 
   /** Why the server is not ready, for `/readyz` (empty when it is). */
   get reasons(): string[] {
-    return [...(this.started ? [] : ["starting"]), ...(this.databaseUp ? [] : ["database unavailable"]), ...(this.shuttingDown ? ["shutting down"] : [])];
+    return [
+      ...(this.started ? [] : ["starting"]),
+      ...(this.databaseUp ? [] : ["database unavailable"]),
+      ...(this.shuttingDown ? ["shutting down"] : []),
+    ];
   }
 
   /** Start-up work (such as the demo load) is done. */
@@ -88,7 +92,9 @@ export class HealthServiceImpl implements ServiceImpl<typeof Health> {
   async *watch(req: HealthCheckRequest, ctx: { signal: AbortSignal }): AsyncIterable<HealthCheckResponse> {
     let wake: (() => void) | undefined;
     const off = this.state.onChange(() => wake?.());
-    const aborted = new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+    const aborted = new Promise<void>((resolve) =>
+      ctx.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
     try {
       let last: Status | undefined;
       while (!ctx.signal.aborted) {
@@ -106,7 +112,8 @@ export class HealthServiceImpl implements ServiceImpl<typeof Health> {
 
   list(): HealthListResponse {
     const statuses: Record<string, HealthCheckResponse> = {};
-    for (const name of this.state.names()) statuses[name] = create(HealthCheckResponseSchema, { status: this.state.get(name) });
+    for (const name of this.state.names())
+      statuses[name] = create(HealthCheckResponseSchema, { status: this.state.get(name) });
     return create(HealthListResponseSchema, { statuses });
   }
 }

@@ -42,7 +42,8 @@ export function createRequestLogInterceptor(logger: Logger, metrics?: TallyMetri
         clientId: principal?.clientId,
         tenantId: principal?.tenantId,
       };
-      if (failure && failure.code === Code.Internal) logger.error({ ...line, err: failure.cause ?? failure }, "call failed");
+      if (failure && failure.code === Code.Internal)
+        logger.error({ ...line, err: failure.cause ?? failure }, "call failed");
       else logger.info(line, "call");
       if (metrics) {
         const labels = { api, method: req.method.name, protocol: line.protocol };

@@ -5,12 +5,17 @@ import { createLogger } from "./logger.js";
 describe("logger", () => {
   it("redacts authorization headers and secrets", () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (c: Buffer, _e, cb) => {
+    const sink = new Writable({
+      write: (c: Buffer, _e, cb) => {
         lines.push(c.toString());
         cb();
-      }, });
+      },
+    });
     const log = createLogger("info", sink);
-    log.info({ headers: { authorization: "Bearer abc.def.ghi" }, client_secret: "s3cret", body: { clientSecret: "s3cret2" } }, "x");
+    log.info(
+      { headers: { authorization: "Bearer abc.def.ghi" }, client_secret: "s3cret", body: { clientSecret: "s3cret2" } },
+      "x",
+    );
     const out = lines.join("");
     expect(out).not.toMatch(/abc\.def\.ghi|s3cret/);
     expect(out).toContain("[redacted]");

@@ -17,7 +17,12 @@ export class TallyMetrics {
   constructor(embeddedMemory: () => { rss: number; heapUsed: number } | undefined = () => undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: "tally_" });
     const registers = [this.registry];
-    this.calls = new Counter({ name: "tally_calls_total", help: "Calls answered, by API (service), method, protocol and code.", labelNames: ["api", "method", "protocol", "code"], registers });
+    this.calls = new Counter({
+      name: "tally_calls_total",
+      help: "Calls answered, by API (service), method, protocol and code.",
+      labelNames: ["api", "method", "protocol", "code"],
+      registers,
+    });
     this.callSeconds = new Histogram({
       name: "tally_call_duration_seconds",
       help: "Call latency, by API, method and protocol.",
@@ -25,8 +30,18 @@ export class TallyMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.inFlight = new Gauge({ name: "tally_calls_in_flight", help: "Calls being handled, by API.", labelNames: ["api"], registers });
-    this.refusals = new Counter({ name: "tally_admission_refusals_total", help: "Calls refused by per-tenant admission control (429), by tenant and reason.", labelNames: ["tenant", "reason"], registers });
+    this.inFlight = new Gauge({
+      name: "tally_calls_in_flight",
+      help: "Calls being handled, by API.",
+      labelNames: ["api"],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: "tally_admission_refusals_total",
+      help: "Calls refused by per-tenant admission control (429), by tenant and reason.",
+      labelNames: ["tenant", "reason"],
+      registers,
+    });
     this.dbCommandSeconds = new Histogram({
       name: "tally_db_command_duration_seconds",
       help: "Database command round trips seen by the driver, by command and outcome.",

@@ -13,18 +13,28 @@ const loopback = /^(127\.|::1$|::ffff:127\.)/;
  * gRPC health), `GET /metrics` (Prometheus text), `GET /openapi.json` and a docs page at `GET /docs`
  * that renders it without anything from the network. Returns false for any other path.
  */
-export function createOpsHandler(health: HealthState, metrics: TallyMetrics, access: MetricsAccess, openapi: Record<string, unknown>) {
+export function createOpsHandler(
+  health: HealthState,
+  metrics: TallyMetrics,
+  access: MetricsAccess,
+  openapi: Record<string, unknown>,
+) {
   const openapiJson = JSON.stringify(openapi);
   return (req: IncomingMessage, res: ServerResponse, pathname: string): boolean => {
     if (pathname === "/openapi.json" || pathname === "/docs") {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
-      const [type, body] = pathname === "/docs" ? ["text/html; charset=utf-8", docsPage] : ["application/json", openapiJson];
-      res.writeHead(200, { "content-type": type, "cache-control": "no-cache" }).end(req.method === "HEAD" ? undefined : body);
+      const [type, body] =
+        pathname === "/docs" ? ["text/html; charset=utf-8", docsPage] : ["application/json", openapiJson];
+      res
+        .writeHead(200, { "content-type": type, "cache-control": "no-cache" })
+        .end(req.method === "HEAD" ? undefined : body);
       return true;
     }
     if (pathname !== "/healthz" && pathname !== "/readyz" && pathname !== "/metrics") return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD", "content-type": "application/json" }).end('{"status":"method not allowed"}');
+      res
+        .writeHead(405, { allow: "GET, HEAD", "content-type": "application/json" })
+        .end('{"status":"method not allowed"}');
       return true;
     }
     if (pathname === "/healthz") {
@@ -33,15 +43,20 @@ export function createOpsHandler(health: HealthState, metrics: TallyMetrics, acc
     }
     if (pathname === "/readyz") {
       const ready = health.serving;
-      res.writeHead(ready ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(ready ? { status: "ready" } : { status: "not ready", reasons: health.reasons }));
+      res
+        .writeHead(ready ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" })
+        .end(JSON.stringify(ready ? { status: "ready" } : { status: "not ready", reasons: health.reasons }));
       return true;
     }
     if (access === "local" && !loopback.test(req.socket.remoteAddress ?? "")) {
-      res.writeHead(403, { "content-type": "application/json" }).end('{"status":"metrics are served to loopback callers only (METRICS_ACCESS=public to change)"}');
+      res
+        .writeHead(403, { "content-type": "application/json" })
+        .end('{"status":"metrics are served to loopback callers only (METRICS_ACCESS=public to change)"}');
       return true;
     }
     void metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" }).end(text),
+      (text) =>
+        res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" }).end(text),
       () => res.writeHead(500).end(),
     );
     return true;

@@ -43,17 +43,26 @@ export class ReflectionResolver {
           this.registry.getMessage(query.value.containingType) ?? (undefined as never),
           query.value.extensionNumber,
         );
-        return ext ? this.files(ext.file) : notFound(`extension not found: ${query.value.containingType}(${query.value.extensionNumber})`);
+        return ext
+          ? this.files(ext.file)
+          : notFound(`extension not found: ${query.value.containingType}(${query.value.extensionNumber})`);
       }
       case "allExtensionNumbersOfType": {
         const message = this.registry.getMessage(query.value);
         if (!message) return notFound(`type not found: ${query.value}`);
         const numbers: number[] = [];
-        for (const t of this.registry) if (t.kind === "extension" && t.extendee.typeName === message.typeName) numbers.push(t.number);
-        return { case: "allExtensionNumbersResponse", value: { baseTypeName: message.typeName, extensionNumber: numbers } };
+        for (const t of this.registry)
+          if (t.kind === "extension" && t.extendee.typeName === message.typeName) numbers.push(t.number);
+        return {
+          case: "allExtensionNumbersResponse",
+          value: { baseTypeName: message.typeName, extensionNumber: numbers },
+        };
       }
       default:
-        return { case: "errorResponse", value: { errorCode: INVALID_ARGUMENT, errorMessage: "empty reflection request" } };
+        return {
+          case: "errorResponse",
+          value: { errorCode: INVALID_ARGUMENT, errorMessage: "empty reflection request" },
+        };
     }
   }
 
@@ -87,7 +96,9 @@ function notFound(errorMessage: string): ReflectionAnswer {
 /** grpc.reflection.v1.ServerReflection on Connect. */
 export class ReflectionV1Impl implements ServiceImpl<typeof v1.ServerReflection> {
   constructor(private readonly resolver: ReflectionResolver) {}
-  async *serverReflectionInfo(requests: AsyncIterable<v1.ServerReflectionRequest>): AsyncIterable<v1.ServerReflectionResponse> {
+  async *serverReflectionInfo(
+    requests: AsyncIterable<v1.ServerReflectionRequest>,
+  ): AsyncIterable<v1.ServerReflectionResponse> {
     for await (const req of requests) {
       yield create(v1.ServerReflectionResponseSchema, {
         validHost: req.host,

@@ -22,5 +22,9 @@ export function chooseEncoding(acceptEncoding: string | null | undefined): "br" 
 
 /** Compresses off the event loop (zlib's thread pool); brotli at a quality that suits live answers. */
 export function compress(body: string, encoding: "br" | "gzip"): Promise<Buffer> {
-  return encoding === "br" ? brotli(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: Buffer.byteLength(body) } }) : gz(body, { level: 6 });
+  return encoding === "br"
+    ? brotli(body, {
+        params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: Buffer.byteLength(body) },
+      })
+    : gz(body, { level: 6 });
 }

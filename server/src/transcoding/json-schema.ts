@@ -33,9 +33,25 @@ export class SchemaRegistry {
   private field(f: DescField): JsonSchema {
     switch (f.fieldKind) {
       case "list":
-        return { type: "array", items: f.listKind === "message" ? this.ref(f.message) : f.listKind === "enum" ? enumSchema(f.enum.values.map((v) => v.name)) : scalar(f.scalar) };
+        return {
+          type: "array",
+          items:
+            f.listKind === "message"
+              ? this.ref(f.message)
+              : f.listKind === "enum"
+                ? enumSchema(f.enum.values.map((v) => v.name))
+                : scalar(f.scalar),
+        };
       case "map":
-        return { type: "object", additionalProperties: f.mapKind === "message" ? this.ref(f.message) : f.mapKind === "enum" ? enumSchema(f.enum.values.map((v) => v.name)) : scalar(f.scalar) };
+        return {
+          type: "object",
+          additionalProperties:
+            f.mapKind === "message"
+              ? this.ref(f.message)
+              : f.mapKind === "enum"
+                ? enumSchema(f.enum.values.map((v) => v.name))
+                : scalar(f.scalar),
+        };
       case "message":
         return nullable(this.ref(f.message));
       case "enum":

@@ -4,7 +4,9 @@ import { describeDecodeFailure } from "./offending-field.js";
 
 describe("describeDecodeFailure: the field", () => {
   it("names the first field that fails, nested paths included", () => {
-    expect(describeDecodeFailure(JobDocumentSchema, { application: "a", "@timestamp": "yesterday" }).field).toBe("@timestamp");
+    expect(describeDecodeFailure(JobDocumentSchema, { application: "a", "@timestamp": "yesterday" }).field).toBe(
+      "@timestamp",
+    );
     expect(describeDecodeFailure(JobDocumentSchema, { job: { id: "x", started_at: 5 } }).field).toBe("job.started_at");
     expect(describeDecodeFailure(JobDocumentSchema, { nope: 1 }).field).toBe("nope");
     expect(describeDecodeFailure(JobDocumentSchema, []).field).toBe("");
@@ -34,7 +36,9 @@ describe("describeDecodeFailure", () => {
 describe("describeDecodeFailure inside maps and lists", () => {
   it("follows map values and list items down to the field", async () => {
     const { AggregateJobsRequestSchema } = await import("@tally/sdk/gen/tally/jobs/v1/jobs_pb.js");
-    const got = describeDecodeFailure(AggregateJobsRequestSchema, { aggs: { n: { terms: { field: "job.state", size: "lots" } } } });
+    const got = describeDecodeFailure(AggregateJobsRequestSchema, {
+      aggs: { n: { terms: { field: "job.state", size: "lots" } } },
+    });
     expect(got).toEqual({ field: "aggs.n.terms.size", reason: "expected a 32-bit integer" });
   });
 });

@@ -25,14 +25,30 @@ export function describeDecodeFailure(schema: DescMessage, value: JsonValue, pre
       const path = prefix ? `${prefix}.${shown(key)}` : shown(key);
       const field = schema.fields.find((f) => f.jsonName === key || f.name === key);
       if (!field) return { field: path, reason: "unknown field" };
-      if (field.fieldKind === "message" && isOwn(field.message) && v !== null) return describeDecodeFailure(field.message, v, path);
-      const inner = field.fieldKind === "map" && field.mapKind === "message" ? field.message : field.fieldKind === "list" && field.listKind === "message" ? field.message : undefined;
-      if (inner && isOwn(inner) && v !== null && typeof v === "object" && Array.isArray(v) === (field.fieldKind === "list")) {
+      if (field.fieldKind === "message" && isOwn(field.message) && v !== null)
+        return describeDecodeFailure(field.message, v, path);
+      const inner =
+        field.fieldKind === "map" && field.mapKind === "message"
+          ? field.message
+          : field.fieldKind === "list" && field.listKind === "message"
+            ? field.message
+            : undefined;
+      if (
+        inner &&
+        isOwn(inner) &&
+        v !== null &&
+        typeof v === "object" &&
+        Array.isArray(v) === (field.fieldKind === "list")
+      ) {
         for (const [k, item] of Object.entries(v)) {
           try {
             fromJson(inner, item, { ignoreUnknownFields: false });
           } catch {
-            return describeDecodeFailure(inner, item, field.fieldKind === "list" ? `${path}[${k}]` : `${path}.${shown(k)}`);
+            return describeDecodeFailure(
+              inner,
+              item,
+              field.fieldKind === "list" ? `${path}[${k}]` : `${path}.${shown(k)}`,
+            );
           }
         }
       }
@@ -41,7 +57,8 @@ export function describeDecodeFailure(schema: DescMessage, value: JsonValue, pre
   }
   for (const oneof of schema.oneofs) {
     const set = oneof.fields.filter((f) => f.jsonName in value || f.name in value);
-    if (set.length > 1) return { field: prefix, reason: `at most one of ${set.map((f) => f.jsonName).join(", ")} may be set` };
+    if (set.length > 1)
+      return { field: prefix, reason: `at most one of ${set.map((f) => f.jsonName).join(", ")} may be set` };
   }
   return { field: prefix, reason: `does not decode as ${schema.name}` };
 }

@@ -8,11 +8,24 @@ import { AdminService } from "@tally/sdk/gen/tally/admin/v1/admin_pb.js";
 import { matchPathTemplate, parsePathTemplate } from "./path-template.js";
 import { RouteTable, routesFromServices } from "./rules.js";
 
-const table = new RouteTable(routesFromServices([JobsService, RecordsService, MetricsService, DeliveryStatsService, TelemetryService, AdminService]));
+const table = new RouteTable(
+  routesFromServices([
+    JobsService,
+    RecordsService,
+    MetricsService,
+    DeliveryStatsService,
+    TelemetryService,
+    AdminService,
+  ]),
+);
 
 function resolve(method: string, path: string) {
   const { match, allowed } = table.match(method, path);
-  return { rpc: match ? `${match.route.method.parent.name}.${match.route.method.name}` : undefined, params: Object.fromEntries(match?.pathParams ?? []), allowed };
+  return {
+    rpc: match ? `${match.route.method.parent.name}.${match.route.method.name}` : undefined,
+    params: Object.fromEntries(match?.pathParams ?? []),
+    allowed,
+  };
 }
 
 describe("path templates", () => {
@@ -51,34 +64,60 @@ describe("the five APIs' real paths", () => {
   it("records: parent spans three segments, literal `-` segments, trailing slash", () => {
     const r = resolve("GET", "/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary");
     expect(r).toMatchObject({ rpc: "RecordsService.GetRecordListSummary", params: { parent: "-/results/-" } });
-    expect(resolve("GET", "/apis/results.tekton.dev/v1alpha2/parents/ns-1/results/r1/records/summary/").params).toEqual({ parent: "ns-1/results/r1" });
-    expect(resolve("POST", "/apis/results.tekton.dev/v1alpha2/parents/ns/results/r/records").rpc).toBe("RecordsService.CreateRecord");
-    expect(resolve("POST", "/apis/results.tekton.dev/v1alpha2/parents/ns/results/r/records:batchCreate").rpc).toBe("RecordsService.IngestRecords");
+    expect(resolve("GET", "/apis/results.tekton.dev/v1alpha2/parents/ns-1/results/r1/records/summary/").params).toEqual(
+      { parent: "ns-1/results/r1" },
+    );
+    expect(resolve("POST", "/apis/results.tekton.dev/v1alpha2/parents/ns/results/r/records").rpc).toBe(
+      "RecordsService.CreateRecord",
+    );
+    expect(resolve("POST", "/apis/results.tekton.dev/v1alpha2/parents/ns/results/r/records:batchCreate").rpc).toBe(
+      "RecordsService.IngestRecords",
+    );
     expect(resolve("GET", "/apis/results.tekton.dev/v1alpha2/parents/ns/records/summary").rpc).toBeUndefined();
   });
 
   it("metrics, with and without trailing slashes", () => {
     expect(resolve("GET", "/v6/metrics/").rpc).toBe("MetricsService.ListMetricsTypes");
     expect(resolve("GET", "/v6/metrics").rpc).toBe("MetricsService.ListMetricsTypes");
-    expect(resolve("GET", "/v6/metrics/job-types/")).toMatchObject({ rpc: "MetricsService.GetMetricsType", params: { name: "job-types" } });
-    expect(resolve("GET", "/v6/metrics/job-types/plot-data/")).toMatchObject({ rpc: "MetricsService.GetPlotData", params: { name: "job-types" } });
+    expect(resolve("GET", "/v6/metrics/job-types/")).toMatchObject({
+      rpc: "MetricsService.GetMetricsType",
+      params: { name: "job-types" },
+    });
+    expect(resolve("GET", "/v6/metrics/job-types/plot-data/")).toMatchObject({
+      rpc: "MetricsService.GetPlotData",
+      params: { name: "job-types" },
+    });
   });
 
   it("delivery stats: one path, two methods", () => {
     expect(resolve("GET", "/api/4.0/deliveryservice_stats").rpc).toBe("DeliveryStatsService.GetDeliveryServiceStats");
-    expect(resolve("POST", "/api/4.0/deliveryservice_stats").rpc).toBe("DeliveryStatsService.IngestDeliveryServiceStats");
+    expect(resolve("POST", "/api/4.0/deliveryservice_stats").rpc).toBe(
+      "DeliveryStatsService.IngestDeliveryServiceStats",
+    );
     expect(resolve("DELETE", "/api/4.0/deliveryservice_stats").allowed.sort()).toEqual(["GET", "POST"]);
   });
 
   it("telemetry: aggregates vs dates vs channels", () => {
-    expect(resolve("GET", "/aggregates_by/build_id/channels/")).toMatchObject({ rpc: "TelemetryService.ListChannels", params: { prefix: "build_id" } });
-    expect(resolve("GET", "/aggregates_by/submission_date/channels/nightly/dates/")).toMatchObject({ rpc: "TelemetryService.ListDates", params: { prefix: "submission_date", channel: "nightly" } });
-    expect(resolve("GET", "/aggregates_by/build_id/channels/nightly/")).toMatchObject({ rpc: "TelemetryService.GetAggregates", params: { channel: "nightly" } });
+    expect(resolve("GET", "/aggregates_by/build_id/channels/")).toMatchObject({
+      rpc: "TelemetryService.ListChannels",
+      params: { prefix: "build_id" },
+    });
+    expect(resolve("GET", "/aggregates_by/submission_date/channels/nightly/dates/")).toMatchObject({
+      rpc: "TelemetryService.ListDates",
+      params: { prefix: "submission_date", channel: "nightly" },
+    });
+    expect(resolve("GET", "/aggregates_by/build_id/channels/nightly/")).toMatchObject({
+      rpc: "TelemetryService.GetAggregates",
+      params: { channel: "nightly" },
+    });
     expect(resolve("GET", "/filters/").rpc).toBe("TelemetryService.GetFilters");
   });
 
   it("admin custom verbs", () => {
-    expect(resolve("POST", "/admin/v1/tenants/t-1:setActive")).toMatchObject({ rpc: "AdminService.SetTenantActive", params: { id: "t-1" } });
+    expect(resolve("POST", "/admin/v1/tenants/t-1:setActive")).toMatchObject({
+      rpc: "AdminService.SetTenantActive",
+      params: { id: "t-1" },
+    });
     expect(resolve("POST", "/admin/v1/clients/c-1:rotateSecret").rpc).toBe("AdminService.RotateClientSecret");
   });
 });

@@ -49,7 +49,8 @@ export function parsePathTemplate(source: string): PathTemplate {
       const inner = part.slice(1, -1);
       const eq = inner.indexOf("=");
       const fieldPath = eq < 0 ? inner : inner.slice(0, eq);
-      if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(fieldPath)) throw new Error(`bad field path ${fieldPath} in ${source}`);
+      if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(fieldPath))
+        throw new Error(`bad field path ${fieldPath} in ${source}`);
       const sub = eq < 0 ? ["*"] : inner.slice(eq + 1).split("/");
       const start = i;
       for (const s of sub) {

@@ -26,7 +26,17 @@ export interface RestHandlerOptions {
 }
 
 /** Headers not forwarded into the in-process call (transport-level or rewritten by the dispatcher). */
-const dropHeaders = new Set(["host", "connection", "keep-alive", "transfer-encoding", "upgrade", "te", "content-type", "content-length", "expect"]);
+const dropHeaders = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "content-type",
+  "content-length",
+  "expect",
+]);
 
 /**
  * The JSON/HTTP face of every service: matches the `google.api.http` rules, binds path, query and
@@ -41,7 +51,10 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
     try {
       url = new URL(req.url ?? "/", `${scheme}://${String(host)}`);
     } catch {
-      return write(res, req.method, { status: 400, body: { code: Code.InvalidArgument, message: "malformed request URL", details: [] } });
+      return write(res, req.method, {
+        status: 400,
+        body: { code: Code.InvalidArgument, message: "malformed request URL", details: [] },
+      });
     }
     const method = req.method ?? "GET";
     const shapes = [...opts.shapes.values()];
@@ -57,10 +70,17 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
         return write(res, method, {
           status: 405,
           headers: { allow: allowed.join(", ") },
-          body: { code: Code.Unimplemented, message: `method ${method} not allowed; use ${allowed.join(", ")}`, details: [] },
+          body: {
+            code: Code.Unimplemented,
+            message: `method ${method} not allowed; use ${allowed.join(", ")}`,
+            details: [],
+          },
         });
       }
-      return write(res, method, { status: 404, body: { code: Code.NotFound, message: `no route for ${method} ${url.pathname}`, details: [] } });
+      return write(res, method, {
+        status: 404,
+        body: { code: Code.NotFound, message: `no route for ${method} ${url.pathname}`, details: [] },
+      });
     }
     const { route } = match;
     const shape = opts.shapes.get(route.method.parent.typeName) ?? {};
@@ -71,7 +91,14 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
     }
     const json: JsonObject = {};
     const skip = new Set<string>(route.body && route.body !== "*" ? [route.body] : []);
-    let ctx: RestContext = { httpMethod: method, url, headers, route, unknownQueryKeys: [], values: createContextValues().set(kProtocol, "rest") };
+    let ctx: RestContext = {
+      httpMethod: method,
+      url,
+      headers,
+      route,
+      unknownQueryKeys: [],
+      values: createContextValues().set(kProtocol, "rest"),
+    };
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     try {
@@ -97,7 +124,9 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
         input = fromJson(route.method.input, json, { ignoreUnknownFields: false });
       } catch {
         const { field, reason } = describeDecodeFailure(route.method.input, json);
-        throw field ? invalidArgument(`invalid request field ${field}: ${reason}`, field) : invalidArgument(`invalid request: ${reason}`);
+        throw field
+          ? invalidArgument(`invalid request field ${field}: ${reason}`, field)
+          : invalidArgument(`invalid request: ${reason}`);
       }
       const fwd = new Headers();
       for (const [k, v] of headers) if (!dropHeaders.has(k)) fwd.set(k, v);
@@ -106,8 +135,14 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       let reply: RestReply;
       if (shape.response) reply = shape.response(result.message, ctx, result.header);
       else {
-        const body = messageToRestJson(route.method.output, result.message, { useProtoFieldName: true, emitDefaults: true });
-        reply = { status: 200, body: route.responseBody ? (body as Record<string, RestJson>)[route.responseBody] ?? [] : body };
+        const body = messageToRestJson(route.method.output, result.message, {
+          useProtoFieldName: true,
+          emitDefaults: true,
+        });
+        reply = {
+          status: 200,
+          body: route.responseBody ? ((body as Record<string, RestJson>)[route.responseBody] ?? []) : body,
+        };
       }
       write(res, method, withRequestId(privateToCaller(reply), requestId), headers.get("accept-encoding") ?? "");
     } catch (e) {
@@ -133,7 +168,14 @@ export function defaultErrorReply(err: ConnectError): RestReply {
 function privateToCaller(reply: RestReply): RestReply {
   const cc = reply.headers?.["cache-control"];
   const vary = reply.headers?.vary;
-  return { ...reply, headers: { ...reply.headers, "cache-control": cc?.startsWith("private") ? cc : "private, no-cache", vary: vary ? `${vary}, Authorization` : "Authorization" } };
+  return {
+    ...reply,
+    headers: {
+      ...reply.headers,
+      "cache-control": cc?.startsWith("private") ? cc : "private, no-cache",
+      vary: vary ? `${vary}, Authorization` : "Authorization",
+    },
+  };
 }
 
 /** Error metadata that is HTTP's business too, in every API's error answers. */
@@ -176,12 +218,21 @@ async function readBody(req: NodeRequest, limit: number): Promise<string> {
  * Writes a reply; HEAD gets the headers only. With `acceptEncoding`, a body of at least
  * COMPRESS_MIN_BYTES is sent br- or gzip-encoded as the client accepts (as Connect does for RPCs).
  */
-export function write(res: NodeResponse, method: string | undefined, reply: RestReply, acceptEncoding?: string | null): void {
+export function write(
+  res: NodeResponse,
+  method: string | undefined,
+  reply: RestReply,
+  acceptEncoding?: string | null,
+): void {
   if (res.headersSent) return void res.end();
   const body = reply.body === undefined ? "" : stringifyRestJson(reply.body);
   const headers: Record<string, string> = { "content-type": "application/json", ...reply.headers };
-  const encoding = reply.body !== undefined && Buffer.byteLength(body) >= COMPRESS_MIN_BYTES ? chooseEncoding(acceptEncoding) : undefined;
-  if (acceptEncoding !== undefined) headers.vary = headers.vary ? `${headers.vary}, Accept-Encoding` : "Accept-Encoding";
+  const encoding =
+    reply.body !== undefined && Buffer.byteLength(body) >= COMPRESS_MIN_BYTES
+      ? chooseEncoding(acceptEncoding)
+      : undefined;
+  if (acceptEncoding !== undefined)
+    headers.vary = headers.vary ? `${headers.vary}, Accept-Encoding` : "Accept-Encoding";
   const send = (payload: string | Buffer) => {
     if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
     (res as ServerResponse).writeHead(reply.status, headers);

@@ -28,14 +28,19 @@ export interface RestJsonOptions {
  * types use their protobuf JSON form, enums their names.
  */
 export function messageToRestJson(schema: DescMessage, message: Message, opts: RestJsonOptions = {}): RestJson {
-  if (schema.file.name.startsWith("google/protobuf/")) return toJson(schema, message, { registry: opts.registry }) as RestJson;
+  if (schema.file.name.startsWith("google/protobuf/"))
+    return toJson(schema, message, { registry: opts.registry }) as RestJson;
   return reflectToJson(reflect(schema, message), opts);
 }
 
 function reflectToJson(r: ReflectMessage, opts: RestJsonOptions): { [k: string]: RestJson } {
   const out: { [k: string]: RestJson } = {};
   for (const field of r.fields) {
-    if (!r.isSet(field) && !(opts.emitDefaults && field.fieldKind !== "message" && !field.oneof && field.presence !== 1)) continue;
+    if (
+      !r.isSet(field) &&
+      !(opts.emitDefaults && field.fieldKind !== "message" && !field.oneof && field.presence !== 1)
+    )
+      continue;
     const name = opts.useProtoFieldName ? field.name : field.jsonName;
     out[name] = fieldToJson(field, r.get(field as never), opts);
   }

@@ -21,7 +21,8 @@ export function routesFromServices(services: readonly DescService[]): RestRoute[
     for (const method of service.methods) {
       if (method.methodKind !== "unary" || !hasOption(method, http)) continue;
       const rule = getOption(method, http);
-      for (const r of [rule, ...rule.additionalBindings]) out.push(toRoute(method as DescMethodUnary<DescMessage, DescMessage>, r));
+      for (const r of [rule, ...rule.additionalBindings])
+        out.push(toRoute(method as DescMethodUnary<DescMessage, DescMessage>, r));
     }
   }
   return out;
@@ -73,4 +74,3 @@ export class RouteTable {
     return { match: best, allowed: [...allowed].sort() };
   }
 }
-

@@ -3,7 +3,10 @@ import { negotiateTimestamp } from "./accept.js";
 
 describe("negotiateTimestamp (the notes' table)", () => {
   const cases: [string | null, string][] = [
-    ["application/json;timestamp=unix, application/json;timestamp=rfc;q=0.9, application/json;q=0.8, */*;q=0.7", "unix"],
+    [
+      "application/json;timestamp=unix, application/json;timestamp=rfc;q=0.9, application/json;q=0.8, */*;q=0.7",
+      "unix",
+    ],
     [null, "rfc"],
     ["", "rfc"],
     ["*/*", "rfc"],

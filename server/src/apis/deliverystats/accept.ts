@@ -41,7 +41,10 @@ function parse(header: string): MediaRange[] | undefined {
       const eq = p.indexOf("=");
       if (eq <= 0) return undefined;
       const k = p.slice(0, eq).trim().toLowerCase();
-      const v = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+      const v = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1");
       if (k === "q") {
         const n = Number(v);
         q = v !== "" && Number.isFinite(n) && n >= 0 && n <= 1 ? n : 1;

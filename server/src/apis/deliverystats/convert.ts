@@ -1,5 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { SeriesSchema, SummarySchema, type Series, type Summary } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import {
+  SeriesSchema,
+  SummarySchema,
+  type Series,
+  type Summary,
+} from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import type { SummaryDoc } from "./pipeline.js";
 import type { MetricType, SeriesWindow, StatsQuery } from "./request.js";
 
@@ -8,7 +13,11 @@ import type { MetricType, SeriesWindow, StatsQuery } from "./request.js";
  * where empty, then offset/limit (limit 0: no limit). Only the returned slice is built. No point in
  * the window → no series; an offset past the end → no series either.
  */
-export function toSeries(buckets: readonly { _id: number; mean: number }[], q: StatsQuery, w: SeriesWindow): Series | undefined {
+export function toSeries(
+  buckets: readonly { _id: number; mean: number }[],
+  q: StatsQuery,
+  w: SeriesWindow,
+): Series | undefined {
   if (buckets.length === 0) return undefined;
   const intervalMs = q.intervalSeconds * 1000;
   const byStart = new Map(buckets.map((b) => [b._id, b.mean]));
@@ -17,7 +26,9 @@ export function toSeries(buckets: readonly { _id: number; mean: number }[], q: S
   for (let i = q.offset; i < end; i++) {
     const t = w.firstMs + i * intervalMs;
     const v = byStart.get(t);
-    values.push(v === undefined ? { timeUnixNano: BigInt(t) * 1_000_000n } : { timeUnixNano: BigInt(t) * 1_000_000n, value: v });
+    values.push(
+      v === undefined ? { timeUnixNano: BigInt(t) * 1_000_000n } : { timeUnixNano: BigInt(t) * 1_000_000n, value: v },
+    );
   }
   if (values.length === 0) return undefined;
   return create(SeriesSchema, {

@@ -6,6 +6,10 @@ import { DeliveryStatsServiceImpl } from "./service.js";
 export const deliveryStatsModule: ApiModule = {
   create: ({ scopes, config }) => {
     const impl = new DeliveryStatsServiceImpl(scopes, config.MAX_SERIES_VALUES);
-    return { service: DeliveryStatsService, register: (router) => void router.service(DeliveryStatsService, impl), rest: deliveryStatsRest };
+    return {
+      service: DeliveryStatsService,
+      register: (router) => void router.service(DeliveryStatsService, impl),
+      rest: deliveryStatsRest,
+    };
   },
 };

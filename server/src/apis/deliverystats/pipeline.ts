@@ -10,7 +10,12 @@ export function buildSeriesPipeline(match: Document, intervalMs: number, offsetM
     { $match: match },
     {
       $group: {
-        _id: { $add: [{ $subtract: [{ $subtract: [t, offsetMs] }, { $mod: [{ $subtract: [t, offsetMs] }, intervalMs] }] }, offsetMs] },
+        _id: {
+          $add: [
+            { $subtract: [{ $subtract: [t, offsetMs] }, { $mod: [{ $subtract: [t, offsetMs] }, intervalMs] }] },
+            offsetMs,
+          ],
+        },
         mean: { $avg: "$value" },
       },
     },
@@ -34,7 +39,19 @@ export const summaryPercentiles = [5, 95, 98] as const;
 
 /** Count, mean, min and max over the raw points: one bounded `$group`. */
 export function buildStatsPipeline(match: Document): Document[] {
-  return [{ $match: match }, { $group: { _id: null, count: { $sum: 1 }, average: { $avg: "$value" }, min: { $min: "$value" }, max: { $max: "$value" } } }, { $project: { _id: 0 } }];
+  return [
+    { $match: match },
+    {
+      $group: {
+        _id: null,
+        count: { $sum: 1 },
+        average: { $avg: "$value" },
+        min: { $min: "$value" },
+        max: { $max: "$value" },
+      },
+    },
+    { $project: { _id: 0 } },
+  ];
 }
 
 /**

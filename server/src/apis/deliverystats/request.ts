@@ -1,4 +1,7 @@
-import { GetDeliveryServiceStatsRequestSchema, type GetDeliveryServiceStatsRequest } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
+import {
+  GetDeliveryServiceStatsRequestSchema,
+  type GetDeliveryServiceStatsRequest,
+} from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { invalidArgument } from "../../platform/errors.js";
 
 export const metricTypes = ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"] as const;
@@ -24,7 +27,9 @@ const bad = (text: string, field?: string) => invalidArgument(text, field);
 export const DEFAULT_MAX_SERIES_VALUES = 50_000;
 
 /** Step 2 of the documented order: which required parameters are absent (an empty value counts as present). */
-export function missingRequired(req: Pick<GetDeliveryServiceStatsRequest, "metricType" | "startDate" | "endDate">): string[] {
+export function missingRequired(
+  req: Pick<GetDeliveryServiceStatsRequest, "metricType" | "startDate" | "endDate">,
+): string[] {
   const missing: string[] = [];
   if (req.metricType === undefined) missing.push("metricType");
   if (req.startDate === undefined) missing.push("startDate");
@@ -36,9 +41,16 @@ export function missingRequired(req: Pick<GetDeliveryServiceStatsRequest, "metri
  * Validates in Traffic Ops' order (after authentication and Accept, which the edge checks) and with its
  * texts; the first failure answers.
  */
-export function parseStatsQuery(req: GetDeliveryServiceStatsRequest, maxSeriesValues = DEFAULT_MAX_SERIES_VALUES): StatsQuery {
+export function parseStatsQuery(
+  req: GetDeliveryServiceStatsRequest,
+  maxSeriesValues = DEFAULT_MAX_SERIES_VALUES,
+): StatsQuery {
   const missing = missingRequired(req);
-  if (missing.length) throw bad(`required parameters missing: missing required parameters: ${missing.join(", ")}`, protoName(missing[0]!));
+  if (missing.length)
+    throw bad(
+      `required parameters missing: missing required parameters: ${missing.join(", ")}`,
+      protoName(missing[0]!),
+    );
   const limit = unsigned(req.limit, "Invalid limit!", "limit");
   const offset = unsigned(req.offset, "Invalid offset!", "offset");
   if (req.orderby !== "" && req.orderby !== "time") throw bad("Invalid orderby! Can only be 'time'", "orderby");
@@ -46,15 +58,20 @@ export function parseStatsQuery(req: GetDeliveryServiceStatsRequest, maxSeriesVa
   const endNs = parseDate(req.endDate!, "Invalid endDate!", "end_date");
   const interval = req.interval === "" ? "1m" : req.interval;
   const im = /^(\d+)([mhdw])$/.exec(interval);
-  const intervalSeconds = im ? Number(im[1]) * { m: 60, h: 3600, d: 86400, w: 604800 }[im[2] as "m" | "h" | "d" | "w"] : 0;
+  const intervalSeconds = im
+    ? Number(im[1]) * { m: 60, h: 3600, d: 86400, w: 604800 }[im[2] as "m" | "h" | "d" | "w"]
+    : 0;
   if (!im || !(intervalSeconds > 0) || !Number.isSafeInteger(intervalSeconds)) {
     throw bad("interval: must be a valid InfluxQL duration literal (resolution no less than minute)", "interval");
   }
-  if (req.exclude !== "" && req.exclude !== "series" && req.exclude !== "summary") throw bad("Invalid exclude! Must be 'series' or 'summary'", "exclude");
-  if (!(metricTypes as readonly string[]).includes(req.metricType!)) throw bad(`Metric is not supported: ${req.metricType}`, "metric_type");
+  if (req.exclude !== "" && req.exclude !== "series" && req.exclude !== "summary")
+    throw bad("Invalid exclude! Must be 'series' or 'summary'", "exclude");
+  if (!(metricTypes as readonly string[]).includes(req.metricType!))
+    throw bad(`Metric is not supported: ${req.metricType}`, "metric_type");
   let ds: StatsQuery["ds"];
   if (req.deliveryServiceName !== "") ds = { xmlId: req.deliveryServiceName };
-  else if (req.deliveryService !== "") ds = /^\d{1,15}$/.test(req.deliveryService) ? { id: Number(req.deliveryService) } : { xmlId: req.deliveryService };
+  else if (req.deliveryService !== "")
+    ds = /^\d{1,15}$/.test(req.deliveryService) ? { id: Number(req.deliveryService) } : { xmlId: req.deliveryService };
   else throw bad("You must specify deliveryService or deliveryServiceName!", "delivery_service");
   const q: StatsQuery = {
     metric: req.metricType as MetricType,
@@ -71,7 +88,10 @@ export function parseStatsQuery(req: GetDeliveryServiceStatsRequest, maxSeriesVa
     const { total } = seriesWindow(q);
     const returned = Math.max(0, q.limit > 0 ? Math.min(q.limit, total - q.offset) : total - q.offset);
     if (returned > maxSeriesValues) {
-      throw bad(`interval: the series would have ${returned} values, more than the ${maxSeriesValues} allowed: use a longer interval, a shorter range, limit, or exclude=series`, "interval");
+      throw bad(
+        `interval: the series would have ${returned} values, more than the ${maxSeriesValues} allowed: use a longer interval, a shorter range, limit, or exclude=series`,
+        "interval",
+      );
     }
   }
   return q;

@@ -15,10 +15,17 @@ const kTimestamp = createContextKey<TimestampChoice>("rfc", { description: "deli
  * required-parameter check and before any other validation: every other outcome becomes that 406.
  */
 function notAcceptable(ctx: RestContext): RestReply {
-  return alerts(406, `Failed to negotiate content; cannot produce output satisfying ${ctx.headers.get("accept") ?? ""}`);
+  return alerts(
+    406,
+    `Failed to negotiate content; cannot produce output satisfying ${ctx.headers.get("accept") ?? ""}`,
+  );
 }
 
-const alerts = (status: number, text: string): RestReply => ({ status, headers: { vary: "Accept" }, body: { alerts: [{ text, level: "error" }] } });
+const alerts = (status: number, text: string): RestReply => ({
+  status,
+  headers: { vary: "Accept" },
+  body: { alerts: [{ text, level: "error" }] },
+});
 
 /**
  * Traffic Ops API versions served: the majors Traffic Ops serves `deliveryservice_stats` under, each
@@ -30,15 +37,41 @@ const versionedPath = /^\/api\/(3|4|5)\.([01])\//;
 /** Traffic Ops' REST shape: `{"response": ...}`, `{"alerts": [...]}`, Accept-driven timestamps. */
 export const deliveryStatsRest: RestShape = {
   describe(route) {
-    const error = obj({ alerts: { type: "array", items: obj({ text: { type: "string" }, level: { const: "error" } }) } });
+    const error = obj({
+      alerts: { type: "array", items: obj({ text: { type: "string" }, level: { const: "error" } }) },
+    });
     if (route.method.name !== "GetDeliveryServiceStats") return { ok: obj({ response: { type: "object" } }), error };
     const num = { type: ["number", "null"] };
     const time = { type: ["string", "integer"] };
-    const series = obj({ columns: { type: "array", items: { type: "string" } }, count: { type: "integer" }, name: { type: "string" }, tags: { type: "object" }, values: { type: "array", items: { type: "array", prefixItems: [time, num], minItems: 2, maxItems: 2 } } });
+    const series = obj({
+      columns: { type: "array", items: { type: "string" } },
+      count: { type: "integer" },
+      name: { type: "string" },
+      tags: { type: "object" },
+      values: { type: "array", items: { type: "array", prefixItems: [time, num], minItems: 2, maxItems: 2 } },
+    });
     const summary = obj(
-      Object.fromEntries(["average", "count", "fifthPercentile", "max", "min", "ninetyEighthPercentile", "ninetyFifthPercentile", "totalBytes", "totalKiloBytes", "totalTransactions"].map((k) => [k, num])),
+      Object.fromEntries(
+        [
+          "average",
+          "count",
+          "fifthPercentile",
+          "max",
+          "min",
+          "ninetyEighthPercentile",
+          "ninetyFifthPercentile",
+          "totalBytes",
+          "totalKiloBytes",
+          "totalTransactions",
+        ].map((k) => [k, num]),
+      ),
     );
-    const response = { type: "object", properties: { series, summary, source: { type: "string" }, version: { type: "string" } }, required: ["source", "version"], additionalProperties: false };
+    const response = {
+      type: "object",
+      properties: { series, summary, source: { type: "string" }, version: { type: "string" } },
+      required: ["source", "version"],
+      additionalProperties: false,
+    };
     const aliases = ["3.0", "3.1", "4.1", "5.0", "5.1"].map((v) => `/api/${v}/deliveryservice_stats`);
     return { ok: obj({ response }), error, aliases };
   },
@@ -55,7 +88,10 @@ export const deliveryStatsRest: RestShape = {
   },
   response(message, ctx) {
     if (ctx.route.method.name !== "GetDeliveryServiceStats") {
-      return { status: 200, body: { response: messageToRestJson(ctx.route.method.output, message, { emitDefaults: true }) } };
+      return {
+        status: 200,
+        body: { response: messageToRestJson(ctx.route.method.output, message, { emitDefaults: true }) },
+      };
     }
     const choice = ctx.values.get(kTimestamp);
     if (choice === "none") return notAcceptable(ctx);
@@ -97,7 +133,13 @@ export const deliveryStatsRest: RestShape = {
   },
   error(err: ConnectError, ctx: RestContext): RestReply {
     const missingParams = err.code === Code.InvalidArgument && err.rawMessage.startsWith("required parameters missing");
-    if (ctx.values.get(kTimestamp) === "none" && err.code !== Code.Unauthenticated && err.code !== Code.PermissionDenied && !missingParams) return notAcceptable(ctx);
+    if (
+      ctx.values.get(kTimestamp) === "none" &&
+      err.code !== Code.Unauthenticated &&
+      err.code !== Code.PermissionDenied &&
+      !missingParams
+    )
+      return notAcceptable(ctx);
     switch (err.code) {
       case Code.Unauthenticated:
         return alerts(401, "unauthorized, please log in.");

@@ -16,7 +16,13 @@ import type { ScopeOptions, TenantScope, TenantScopeFactory } from "../../db/ten
 import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
-import { buildRanksPipeline, buildSeriesPipeline, buildStatsPipeline, percentileRank, type SummaryDoc } from "./pipeline.js";
+import {
+  buildRanksPipeline,
+  buildSeriesPipeline,
+  buildStatsPipeline,
+  percentileRank,
+  type SummaryDoc,
+} from "./pipeline.js";
 import { DEFAULT_MAX_SERIES_VALUES, metricTypes, parseStatsQuery, seriesWindow } from "./request.js";
 
 interface DeliveryServiceDoc {
@@ -40,16 +46,28 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
     const q = parseStatsQuery(req, this.maxSeriesValues);
     const scope = this.scopes(principalOf(ctx));
     const ds = await findDeliveryService(scope, q.ds);
-    if (!ds) throw new ConnectError(`No such Delivery Service: ${"xmlId" in q.ds ? q.ds.xmlId : q.ds.id}`, Code.NotFound);
+    if (!ds)
+      throw new ConnectError(`No such Delivery Service: ${"xmlId" in q.ds ? q.ds.xmlId : q.ds.id}`, Code.NotFound);
     const startMs = Number((q.startNs + 999_999n) / 1_000_000n);
     const endMs = Number(q.endNs / 1_000_000n);
     // Traffic Ops reads the `total` cache group (stored without a cache group).
-    const match = { ds: ds.xmlId, metric: q.metric, cachegroup: null, time: { $gte: new Date(startMs), $lte: new Date(endMs) } };
+    const match = {
+      ds: ds.xmlId,
+      metric: q.metric,
+      cachegroup: null,
+      time: { $gte: new Date(startMs), $lte: new Date(endMs) },
+    };
     const window = seriesWindow(q);
     // Grouping a long range by bucket may pass 100 MB of state on MongoDB: let it spill.
     const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId], allowDiskUse: true };
     const [buckets, summary] = await Promise.all([
-      q.excludeSeries ? Promise.resolve(undefined) : scope.aggregate<{ _id: number; mean: number }>("ds_points", buildSeriesPipeline(match, q.intervalSeconds * 1000, window.offsetMs), opts),
+      q.excludeSeries
+        ? Promise.resolve(undefined)
+        : scope.aggregate<{ _id: number; mean: number }>(
+            "ds_points",
+            buildSeriesPipeline(match, q.intervalSeconds * 1000, window.offsetMs),
+            opts,
+          ),
       q.excludeSummary ? Promise.resolve(undefined) : summarize(scope, match, opts).then((doc) => ({ doc })),
     ]);
     return create(GetDeliveryServiceStatsResponseSchema, {
@@ -68,7 +86,10 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
       const reject = rejections.add.bind(rejections);
       const owners = new Map<string, DeliveryServiceDoc | undefined>();
       // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
-      const minutes = new Map<string, { tenantId: string; ds: string; metric: string; cachegroup: string | null; time: Date; sum: number; n: number }>();
+      const minutes = new Map<
+        string,
+        { tenantId: string; ds: string; metric: string; cachegroup: string | null; time: Date; sum: number; n: number }
+      >();
       for (const [index, p] of req.points.entries()) {
         if (!(metricTypes as readonly string[]).includes(p.metricType)) {
           reject(index, "metricType", `Metric is not supported: ${p.metricType}`);
@@ -82,7 +103,8 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
           reject(index, "value", "value must be a finite number");
           continue;
         }
-        if (!owners.has(p.deliveryService)) owners.set(p.deliveryService, await findDeliveryService(scope, { xmlId: p.deliveryService }));
+        if (!owners.has(p.deliveryService))
+          owners.set(p.deliveryService, await findDeliveryService(scope, { xmlId: p.deliveryService }));
         const ds = owners.get(p.deliveryService);
         if (!ds) {
           reject(index, "deliveryService", `No such Delivery Service: ${p.deliveryService}`);
@@ -96,7 +118,15 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
         }
         const cachegroup = p.cachegroup === "" || p.cachegroup === "total" ? null : p.cachegroup;
         const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${cachegroup ?? ""}\u0000${minute.getTime()}`;
-        const m = minutes.get(key) ?? { tenantId: ds.tenantId, ds: ds.xmlId, metric: p.metricType, cachegroup, time: minute, sum: 0, n: 0 };
+        const m = minutes.get(key) ?? {
+          tenantId: ds.tenantId,
+          ds: ds.xmlId,
+          metric: p.metricType,
+          cachegroup,
+          time: minute,
+          sum: 0,
+          n: 0,
+        };
         m.sum += p.value;
         m.n++;
         minutes.set(key, m);
@@ -106,7 +136,10 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
       const byTenant = new Map<string, { key: Record<string, unknown>; doc: Record<string, unknown> }[]>();
       for (const m of minutes.values()) {
         const list = byTenant.get(m.tenantId) ?? [];
-        list.push({ key: { ds: m.ds, metric: m.metric, cachegroup: m.cachegroup, time: m.time }, doc: { value: m.sum / m.n, samples: m.n } });
+        list.push({
+          key: { ds: m.ds, metric: m.metric, cachegroup: m.cachegroup, time: m.time },
+          doc: { value: m.sum / m.n, samples: m.n },
+        });
         byTenant.set(m.tenantId, list);
       }
       for (const [tenantId, items] of byTenant) {
@@ -120,19 +153,29 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   }
 
   async registerDeliveryService(req: RegisterDeliveryServiceRequest, ctx: HandlerContext) {
-    if (!xmlIdPattern.test(req.xmlId)) throw invalidArgument("xmlId: 1-48 letters, digits, '-' or '_', starting with a letter or digit", "xml_id");
+    if (!xmlIdPattern.test(req.xmlId))
+      throw invalidArgument("xmlId: 1-48 letters, digits, '-' or '_', starting with a letter or digit", "xml_id");
     if (req.id < 0n || req.id > 2_147_483_647n) throw invalidArgument("id: must be between 1 and 2147483647", "id");
     const scope = this.scopes(principalOf(ctx));
     const tenantId = scope.writeTenant(req.tenantId);
     const existing = await findDeliveryService(scope, { xmlId: req.xmlId });
     if (existing) {
-      return create(RegisterDeliveryServiceResponseSchema, { xmlId: existing.xmlId, id: BigInt(existing.id), tenantId: existing.tenantId });
+      return create(RegisterDeliveryServiceResponseSchema, {
+        xmlId: existing.xmlId,
+        id: BigInt(existing.id),
+        tenantId: existing.tenantId,
+      });
     }
     if (req.id > 0n) {
       // An explicit id must be free: ids are unique, so a lookup by id finds exactly one service.
       const id = Number(req.id);
       await scope.insert("delivery_services", tenantId, { xmlId: req.xmlId, id }).catch((e: unknown) => {
-        throw ConnectError.from(e).code === Code.AlreadyExists ? new ConnectError(`a delivery service with id ${id} or xmlId ${req.xmlId} already exists`, Code.AlreadyExists) : e;
+        throw ConnectError.from(e).code === Code.AlreadyExists
+          ? new ConnectError(
+              `a delivery service with id ${id} or xmlId ${req.xmlId} already exists`,
+              Code.AlreadyExists,
+            )
+          : e;
       });
       return create(RegisterDeliveryServiceResponseSchema, { xmlId: req.xmlId, id: BigInt(id), tenantId });
     }
@@ -146,15 +189,22 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
         const err = ConnectError.from(e);
         if (err.code !== Code.AlreadyExists || attempt >= 100) throw e;
         // Taken xmlId (another tenant's: xmlIds are global): no new id will help.
-        if (/xml_id|xmlId/.test(String((err.cause as Error | undefined)?.message))) throw new ConnectError(`delivery service ${req.xmlId} already exists`, Code.AlreadyExists);
+        if (/xml_id|xmlId/.test(String((err.cause as Error | undefined)?.message)))
+          throw new ConnectError(`delivery service ${req.xmlId} already exists`, Code.AlreadyExists);
       }
     }
   }
 }
 
 /** A delivery service the caller may read, by xmlId or numeric id; undefined when unknown or foreign (the same answer). */
-async function findDeliveryService(scope: TenantScope, by: { xmlId: string } | { id: number }): Promise<DeliveryServiceDoc | undefined> {
-  const rows = await scope.aggregate<DeliveryServiceDoc>("delivery_services", [{ $match: "xmlId" in by ? { xmlId: by.xmlId } : { id: by.id } }, { $limit: 1 }]);
+async function findDeliveryService(
+  scope: TenantScope,
+  by: { xmlId: string } | { id: number },
+): Promise<DeliveryServiceDoc | undefined> {
+  const rows = await scope.aggregate<DeliveryServiceDoc>("delivery_services", [
+    { $match: "xmlId" in by ? { xmlId: by.xmlId } : { id: by.id } },
+    { $limit: 1 },
+  ]);
   return rows[0];
 }
 
@@ -163,12 +213,22 @@ async function findDeliveryService(scope: TenantScope, by: { xmlId: string } | {
  * its rank in the count just read (a point ingested in between can move a rank by one; a rank read
  * past the end falls back to the extreme).
  */
-async function summarize(scope: TenantScope, match: Document, opts: ScopeOptions & { tenantIds: readonly string[] }): Promise<SummaryDoc | undefined> {
-  const [stats] = await scope.aggregate<Omit<SummaryDoc, "p5" | "p95" | "p98">>("ds_points", buildStatsPipeline(match), opts);
+async function summarize(
+  scope: TenantScope,
+  match: Document,
+  opts: ScopeOptions & { tenantIds: readonly string[] },
+): Promise<SummaryDoc | undefined> {
+  const [stats] = await scope.aggregate<Omit<SummaryDoc, "p5" | "p95" | "p98">>(
+    "ds_points",
+    buildStatsPipeline(match),
+    opts,
+  );
   if (!stats || stats.count === 0) return undefined;
   const ranks = [5, 95, 98].map((p) => percentileRank(stats.count, p));
   const wanted = ranks.filter((r) => r >= 0);
-  const rows = wanted.length ? await scope.aggregate<{ rank: number; value: number }>("ds_points", buildRanksPipeline(match, wanted), opts) : [];
+  const rows = wanted.length
+    ? await scope.aggregate<{ rank: number; value: number }>("ds_points", buildRanksPipeline(match, wanted), opts)
+    : [];
   const byRank = new Map(rows.map((r) => [r.rank - 1, r.value]));
   // Too few points for a rank: Traffic Ops reports 0; a rank past the end (points removed since the
   // count) falls back to the extreme.

@@ -10,8 +10,22 @@ export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quart
 
 export type BucketSpec =
   | { kind: "terms"; field: FieldInfo; size: number; minDocCount: number }
-  | { kind: "date_histogram"; field: FieldInfo; interval: { fixedMs: number } | { calendar: CalendarUnit }; timeZone: string | undefined; minDocCount: number; bounds?: { min?: number; max?: number } }
-  | { kind: "histogram"; field: FieldInfo; interval: number; offset: number; minDocCount: number; bounds?: { min?: number; max?: number } }
+  | {
+      kind: "date_histogram";
+      field: FieldInfo;
+      interval: { fixedMs: number } | { calendar: CalendarUnit };
+      timeZone: string | undefined;
+      minDocCount: number;
+      bounds?: { min?: number; max?: number };
+    }
+  | {
+      kind: "histogram";
+      field: FieldInfo;
+      interval: number;
+      offset: number;
+      minDocCount: number;
+      bounds?: { min?: number; max?: number };
+    }
   | { kind: "range"; field: FieldInfo; ranges: { from?: number; to?: number; key: string }[]; keyed: boolean }
   | { kind: "filter"; expr: unknown }
   | { kind: "filters"; filters: { name: string; expr: unknown }[]; otherBucketKey: string | undefined }
@@ -39,8 +53,20 @@ export interface MetricNode {
 export type AggNode = BucketNode | MetricNode;
 
 const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
-  minute: "minute", "1m": "minute", hour: "hour", "1h": "hour", day: "day", "1d": "day", week: "week", "1w": "week",
-  month: "month", "1M": "month", quarter: "quarter", "1q": "quarter", year: "year", "1y": "year",
+  minute: "minute",
+  "1m": "minute",
+  hour: "hour",
+  "1h": "hour",
+  day: "day",
+  "1d": "day",
+  week: "week",
+  "1w": "week",
+  month: "month",
+  "1M": "month",
+  quarter: "quarter",
+  "1q": "quarter",
+  year: "year",
+  "1y": "year",
 };
 const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const numericMetrics = new Set(["avg", "sum", "min", "max", "stats", "percentiles"]);
@@ -55,13 +81,17 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
     if (depth > MAX_DEPTH) throw esError(`aggregations nested deeper than ${MAX_DEPTH} levels`);
     const out: AggNode[] = [];
     for (const [name, agg] of Object.entries(map)) {
-      if (!namePattern.test(name)) throw esError(`Invalid aggregation name [${name}]. Aggregation names can contain any character except '[', ']', and '>'`);
+      if (!namePattern.test(name))
+        throw esError(
+          `Invalid aggregation name [${name}]. Aggregation names can contain any character except '[', ']', and '>'`,
+        );
       if (++nextId > MAX_NODES) throw esError(`too many aggregations in one request (at most ${MAX_NODES})`);
       const id = nextId;
       const k = agg.kind;
       if (k.case === undefined) throw esError(`Missing definition for aggregation [${name}]`);
       if (["avg", "sum", "min", "max", "stats", "valueCount", "cardinality", "percentiles"].includes(k.case)) {
-        if (Object.keys(agg.aggs).length) throw esError(`Aggregator [${name}] of type [${esName(k.case)}] cannot accept sub-aggregations`);
+        if (Object.keys(agg.aggs).length)
+          throw esError(`Aggregator [${name}] of type [${esName(k.case)}] cannot accept sub-aggregations`);
         out.push({ type: "metric", id, name, spec: metricSpec(name, k) });
         continue;
       }
@@ -77,7 +107,8 @@ function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
     case "percentiles": {
       const field = requireField(name, k.value.field, "percentiles");
       const percents = k.value.percents.length ? [...k.value.percents] : [1, 5, 25, 50, 75, 95, 99];
-      for (const p of percents) if (!(p >= 0 && p <= 100)) throw esError(`percent must be in [0,100], got [${p}]: [${name}]`);
+      for (const p of percents)
+        if (!(p >= 0 && p <= 100)) throw esError(`percent must be in [0,100], got [${p}]: [${name}]`);
       return { kind: "percentiles", field, percents, keyed: true };
     }
     case "valueCount":
@@ -109,18 +140,22 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
       const size = k.value.size ?? 10;
       if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
       const minDocCount = Number(k.value.minDocCount ?? 1n);
-      if (minDocCount < 0) throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
+      if (minDocCount < 0)
+        throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
       return { kind: "terms", field: requireField(name, k.value.field, "terms"), size, minDocCount };
     }
     case "dateHistogram": {
       const v = k.value;
       const field = requireField(name, v.field, "date_histogram");
-      if (field.type !== "date") throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_histogram]`);
-      if (v.fixedInterval && v.calendarInterval) throw esError("Cannot use [fixed_interval] with [calendar_interval] configuration option.");
+      if (field.type !== "date")
+        throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_histogram]`);
+      if (v.fixedInterval && v.calendarInterval)
+        throw esError("Cannot use [fixed_interval] with [calendar_interval] configuration option.");
       let interval: { fixedMs: number } | { calendar: CalendarUnit };
       if (v.calendarInterval) {
         const unit = calendarUnits[v.calendarInterval];
-        if (!unit) throw esError(`The supplied interval [${v.calendarInterval}] could not be parsed as a calendar interval.`);
+        if (!unit)
+          throw esError(`The supplied interval [${v.calendarInterval}] could not be parsed as a calendar interval.`);
         interval = { calendar: unit };
       } else if (v.fixedInterval) {
         interval = { fixedMs: parseFixed(v.fixedInterval, "date_histogram.fixedInterval") };
@@ -138,25 +173,43 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
           throw esError(`Unknown time-zone ID: ${v.timeZone}`);
         }
       }
-      const bounds = v.extendedBounds ? { min: boundMs(v.extendedBounds.min, name), max: boundMs(v.extendedBounds.max, name) } : undefined;
+      const bounds = v.extendedBounds
+        ? { min: boundMs(v.extendedBounds.min, name), max: boundMs(v.extendedBounds.max, name) }
+        : undefined;
       if (bounds?.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
-        throw esError(`[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`);
+        throw esError(
+          `[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`,
+        );
       }
       return { kind: "date_histogram", field, interval, timeZone, minDocCount: Number(v.minDocCount ?? 0n), bounds };
     }
     case "histogram": {
       const v = k.value;
       const field = requireField(name, v.field, "histogram");
-      if (field.type !== "number" && field.type !== "any") throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [histogram]`);
+      if (field.type !== "number" && field.type !== "any")
+        throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [histogram]`);
       if (!(v.interval > 0)) throw esError(`[interval] must be >0 for histogram aggregation [${name}]`);
-      const bounds = v.extendedBounds ? { min: numberOf(v.extendedBounds.min), max: numberOf(v.extendedBounds.max) } : undefined;
-      return { kind: "histogram", field, interval: v.interval, offset: v.offset, minDocCount: Number(v.minDocCount ?? 0n), bounds };
+      const bounds = v.extendedBounds
+        ? { min: numberOf(v.extendedBounds.min), max: numberOf(v.extendedBounds.max) }
+        : undefined;
+      return {
+        kind: "histogram",
+        field,
+        interval: v.interval,
+        offset: v.offset,
+        minDocCount: Number(v.minDocCount ?? 0n),
+        bounds,
+      };
     }
     case "range": {
       const v = k.value;
       const field = requireField(name, v.field, "range");
       if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
-      const ranges = v.ranges.map((r) => ({ from: r.from, to: r.to, key: r.key || `${r.from === undefined ? "*" : fmt(r.from)}-${r.to === undefined ? "*" : fmt(r.to)}` }));
+      const ranges = v.ranges.map((r) => ({
+        from: r.from,
+        to: r.to,
+        key: r.key || `${r.from === undefined ? "*" : fmt(r.from)}-${r.to === undefined ? "*" : fmt(r.to)}`,
+      }));
       return { kind: "range", field, ranges, keyed: v.keyed };
     }
     case "filter":
@@ -185,7 +238,10 @@ export function esName(c: string): string {
 function parseFixed(v: string, setting: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
   const ms = m ? Number(m[1]) * fixedUnits[m[2]!]! : 0;
-  if (!m || ms <= 0) throw esError(`failed to parse setting [${setting}] with value [${v}] as a time value: unit is missing or unrecognized`);
+  if (!m || ms <= 0)
+    throw esError(
+      `failed to parse setting [${setting}] with value [${v}] as a time value: unit is missing or unrecognized`,
+    );
   return ms;
 }
 
@@ -201,7 +257,11 @@ function boundMs(v: Value | undefined, name: string): number | undefined {
 
 function numberOf(v: Value | undefined): number | undefined {
   const j = json(v);
-  return typeof j === "number" ? j : typeof j === "string" && j !== "" && Number.isFinite(Number(j)) ? Number(j) : undefined;
+  return typeof j === "number"
+    ? j
+    : typeof j === "string" && j !== "" && Number.isFinite(Number(j))
+      ? Number(j)
+      : undefined;
 }
 
 /** Elasticsearch prints range bounds as doubles: `100.0`, `2.5`. */

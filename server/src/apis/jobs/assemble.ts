@@ -40,13 +40,17 @@ export class Assembler {
       if (d.rows.length > MAX_GROUP_ROWS) throw tooManyBuckets(d.rows.length);
       counts.set(d.owner, [...(counts.get(d.owner) ?? []), { key: `m${id}`, rows: d.rows }]);
     }
-    if (this.rootRow) for (const c of counts.get(null) ?? []) this.rootRow[c.key] = (c.rows[0]?.[c.key] as number | undefined) ?? 0;
+    if (this.rootRow)
+      for (const c of counts.get(null) ?? []) this.rootRow[c.key] = (c.rows[0]?.[c.key] as number | undefined) ?? 0;
     const visit = (n: BucketNode, keyedAncestors: BucketNode[]) => {
       const rows = nodeRows.get(n.id) ?? [];
       const keyed = isKeyed(n) ? [...keyedAncestors, n] : keyedAncestors;
       for (const c of counts.get(n.id) ?? []) {
-        const byKey = new Map(c.rows.map((r) => [prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {}), r[c.key] as number]));
-        for (const r of rows) r[c.key] = byKey.get(prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {})) ?? 0;
+        const byKey = new Map(
+          c.rows.map((r) => [prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {}), r[c.key] as number]),
+        );
+        for (const r of rows)
+          r[c.key] = byKey.get(prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {})) ?? 0;
       }
       if (n.spec.kind === "terms" && keyedAncestors.length === 0) {
         this.topTerms.set(n.id, { all: Number(this.rootRow?.[`o${n.id}`] ?? 0), top: rows as Row[] });
@@ -75,7 +79,12 @@ export class Assembler {
     return this.level(this.tree, this.rootRow, [], {});
   }
 
-  private level(children: readonly AggNode[], row: Row | undefined, keyedAncestors: BucketNode[], path: Record<string, unknown>): Results {
+  private level(
+    children: readonly AggNode[],
+    row: Row | undefined,
+    keyedAncestors: BucketNode[],
+    path: Record<string, unknown>,
+  ): Results {
     const out: Results = {};
     for (const c of children) {
       out[c.name] = c.type === "metric" ? metricResult(c, row) : this.bucketResult(c, keyedAncestors, path);
@@ -113,7 +122,9 @@ export class Assembler {
           value: {
             buckets,
             keyed: more.keyed ?? false,
-            ...(more.sumOther !== undefined ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n } : {}),
+            ...(more.sumOther !== undefined
+              ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n }
+              : {}),
           },
         },
       });
@@ -124,7 +135,13 @@ export class Assembler {
         const row = this.rowsOf(n, keyedAncestors, path)[0];
         this.count();
         return create(AggregationResultSchema, {
-          result: { case: "single", value: { docCount: BigInt(row?.doc_count ?? 0), aggregations: this.level(n.children, row, childAncestors, path) } },
+          result: {
+            case: "single",
+            value: {
+              docCount: BigInt(row?.doc_count ?? 0),
+              aggregations: this.level(n.children, row, childAncestors, path),
+            },
+          },
         });
       }
       case "terms": {
@@ -145,7 +162,12 @@ export class Assembler {
         const shown = top.reduce((a, r) => a + r.doc_count, 0);
         const buckets = top.map((r) => {
           const v = r._id?.[k];
-          return bucket(v, typeof v === "boolean" ? (v ? 1 : 0) : v, r, typeof v === "boolean" ? { keyAsString: String(v) } : {});
+          return bucket(
+            v,
+            typeof v === "boolean" ? (v ? 1 : 0) : v,
+            r,
+            typeof v === "boolean" ? { keyAsString: String(v) } : {},
+          );
         });
         return multi(buckets, { sumOther: all - shown });
       }
@@ -153,12 +175,18 @@ export class Assembler {
       case "histogram": {
         const rows = this.rowsOf(n, keyedAncestors, path);
         const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
-        const keys = histogramKeys(s, [...byKey.keys()].sort((a, b) => a - b), this.buckets);
+        const keys = histogramKeys(
+          s,
+          [...byKey.keys()].sort((a, b) => a - b),
+          this.buckets,
+        );
         const buckets: Bucket[] = [];
         for (const key of keys) {
           const row = byKey.get(key);
           if ((row?.doc_count ?? 0) < s.minDocCount) continue;
-          buckets.push(bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}));
+          buckets.push(
+            bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}),
+          );
         }
         return multi(buckets);
       }
@@ -188,15 +216,27 @@ export class Assembler {
  * bucket between the first and last and out to extended_bounds. The count is checked before any
  * bucket is made, so a huge range is refused cheaply.
  */
-function histogramKeys(s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>, present: number[], already: number): number[] {
+function histogramKeys(
+  s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>,
+  present: number[],
+  already: number,
+): number[] {
   if (s.minDocCount > 0) return present;
-  const round = s.kind === "histogram" ? (v: number) => Math.floor((v - s.offset) / s.interval) * s.interval + s.offset : (v: number) => roundDate(s, v);
+  const round =
+    s.kind === "histogram"
+      ? (v: number) => Math.floor((v - s.offset) / s.interval) * s.interval + s.offset
+      : (v: number) => roundDate(s, v);
   let lo = present[0];
   let hi = present.at(-1);
   if (s.bounds?.min !== undefined) lo = lo === undefined ? round(s.bounds.min) : Math.min(lo, round(s.bounds.min));
   if (s.bounds?.max !== undefined) hi = hi === undefined ? round(s.bounds.max) : Math.max(hi, round(s.bounds.max));
   if (lo === undefined || hi === undefined) return [];
-  const approxStep = s.kind === "histogram" ? s.interval : "fixedMs" in s.interval ? s.interval.fixedMs : calendarMs[s.interval.calendar]!;
+  const approxStep =
+    s.kind === "histogram"
+      ? s.interval
+      : "fixedMs" in s.interval
+        ? s.interval.fixedMs
+        : calendarMs[s.interval.calendar]!;
   const estimate = Math.floor((hi - lo) / (approxStep * 0.9)) + 1;
   if (estimate + already > MAX_BUCKETS) throw tooManyBuckets(estimate + already);
   const keys: number[] = [];
@@ -204,17 +244,33 @@ function histogramKeys(s: Extract<BucketSpec, { kind: "date_histogram" | "histog
   for (let key = lo; key <= hi; ) {
     keys.push(key);
     const following = next(s, key, round);
-    if (!(following > key) || keys.length > estimate + 2) throw esError(`[${s.kind}] on [${s.field.path}]: bucket keys do not advance; narrow the bounds or change the interval`);
+    if (!(following > key) || keys.length > estimate + 2)
+      throw esError(
+        `[${s.kind}] on [${s.field.path}]: bucket keys do not advance; narrow the bounds or change the interval`,
+      );
     key = following;
   }
   return keys;
 }
 
-const calendarMs: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 28 * 86_400_000, quarter: 89 * 86_400_000, year: 365 * 86_400_000 };
+const calendarMs: Record<string, number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 604_800_000,
+  month: 28 * 86_400_000,
+  quarter: 89 * 86_400_000,
+  year: 365 * 86_400_000,
+};
 
-function next(s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>, key: number, round: (v: number) => number): number {
+function next(
+  s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>,
+  key: number,
+  round: (v: number) => number,
+): number {
   if (s.kind === "histogram") return key + s.interval;
-  if ("fixedMs" in s.interval && !(s.timeZone && 86_400_000 % s.interval.fixedMs === 0)) return key + s.interval.fixedMs;
+  if ("fixedMs" in s.interval && !(s.timeZone && 86_400_000 % s.interval.fixedMs === 0))
+    return key + s.interval.fixedMs;
   // Calendar (and zoned fixed) buckets vary in length: step past the bucket, then round back to its start.
   const step = "fixedMs" in s.interval ? s.interval.fixedMs : calendarMs[s.interval.calendar]!;
   return round(key + step * 1.5);
@@ -246,13 +302,22 @@ function metricResult(m: MetricNode, row: Row | undefined): AggregationResult {
       return create(AggregationResultSchema, {
         result: {
           case: "stats",
-          value: { count: BigInt(row?.[`${key}_count`] ?? 0), min: num(row?.[`${key}_min`]), max: num(row?.[`${key}_max`]), avg: num(row?.[`${key}_avg`]), sum: num(row?.[`${key}_sum`]) ?? 0 },
+          value: {
+            count: BigInt(row?.[`${key}_count`] ?? 0),
+            min: num(row?.[`${key}_min`]),
+            max: num(row?.[`${key}_max`]),
+            avg: num(row?.[`${key}_avg`]),
+            sum: num(row?.[`${key}_sum`]) ?? 0,
+          },
         },
       });
     case "percentiles": {
       const values = (row?.[key] as unknown[] | undefined) ?? [];
       return create(AggregationResultSchema, {
-        result: { case: "percentiles", value: { values: m.spec.percents.map((percent, i) => ({ percent, value: num(values[i]) })) } },
+        result: {
+          case: "percentiles",
+          value: { values: m.spec.percents.map((percent, i) => ({ percent, value: num(values[i]) })) },
+        },
       });
     }
     case "sum":

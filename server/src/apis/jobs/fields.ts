@@ -37,5 +37,7 @@ export function resolveField(name: string): FieldInfo {
   if (bare.startsWith("job.attributes.") && attributeName.test(bare.slice("job.attributes.".length))) {
     return { path: bare, type: "any" };
   }
-  throw esError(`Field [${name}] is not an aggregatable or filterable field of jobs; use one of [${Object.keys(schema).join(", ")}] or job.attributes.<name>`);
+  throw esError(
+    `Field [${name}] is not an aggregatable or filterable field of jobs; use one of [${Object.keys(schema).join(", ")}] or job.attributes.<name>`,
+  );
 }

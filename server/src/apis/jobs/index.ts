@@ -5,8 +5,12 @@ import { JobsServiceImpl } from "./service.js";
 
 export const jobsModule: ApiModule = {
   create: ({ scopes, config, embedded }) => {
-    const strategy = config.JOBS_AGG_STRATEGY === "auto" ? (embedded ? "facet" : "concurrent") : config.JOBS_AGG_STRATEGY;
-    const impl = new JobsServiceImpl(scopes, strategy, { maxTermsCount: config.JOBS_MAX_TERMS_COUNT, maxClauseCount: config.JOBS_MAX_CLAUSE_COUNT });
+    const strategy =
+      config.JOBS_AGG_STRATEGY === "auto" ? (embedded ? "facet" : "concurrent") : config.JOBS_AGG_STRATEGY;
+    const impl = new JobsServiceImpl(scopes, strategy, {
+      maxTermsCount: config.JOBS_MAX_TERMS_COUNT,
+      maxClauseCount: config.JOBS_MAX_CLAUSE_COUNT,
+    });
     return { service: JobsService, register: (router) => void router.service(JobsService, impl), rest: jobsRest };
   },
 };

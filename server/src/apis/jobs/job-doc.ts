@@ -45,14 +45,21 @@ export function toJobDoc(j: JobDocument): JobDoc {
     return v;
   };
   if (!j.job) throw new JobInputError("job", "job is required");
-  if (!idPattern.test(j.job.id)) throw new JobInputError("job.id", "job.id is required: 1-128 letters, digits or . _ : @ -");
-  if (!statePattern.test(j.job.state)) throw new JobInputError("job.state", "job.state is required, in upper case (SUCCEEDED, FAILED, RUNNING, ...)");
+  if (!idPattern.test(j.job.id))
+    throw new JobInputError("job.id", "job.id is required: 1-128 letters, digits or . _ : @ -");
+  if (!statePattern.test(j.job.state))
+    throw new JobInputError("job.state", "job.state is required, in upper case (SUCCEEDED, FAILED, RUNNING, ...)");
   if (!j.timestamp) throw new JobInputError("@timestamp", "@timestamp is required");
   const duration = j.job.durationMs;
-  if (duration !== undefined && !(Number.isFinite(duration) && duration >= 0)) throw new JobInputError("job.duration_ms", "job.duration_ms must be a non-negative number");
+  if (duration !== undefined && !(Number.isFinite(duration) && duration >= 0))
+    throw new JobInputError("job.duration_ms", "job.duration_ms must be a non-negative number");
   const attributes: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(j.job.attributes)) {
-    if (!attributeName.test(k)) throw new JobInputError(`job.attributes.${k.slice(0, 64)}`, "attribute names are identifiers (letters, digits, _)");
+    if (!attributeName.test(k))
+      throw new JobInputError(
+        `job.attributes.${k.slice(0, 64)}`,
+        "attribute names are identifiers (letters, digits, _)",
+      );
     const value = toJson(ValueSchema, v);
     if (typeof value === "string") attributes[k] = value.slice(0, MAX_TEXT);
     else if (typeof value === "number" || typeof value === "boolean") attributes[k] = value;

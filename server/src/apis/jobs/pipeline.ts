@@ -41,22 +41,35 @@ export function planAggregations(tree: readonly AggNode[]): Plan {
     // null (a missing field) is dropped after grouping, which equals dropping its documents before.
     const id = groupId(keyed);
     const metrics = n.children.filter((c): c is MetricNode => c.type === "metric");
-    const stages: Document[] = [...narrow, { $group: { _id: id, doc_count: { $sum: 1 }, ...accumulators(metrics) } }, ...dropNullKeys(keyed)];
+    const stages: Document[] = [
+      ...narrow,
+      { $group: { _id: id, doc_count: { $sum: 1 }, ...accumulators(metrics) } },
+      ...dropNullKeys(keyed),
+    ];
     if (n.spec.kind === "terms" && keyed.length === 1) {
       // Top-level terms: a top-k sort in the database. sum_other_doc_count needs the number of
       // documents with a key, which the root counts (under the same filters) as `o<id>`.
-      rootAccumulators[`o${n.id}`] = { $sum: { $cond: [{ $and: [...chain.flatMap(narrowCondition), { $ne: [keyExpr(n.spec), null] }] }, 1, 0] } };
-      stages.push({ $match: { doc_count: { $gte: n.spec.minDocCount } } }, { $sort: { doc_count: -1, _id: 1 } }, { $limit: n.spec.size });
+      rootAccumulators[`o${n.id}`] = {
+        $sum: { $cond: [{ $and: [...chain.flatMap(narrowCondition), { $ne: [keyExpr(n.spec), null] }] }, 1, 0] },
+      };
+      stages.push(
+        { $match: { doc_count: { $gte: n.spec.minDocCount } } },
+        { $sort: { doc_count: -1, _id: 1 } },
+        { $limit: n.spec.size },
+      );
     } else {
       stages.push({ $limit: MAX_GROUP_ROWS + 1 });
     }
     nodes.set(n.id, stages);
-    for (const m of metrics) if (m.spec.kind === "cardinality") distinct.set(m.id, { owner: n.id, stages: [...narrow, ...distinctCount(keyed, m)] });
+    for (const m of metrics)
+      if (m.spec.kind === "cardinality")
+        distinct.set(m.id, { owner: n.id, stages: [...narrow, ...distinctCount(keyed, m)] });
     for (const c of n.children) if (c.type === "bucket") visit(c, chain);
   };
   for (const n of tree) if (n.type === "bucket") visit(n, []);
   const rootMetrics = tree.filter((c): c is MetricNode => c.type === "metric");
-  for (const m of rootMetrics) if (m.spec.kind === "cardinality") distinct.set(m.id, { owner: null, stages: distinctCount([], m) });
+  for (const m of rootMetrics)
+    if (m.spec.kind === "cardinality") distinct.set(m.id, { owner: null, stages: distinctCount([], m) });
   const root = [{ $group: { _id: null, doc_count: { $sum: 1 }, ...accumulators(rootMetrics), ...rootAccumulators } }];
   return { root, nodes, distinct };
 }
@@ -69,7 +82,9 @@ function groupId(keyed: readonly BucketNode[]): Document {
 /** Drops groups whose single-valued key part is null (a missing field has no bucket). */
 function dropNullKeys(keyed: readonly BucketNode[], prefix = "_id."): Document[] {
   const nonNull = keyed.filter((a) => !isMultiValued(a));
-  return nonNull.length ? [{ $match: Object.fromEntries(nonNull.map((a) => [`${prefix}${keyName(a)}`, { $ne: null }])) }] : [];
+  return nonNull.length
+    ? [{ $match: Object.fromEntries(nonNull.map((a) => [`${prefix}${keyName(a)}`, { $ne: null }])) }]
+    : [];
 }
 
 /**
@@ -135,20 +150,46 @@ function keyExpr(s: BucketSpec): unknown {
       return dateKey(s);
     case "histogram": {
       const v = `$${s.field.path}`;
-      return { $cond: [{ $isNumber: v }, { $add: [{ $multiply: [{ $floor: { $divide: [{ $subtract: [v, s.offset] }, s.interval] } }, s.interval] }, s.offset] }, null] };
+      return {
+        $cond: [
+          { $isNumber: v },
+          {
+            $add: [
+              { $multiply: [{ $floor: { $divide: [{ $subtract: [v, s.offset] }, s.interval] } }, s.interval] },
+              s.offset,
+            ],
+          },
+          null,
+        ],
+      };
     }
     case "range": {
       const v = `$${s.field.path}`;
       return {
         $concatArrays: s.ranges.map((r, i) => ({
-          $cond: [{ $and: [{ $isNumber: v }, ...(r.from !== undefined ? [{ $gte: [v, r.from] }] : []), ...(r.to !== undefined ? [{ $lt: [v, r.to] }] : [])] }, [i], []],
+          $cond: [
+            {
+              $and: [
+                { $isNumber: v },
+                ...(r.from !== undefined ? [{ $gte: [v, r.from] }] : []),
+                ...(r.to !== undefined ? [{ $lt: [v, r.to] }] : []),
+              ],
+            },
+            [i],
+            [],
+          ],
         })),
       };
     }
     case "filters": {
       const matched = { $concatArrays: s.filters.map((f) => ({ $cond: [f.expr, { $literal: [f.name] }, []] })) };
       if (s.otherBucketKey === undefined) return matched;
-      return { $let: { vars: { m: matched }, in: { $cond: [{ $eq: [{ $size: "$$m" }, 0] }, { $literal: [s.otherBucketKey] }, "$$m"] } } };
+      return {
+        $let: {
+          vars: { m: matched },
+          in: { $cond: [{ $eq: [{ $size: "$$m" }, 0] }, { $literal: [s.otherBucketKey] }, "$$m"] },
+        },
+      };
     }
     default:
       return null;
@@ -172,14 +213,23 @@ const unitMs: [string, number][] = [
 function dateKey(s: Extract<BucketSpec, { kind: "date_histogram" }>): unknown {
   const date = `$${s.field.path}`;
   if ("calendar" in s.interval) {
-    return { $toLong: { $dateTrunc: { date, unit: s.interval.calendar, timezone: s.timeZone ?? "UTC", startOfWeek: "monday" } } };
+    return {
+      $toLong: {
+        $dateTrunc: { date, unit: s.interval.calendar, timezone: s.timeZone ?? "UTC", startOfWeek: "monday" },
+      },
+    };
   }
   const i = s.interval.fixedMs;
   if (s.timeZone && 86_400_000 % i === 0) {
     const [unit, ms] = unitMs.find(([, m]) => i % m === 0)!;
     return { $toLong: { $dateTrunc: { date, unit, binSize: i / ms, timezone: s.timeZone } } };
   }
-  return { $let: { vars: { t: { $toLong: date } }, in: { $subtract: ["$$t", { $mod: [{ $add: [{ $mod: ["$$t", i] }, i] }, i] }] } } };
+  return {
+    $let: {
+      vars: { t: { $toLong: date } },
+      in: { $subtract: ["$$t", { $mod: [{ $add: [{ $mod: ["$$t", i] }, i] }, i] }] },
+    },
+  };
 }
 
 function accumulators(metrics: readonly MetricNode[]): Document {
@@ -208,7 +258,13 @@ function accumulators(metrics: readonly MetricNode[]): Document {
         // Counted by its own pipeline (distinctCount).
         break;
       case "stats":
-        Object.assign(out, { [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } }, [`${key}_min`]: { $min: v }, [`${key}_max`]: { $max: v }, [`${key}_avg`]: { $avg: v }, [`${key}_sum`]: { $sum: v } });
+        Object.assign(out, {
+          [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } },
+          [`${key}_min`]: { $min: v },
+          [`${key}_max`]: { $max: v },
+          [`${key}_avg`]: { $avg: v },
+          [`${key}_sum`]: { $sum: v },
+        });
         break;
       case "percentiles":
         out[key] = { $percentile: { input: v, p: m.spec.percents.map((p) => p / 100), method: "approximate" } };

@@ -37,9 +37,18 @@ export function assertQueryBudget(req: AggregateJobsRequest, limits: QueryLimits
       }
     }
     // Every query node counts at least once (an empty bool too), each field of term/terms/range once.
-    clauses += Math.max(1, Object.keys(q.term).length + Object.keys(q.terms).length + Object.keys(q.range).length + (q.exists ? 1 : 0) + (q.matchAll ? 1 : 0));
-    if (clauses > MAX_CLAUSE_COUNT) throw queryError(`Query contains too many nested clauses; maxClauseCount is set to ${MAX_CLAUSE_COUNT}`);
-    if (q.bool) for (const x of [...q.bool.must, ...q.bool.filter, ...q.bool.should, ...q.bool.mustNot]) query(x, depth + 1);
+    clauses += Math.max(
+      1,
+      Object.keys(q.term).length +
+        Object.keys(q.terms).length +
+        Object.keys(q.range).length +
+        (q.exists ? 1 : 0) +
+        (q.matchAll ? 1 : 0),
+    );
+    if (clauses > MAX_CLAUSE_COUNT)
+      throw queryError(`Query contains too many nested clauses; maxClauseCount is set to ${MAX_CLAUSE_COUNT}`);
+    if (q.bool)
+      for (const x of [...q.bool.must, ...q.bool.filter, ...q.bool.should, ...q.bool.mustNot]) query(x, depth + 1);
   };
   const aggs = (map: Readonly<Record<string, Aggregation>>, depth: number): void => {
     if (depth > 16) return; // buildAggTree refuses it with its own message
@@ -61,9 +70,19 @@ export function assertQueryBudget(req: AggregateJobsRequest, limits: QueryLimits
 export function compileQuery(q: Query, depth = 0): Expr {
   if (depth > MAX_DEPTH) throw queryError(`[bool] query nested deeper than ${MAX_DEPTH} levels`);
   const clauses: Expr[] = [];
-  const kinds = [Object.keys(q.term).length > 0, Object.keys(q.terms).length > 0, Object.keys(q.range).length > 0, q.bool !== undefined, q.exists !== undefined, q.matchAll !== undefined].filter(Boolean).length;
+  const kinds = [
+    Object.keys(q.term).length > 0,
+    Object.keys(q.terms).length > 0,
+    Object.keys(q.range).length > 0,
+    q.bool !== undefined,
+    q.exists !== undefined,
+    q.matchAll !== undefined,
+  ].filter(Boolean).length;
   if (kinds === 0) throw queryError("query malformed, empty clause found");
-  if (kinds > 1) throw queryError("[query] malformed query, expected [END_OBJECT] but found [FIELD_NAME]: a query clause holds exactly one query type");
+  if (kinds > 1)
+    throw queryError(
+      "[query] malformed query, expected [END_OBJECT] but found [FIELD_NAME]: a query clause holds exactly one query type",
+    );
   for (const [name, value] of Object.entries(q.term)) {
     const f = resolveField(name);
     clauses.push(eq(f, termValue(f, json(value), name)));
@@ -113,12 +132,14 @@ function eq(f: FieldInfo, v: unknown): Expr {
 }
 
 function termValue(f: FieldInfo, v: JsonValue | undefined, name: string): unknown {
-  if (v === null || v === undefined || typeof v === "object") throw queryError(`[term] query on [${name}] needs a string, number or boolean value`);
+  if (v === null || v === undefined || typeof v === "object")
+    throw queryError(`[term] query on [${name}] needs a string, number or boolean value`);
   if (f.type === "date") return dateValue(v, name);
   if (f.type === "boolean") return v === true || v === "true";
   if (f.type === "number") {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw queryError(`failed to create query: For input string: "${String(v)}" on field [${name}]`);
+    if (!Number.isFinite(n))
+      throw queryError(`failed to create query: For input string: "${String(v)}" on field [${name}]`);
     return n;
   }
   return v;
@@ -132,7 +153,17 @@ function rangeValue(f: FieldInfo, v: JsonValue, name: string): unknown {
 
 /** Epoch milliseconds or an ISO-8601 date, as Elasticsearch's default date format accepts. */
 export function dateValue(v: unknown, name: string): Date {
-  const d = typeof v === "number" ? new Date(v) : typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v) ? new Date(v) : typeof v === "string" && /^\d+$/.test(v) ? new Date(Number(v)) : undefined;
-  if (!d || Number.isNaN(d.getTime())) throw queryError(`failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`);
+  const d =
+    typeof v === "number"
+      ? new Date(v)
+      : typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v)
+        ? new Date(v)
+        : typeof v === "string" && /^\d+$/.test(v)
+          ? new Date(Number(v))
+          : undefined;
+  if (!d || Number.isNaN(d.getTime()))
+    throw queryError(
+      `failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`,
+    );
   return d;
 }

@@ -1,7 +1,12 @@
 import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import { JobDocumentSchema, type AggregateJobsResponse, type AggregationResult, type Bucket } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import {
+  JobDocumentSchema,
+  type AggregateJobsResponse,
+  type AggregationResult,
+  type Bucket,
+} from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { create, toJson } from "@bufbuild/protobuf";
 import { RejectionSchema } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -13,7 +18,23 @@ import { fmt } from "./agg-tree.js";
 import { esError } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 
-const aggTypes = new Set(["terms", "date_histogram", "histogram", "range", "filter", "filters", "missing", "avg", "sum", "min", "max", "stats", "value_count", "cardinality", "percentiles"]);
+const aggTypes = new Set([
+  "terms",
+  "date_histogram",
+  "histogram",
+  "range",
+  "filter",
+  "filters",
+  "missing",
+  "avg",
+  "sum",
+  "min",
+  "max",
+  "stats",
+  "value_count",
+  "cardinality",
+  "percentiles",
+]);
 
 /**
  * Checks the raw `aggs` object the way Elasticsearch parses it, so REST clients get its messages
@@ -21,10 +42,14 @@ const aggTypes = new Set(["terms", "date_histogram", "histogram", "range", "filt
  * `aggregations` alias, `meta`, and `{"term": {"f": {"value": v}}}`.
  */
 export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
-  if (aggs === null || typeof aggs !== "object" || Array.isArray(aggs)) throw esError(`[${path}] must be an object of named aggregations`);
+  if (aggs === null || typeof aggs !== "object" || Array.isArray(aggs))
+    throw esError(`[${path}] must be an object of named aggregations`);
   const out: JsonObject = {};
   for (const [name, def] of Object.entries(aggs)) {
-    if (def === null || typeof def !== "object" || Array.isArray(def)) throw esError(`Expected [START_OBJECT] under [${name}], but got a [${def === null ? "VALUE_NULL" : Array.isArray(def) ? "START_ARRAY" : "VALUE"}] in [${name}]`);
+    if (def === null || typeof def !== "object" || Array.isArray(def))
+      throw esError(
+        `Expected [START_OBJECT] under [${name}], but got a [${def === null ? "VALUE_NULL" : Array.isArray(def) ? "START_ARRAY" : "VALUE"}] in [${name}]`,
+      );
     const agg: JsonObject = {};
     let type: string | undefined;
     for (const [k, v] of Object.entries(def)) {
@@ -47,7 +72,8 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
 }
 
 function normalizeFilters(v: JsonValue, name: string): JsonValue {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw esError(`[filters] must be an object in [${name}]`);
+  if (v === null || typeof v !== "object" || Array.isArray(v))
+    throw esError(`[filters] must be an object in [${name}]`);
   const filters = (v as JsonObject).filters;
   if (filters && typeof filters === "object" && !Array.isArray(filters)) {
     return { ...v, filters: Object.fromEntries(Object.entries(filters).map(([k, q]) => [k, normalizeQuery(q)])) };
@@ -61,7 +87,10 @@ export function normalizeQuery(q: JsonValue): JsonValue {
   const out: JsonObject = { ...q };
   if (out.term && typeof out.term === "object" && !Array.isArray(out.term)) {
     out.term = Object.fromEntries(
-      Object.entries(out.term).map(([f, v]) => [f, v && typeof v === "object" && !Array.isArray(v) && "value" in v ? (v as JsonObject).value! : v]),
+      Object.entries(out.term).map(([f, v]) => [
+        f,
+        v && typeof v === "object" && !Array.isArray(v) && "value" in v ? (v as JsonObject).value! : v,
+      ]),
     );
   }
   if (out.bool && typeof out.bool === "object" && !Array.isArray(out.bool)) {
@@ -125,7 +154,11 @@ export const jobsRest: RestShape = {
           return {};
         }
       });
-      if (pre.length) ctx.values.set(kPreRejected, pre.map((r) => create(RejectionSchema, r as { index: number; field: string; reason: string })));
+      if (pre.length)
+        ctx.values.set(
+          kPreRejected,
+          pre.map((r) => create(RejectionSchema, r as { index: number; field: string; reason: string })),
+        );
       return;
     }
     for (const key of ["app_type", "appType", "domain"]) if (typeof json[key] === "string") json[key] = [json[key]];
@@ -139,10 +172,16 @@ export const jobsRest: RestShape = {
   },
   response(message, ctx) {
     if (ctx.route.method.name !== "AggregateJobs") {
-      return { status: 200, body: messageToRestJson(ctx.route.method.output, message, { useProtoFieldName: true, emitDefaults: true }) };
+      return {
+        status: 200,
+        body: messageToRestJson(ctx.route.method.output, message, { useProtoFieldName: true, emitDefaults: true }),
+      };
     }
     const m = message as AggregateJobsResponse;
-    return { status: 200, body: { data: { total: m.data?.total ?? 0n, aggregations: resultsJson(m.data?.aggregations ?? {}) } } };
+    return {
+      status: 200,
+      body: { data: { total: m.data?.total ?? 0n, aggregations: resultsJson(m.data?.aggregations ?? {}) } },
+    };
   },
   error(err: ConnectError): RestReply {
     const reply = (status: number, detail: string): RestReply => ({ status, body: { status_code: status, detail } });
@@ -150,7 +189,10 @@ export const jobsRest: RestShape = {
       case Code.InvalidArgument:
         return reply(400, err.rawMessage);
       case Code.Unauthenticated:
-        return { ...reply(401, "Invalid or missing access token"), headers: { "www-authenticate": 'Bearer error="invalid_token"' } };
+        return {
+          ...reply(401, "Invalid or missing access token"),
+          headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+        };
       case Code.Internal:
       case Code.Unknown:
         return reply(500, "Internal server error");
@@ -172,7 +214,13 @@ function resultJson(r: AggregationResult): RestJson {
   switch (v.case) {
     case "buckets": {
       const buckets = v.value.buckets.map(bucketJson);
-      const head = v.value.sumOtherDocCount !== undefined ? { doc_count_error_upper_bound: v.value.docCountErrorUpperBound ?? 0n, sum_other_doc_count: v.value.sumOtherDocCount } : {};
+      const head =
+        v.value.sumOtherDocCount !== undefined
+          ? {
+              doc_count_error_upper_bound: v.value.docCountErrorUpperBound ?? 0n,
+              sum_other_doc_count: v.value.sumOtherDocCount,
+            }
+          : {};
       if (!v.value.keyed) return { ...head, buckets };
       const keyed: Record<string, RestJson> = {};
       v.value.buckets.forEach((b, i) => {
@@ -186,7 +234,13 @@ function resultJson(r: AggregationResult): RestJson {
     case "value":
       return { value: v.value.value ?? null };
     case "stats":
-      return { count: v.value.count, min: v.value.min ?? null, max: v.value.max ?? null, avg: v.value.avg ?? null, sum: v.value.sum };
+      return {
+        count: v.value.count,
+        min: v.value.min ?? null,
+        max: v.value.max ?? null,
+        avg: v.value.avg ?? null,
+        sum: v.value.sum,
+      };
     case "percentiles":
       return { values: Object.fromEntries(v.value.values.map((p) => [fmt(p.percent), p.value ?? null])) };
     default:
@@ -204,5 +258,3 @@ function bucketJson(b: Bucket): RestJson {
     ...resultsJson(b.aggregations),
   };
 }
-
-

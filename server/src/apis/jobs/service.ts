@@ -45,23 +45,33 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     const nodeRows = new Map<number, Document[]>();
     const distinctRows = new Map<number, { owner: number | null; rows: Document[] }>();
     if (this.strategy === "facet") {
-      const [doc] = await scope.aggregate("jobs", [{ $match: match }, ...facetPipeline(plan)], opts).catch((e: unknown) => {
-        // One $facet answer is one document: more buckets than fit in 16 MiB is too many buckets.
-        throw isTooLarge(e) ? tooManyBucketsForSize() : e;
-      });
+      const [doc] = await scope
+        .aggregate("jobs", [{ $match: match }, ...facetPipeline(plan)], opts)
+        .catch((e: unknown) => {
+          // One $facet answer is one document: more buckets than fit in 16 MiB is too many buckets.
+          throw isTooLarge(e) ? tooManyBucketsForSize() : e;
+        });
       rootRows = (doc?.root as Document[] | undefined) ?? [];
       for (const id of plan.nodes.keys()) nodeRows.set(id, (doc?.[`n${id}`] as Document[] | undefined) ?? []);
-      for (const [id, d] of plan.distinct) distinctRows.set(id, { owner: d.owner, rows: (doc?.[`d${id}`] as Document[] | undefined) ?? [] });
+      for (const [id, d] of plan.distinct)
+        distinctRows.set(id, { owner: d.owner, rows: (doc?.[`d${id}`] as Document[] | undefined) ?? [] });
     } else {
       const ids = [...plan.nodes.keys()];
       const distinctIds = [...plan.distinct.keys()];
-      const pipelines = [plan.root, ...ids.map((id) => plan.nodes.get(id)!), ...distinctIds.map((id) => plan.distinct.get(id)!.stages)];
+      const pipelines = [
+        plan.root,
+        ...ids.map((id) => plan.nodes.get(id)!),
+        ...distinctIds.map((id) => plan.distinct.get(id)!.stages),
+      ];
       // Each of the concurrent aggregations listens for the call's abort.
       setMaxListeners(pipelines.length + 10, ctx.signal);
-      const all = await Promise.all(pipelines.map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)));
+      const all = await Promise.all(
+        pipelines.map((stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts)),
+      );
       rootRows = all[0]!;
       for (const [i, id] of ids.entries()) nodeRows.set(id, all[i + 1]!);
-      for (const [i, id] of distinctIds.entries()) distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! });
+      for (const [i, id] of distinctIds.entries())
+        distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! });
     }
     const assembler = new Assembler(tree, rootRows[0] as never, nodeRows, distinctRows);
     const aggregations = assembler.results();
@@ -92,9 +102,9 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
           if (!(e instanceof JobInputError)) throw e;
           rejections.add(index, e.field, e.message);
         }
-    });
-    const counts = await scope.upsertMany("jobs", scope.writeTenant(), items);
-    return rejections.result(counts);
+      });
+      const counts = await scope.upsertMany("jobs", scope.writeTenant(), items);
+      return rejections.result(counts);
     });
     return create(IngestJobsResponseSchema, { result });
   }

@@ -27,17 +27,52 @@ export interface MetricsTypeDef {
 }
 
 function counts(group: string, specs: [string, string, string][]): ColumnDef[] {
-  return specs.map(([name, title, description]) => ({ name, title, description, units: "count", group, aggregate: "sum" }));
+  return specs.map(([name, title, description]) => ({
+    name,
+    title,
+    description,
+    units: "count",
+    group,
+    aggregate: "sum",
+  }));
 }
 
 /** `X_sum`, `X_min`, `X_max`, `X_avg` for one measured quantity, as Scale declares them. */
 function quad(base: string, title: string, what: string, units: string): ColumnDef[] {
   return [
-    { name: `${base}_sum`, title: `${title} (Sum)`, description: `Total ${what}.`, units, group: base, aggregate: "sum" },
-    { name: `${base}_min`, title: `${title} (Min)`, description: `Minimum ${what}.`, units, group: base, aggregate: "min" },
+    {
+      name: `${base}_sum`,
+      title: `${title} (Sum)`,
+      description: `Total ${what}.`,
+      units,
+      group: base,
+      aggregate: "sum",
+    },
+    {
+      name: `${base}_min`,
+      title: `${title} (Min)`,
+      description: `Minimum ${what}.`,
+      units,
+      group: base,
+      aggregate: "min",
+    },
     // Upstream declares stage_time_max with aggregate "min" (a bug); every _max column here is "max".
-    { name: `${base}_max`, title: `${title} (Max)`, description: `Maximum ${what}.`, units, group: base, aggregate: "max" },
-    { name: `${base}_avg`, title: `${title} (Avg)`, description: `Average ${what}.`, units, group: base, aggregate: "avg" },
+    {
+      name: `${base}_max`,
+      title: `${title} (Max)`,
+      description: `Maximum ${what}.`,
+      units,
+      group: base,
+      aggregate: "max",
+    },
+    {
+      name: `${base}_avg`,
+      title: `${title} (Avg)`,
+      description: `Average ${what}.`,
+      units,
+      group: base,
+      aggregate: "avg",
+    },
   ];
 }
 
@@ -78,7 +113,22 @@ export const metricsTypes: readonly MetricsTypeDef[] = [
       ]),
       ...jobTimes.flatMap(([base, title, what]) => quad(base, title, what, "seconds")),
     ],
-    choiceFields: ["id", "name", "version", "title", "description", "category", "author_name", "author_url", "is_system", "is_long_running", "is_active", "is_operational", "is_paused", "icon_code"],
+    choiceFields: [
+      "id",
+      "name",
+      "version",
+      "title",
+      "description",
+      "category",
+      "author_name",
+      "author_url",
+      "is_system",
+      "is_long_running",
+      "is_active",
+      "is_operational",
+      "is_paused",
+      "icon_code",
+    ],
   },
   {
     name: "errors",
@@ -89,7 +139,9 @@ export const metricsTypes: readonly MetricsTypeDef[] = [
       { param: "category", type: "string" },
     ],
     groups: [{ name: "overview", title: "Overview", description: "Overall counts for each error type." }],
-    columns: counts("overview", [["total_count", "Total Count", "Number of jobs that failed with a particular error type."]]),
+    columns: counts("overview", [
+      ["total_count", "Total Count", "Number of jobs that failed with a particular error type."],
+    ]),
     choiceFields: ["id", "name", "title", "description", "category", "is_builtin"],
   },
   {

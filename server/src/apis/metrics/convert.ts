@@ -1,5 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { ChoiceSchema, MetricsColumnSchema, MetricsTypeSchema, type Choice } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
+import {
+  ChoiceSchema,
+  MetricsColumnSchema,
+  MetricsTypeSchema,
+  type Choice,
+} from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import type { ColumnDef, MetricsTypeDef } from "./catalogue.js";
 
 /** A stored choice (job type, error type or strike process). */
@@ -9,7 +14,22 @@ export interface ChoiceDoc {
   fields: Record<string, string | boolean | null>;
 }
 
-const choiceKeys = ["name", "version", "title", "description", "category", "author_name", "author_url", "is_system", "is_long_running", "is_active", "is_operational", "is_paused", "icon_code", "is_builtin"] as const;
+const choiceKeys = [
+  "name",
+  "version",
+  "title",
+  "description",
+  "category",
+  "author_name",
+  "author_url",
+  "is_system",
+  "is_long_running",
+  "is_active",
+  "is_operational",
+  "is_paused",
+  "icon_code",
+  "is_builtin",
+] as const;
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export function choiceToDoc(type: string, c: Choice): Omit<ChoiceDoc, "choiceId" | "type"> & { type: string } {

@@ -6,6 +6,10 @@ import { MetricsServiceImpl } from "./service.js";
 export const metricsModule: ApiModule = {
   create: ({ scopes }) => {
     const impl = new MetricsServiceImpl(scopes);
-    return { service: MetricsService, register: (router) => void router.service(MetricsService, impl), rest: metricsRest };
+    return {
+      service: MetricsService,
+      register: (router) => void router.service(MetricsService, impl),
+      rest: metricsRest,
+    };
   },
 };

@@ -77,5 +77,9 @@ export function buildRollupPipeline(type: string, keys: readonly { choiceId: num
     for (const a of ["min", "max", "avg"]) project[`values.${m}_${a}`] = `$${m}_${a}`;
     project[`values.${m}_sum`] = { $cond: [{ $eq: [`$${m}_n`, 0] }, null, `$${m}_sum`] };
   }
-  return [{ $match: { type, $or: keys.map((k) => ({ choiceId: k.choiceId, hour: k.hour })) } }, { $group: group }, { $project: project }];
+  return [
+    { $match: { type, $or: keys.map((k) => ({ choiceId: k.choiceId, hour: k.hour })) } },
+    { $group: group },
+    { $project: project },
+  ];
 }

@@ -2,7 +2,11 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import type { GetPlotDataResponse, ListMetricsTypesResponse, MetricsTypeDetails } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
+import type {
+  GetPlotDataResponse,
+  ListMetricsTypesResponse,
+  MetricsTypeDetails,
+} from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import { MetricsColumnSchema, MetricsTypeSchema } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
@@ -10,7 +14,8 @@ import { obj } from "../../transcoding/openapi.js";
 import type { JsonSchema } from "../../transcoding/json-schema.js";
 import { metricsType } from "./catalogue.js";
 
-const json = (schema: Parameters<typeof messageToRestJson>[0], m: Message) => messageToRestJson(schema, m, { useProtoFieldName: true, emitDefaults: true });
+const json = (schema: Parameters<typeof messageToRestJson>[0], m: Message) =>
+  messageToRestJson(schema, m, { useProtoFieldName: true, emitDefaults: true });
 
 /** DRF pagination links: the same absolute URL with `page` replaced, or null. */
 function links(ctx: RestContext, count: bigint): { next: RestJson; previous: RestJson } {
@@ -29,17 +34,38 @@ function links(ctx: RestContext, count: bigint): { next: RestJson; previous: Res
 export const metricsRest: RestShape = {
   describe(route) {
     const error = obj({ detail: { type: "string" } });
-    const page = (items: JsonSchema) => obj({ count: { type: "integer" }, next: { type: ["string", "null"] }, previous: { type: ["string", "null"] }, results: { type: "array", items } });
+    const page = (items: JsonSchema) =>
+      obj({
+        count: { type: "integer" },
+        next: { type: ["string", "null"] },
+        previous: { type: ["string", "null"] },
+        results: { type: "array", items },
+      });
     switch (route.method.name) {
       case "ListMetricsTypes":
         return { ok: page({ type: "object" }), error };
       case "GetPlotData":
         return {
-          ok: page(obj({ column: { type: "object" }, min_x: {}, max_x: {}, min_y: {}, max_y: {}, values: { type: "array", items: obj({ datetime: { type: "string" }, value: {} }, ["datetime"]) } })),
+          ok: page(
+            obj({
+              column: { type: "object" },
+              min_x: {},
+              max_x: {},
+              min_y: {},
+              max_y: {},
+              values: { type: "array", items: obj({ datetime: { type: "string" }, value: {} }, ["datetime"]) },
+            }),
+          ),
           error,
         };
       case "GetMetricsType":
-        return { ok: obj({ name: { type: "string" }, choices: { type: "array", items: { type: "object" } } }, ["name", "choices"]), error };
+        return {
+          ok: obj({ name: { type: "string" }, choices: { type: "array", items: { type: "object" } } }, [
+            "name",
+            "choices",
+          ]),
+          error,
+        };
       default:
         return { error };
     }
@@ -55,7 +81,10 @@ export const metricsRest: RestShape = {
     switch (ctx.route.method.name) {
       case "ListMetricsTypes": {
         const m = message as ListMetricsTypesResponse;
-        return { status: 200, body: { count: m.count, ...links(ctx, m.count), results: m.results.map((r) => json(MetricsTypeSchema, r)) } };
+        return {
+          status: 200,
+          body: { count: m.count, ...links(ctx, m.count), results: m.results.map((r) => json(MetricsTypeSchema, r)) },
+        };
       }
       case "GetMetricsType": {
         const m = message as MetricsTypeDetails;
@@ -63,7 +92,9 @@ export const metricsRest: RestShape = {
         const choices = m.choices.map((c) => {
           const out: Record<string, RestJson> = {};
           for (const f of fields) {
-            const v = (c as unknown as Record<string, unknown>)[f.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())];
+            const v = (c as unknown as Record<string, unknown>)[
+              f.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())
+            ];
             out[f] = v === undefined ? null : (v as RestJson);
           }
           return out;
@@ -80,7 +111,11 @@ export const metricsRest: RestShape = {
           min_y: r.minY ?? null,
           max_y: r.maxY ?? null,
           // The document's datetime shape: `2015-10-05T15:53:00` (UTC).
-          values: r.values.map((v) => ({ ...(v.id !== undefined ? { id: v.id } : {}), datetime: timestampDate(v.datetime!).toISOString().slice(0, 19), value: v.value })),
+          values: r.values.map((v) => ({
+            ...(v.id !== undefined ? { id: v.id } : {}),
+            datetime: timestampDate(v.datetime!).toISOString().slice(0, 19),
+            value: v.value,
+          })),
         }));
         return { status: 200, body: { count: m.count, ...links(ctx, m.count), results } };
       }
@@ -91,7 +126,11 @@ export const metricsRest: RestShape = {
   error(err: ConnectError): RestReply {
     switch (err.code) {
       case Code.Unauthenticated:
-        return { status: 401, headers: { "www-authenticate": 'Bearer realm="api"' }, body: { detail: "Authentication credentials were not provided." } };
+        return {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="api"' },
+          body: { detail: "Authentication credentials were not provided." },
+        };
       case Code.PermissionDenied:
         return { status: 403, body: { detail: "You do not have permission to perform this action." } };
       case Code.Internal:

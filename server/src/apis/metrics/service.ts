@@ -31,7 +31,11 @@ const MAX_BATCH = 50_000;
 const HOUR = 3_600_000;
 
 /** A page request resolved against a list length; throws NotFound "Invalid page." past the end. */
-export function pageOf(page: number, pageSize: number, total: number): { start: number; end: number; page: number; size: number; hasNext: boolean } {
+export function pageOf(
+  page: number,
+  pageSize: number,
+  total: number,
+): { start: number; end: number; page: number; size: number; hasNext: boolean } {
   const size = pageSize >= 1 && pageSize <= 1000 ? pageSize : 100;
   const p = page === 0 ? 1 : page;
   const last = Math.max(1, Math.ceil(total / size));
@@ -67,10 +71,12 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const def = requireType(req.name);
     const now = this.now();
     const started = req.started === "" ? undefined : parseTimeParam(req.started, now);
-    if (req.started !== "" && !started) throw invalidArgument("Invalid ISO timestamp format for parameter: started", "started");
+    if (req.started !== "" && !started)
+      throw invalidArgument("Invalid ISO timestamp format for parameter: started", "started");
     const ended = req.ended === "" ? now : parseTimeParam(req.ended, now);
     if (!ended) throw invalidArgument("Invalid ISO timestamp format for parameter: ended", "ended");
-    if (started && started.getTime() === ended.getTime()) throw invalidArgument("Start and end values must be different", "ended");
+    if (started && started.getTime() === ended.getTime())
+      throw invalidArgument("Start and end values must be different", "ended");
     if (started && started > ended) throw invalidArgument("Start time must come before end time", "started");
     const columns = selectColumns(def, req.column, req.group);
     const scope = this.scopes(principalOf(ctx));
@@ -80,10 +86,17 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
       const unknown = choiceIds.filter((id) => !known.has(id));
       if (unknown.length) throw invalidArgument(`Invalid choice_id: ${unknown.join(", ")}`, "choice_id");
     }
-    const match: Record<string, unknown> = { type: def.name, hour: { ...(started ? { $gte: new Date(Math.floor(started.getTime() / HOUR) * HOUR) } : {}), $lte: ended } };
+    const match: Record<string, unknown> = {
+      type: def.name,
+      hour: { ...(started ? { $gte: new Date(Math.floor(started.getTime() / HOUR) * HOUR) } : {}), $lte: ended },
+    };
     if (choiceIds.length) match.choiceId = { $in: choiceIds };
     const perChoice = choiceIds.length >= 2;
-    const rows = await scope.aggregate("metric_rows", buildPlotPipeline(match, columns, !perChoice), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true });
+    const rows = await scope.aggregate("metric_rows", buildPlotPipeline(match, columns, !perChoice), {
+      timeoutMs: dbTimeoutMs(ctx),
+      signal: ctx.signal,
+      allowDiskUse: true,
+    });
     const pg = pageOf(req.page, req.pageSize, columns.length);
     const results = columns.slice(pg.start, pg.end).map((c) => plotResult(c, rows, perChoice));
     return create(GetPlotDataResponseSchema, { count: BigInt(columns.length), results });
@@ -141,7 +154,11 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     const result = await ingestOnce(scope, `metrics-events:${def.name}`, req.batchId, async () => {
       const tenantId = scope.writeTenant();
       const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
-      const outcomes: Record<string, string[]> = { "job-types": ["completed", "failed", "canceled"], errors: ["error"], ingests: ["deferred", "ingested", "errored", "duplicate"] };
+      const outcomes: Record<string, string[]> = {
+        "job-types": ["completed", "failed", "canceled"],
+        errors: ["error"],
+        ingests: ["deferred", "ingested", "errored", "duplicate"],
+      };
       const measures = new Set(eventMeasures[def.name]);
       const rejections = new Rejections();
       const reject = rejections.add.bind(rejections);
@@ -151,11 +168,22 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
         if (!e.id) reject(i, "id", "an event id is required (it makes re-sending safe)");
         else if (!known.has(e.choiceId)) reject(i, "choice_id", `unknown choice ${e.choiceId}`);
         else if (!e.occurred) reject(i, "occurred", "occurred is required");
-        else if (!outcomes[def.name]!.includes(e.outcome)) reject(i, "outcome", `outcome must be one of ${outcomes[def.name]!.join(", ")}`);
-        else if (Object.keys(e.measures).some((k) => !measures.has(k))) reject(i, "measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
+        else if (!outcomes[def.name]!.includes(e.outcome))
+          reject(i, "outcome", `outcome must be one of ${outcomes[def.name]!.join(", ")}`);
+        else if (Object.keys(e.measures).some((k) => !measures.has(k)))
+          reject(i, "measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
         else {
           const hour = new Date(Math.floor(timestampDate(e.occurred).getTime() / HOUR) * HOUR);
-          items.push({ key: { type: def.name, eventId: e.id }, doc: { choiceId: e.choiceId, hour, outcome: e.outcome, errorCategory: e.errorCategory, measures: { ...e.measures } } });
+          items.push({
+            key: { type: def.name, eventId: e.id },
+            doc: {
+              choiceId: e.choiceId,
+              hour,
+              outcome: e.outcome,
+              errorCategory: e.errorCategory,
+              measures: { ...e.measures },
+            },
+          });
           touched.set(`${e.choiceId}@${hour.getTime()}`, { choiceId: e.choiceId, hour });
         }
       }
@@ -166,7 +194,11 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
           buildRollupPipeline(def.name, [...touched.values()]),
           { timeoutMs: dbTimeoutMs(ctx), tenantIds: [tenantId] },
         );
-        await scope.upsertMany("metric_rows", tenantId, rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })));
+        await scope.upsertMany(
+          "metric_rows",
+          tenantId,
+          rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })),
+        );
       }
       return rejections.result(counts);
     });
@@ -180,14 +212,24 @@ function requireType(name: string): MetricsTypeDef {
   return def;
 }
 
-async function loadChoices(scope: TenantScope, type: string, timeoutMs: number, tenantIds?: string[]): Promise<ChoiceDoc[]> {
-  return scope.aggregate<ChoiceDoc>("metric_choices", [{ $match: { type } }, { $sort: { choiceId: 1 } }], { timeoutMs, tenantIds });
+async function loadChoices(
+  scope: TenantScope,
+  type: string,
+  timeoutMs: number,
+  tenantIds?: string[],
+): Promise<ChoiceDoc[]> {
+  return scope.aggregate<ChoiceDoc>("metric_choices", [{ $match: { type } }, { $sort: { choiceId: 1 } }], {
+    timeoutMs,
+    tenantIds,
+  });
 }
 
 /** Named columns plus every column of each named group, in catalogue order; none named: all. */
 export function selectColumns(def: MetricsTypeDef, columns: readonly string[], groups: readonly string[]): ColumnDef[] {
-  for (const c of columns) if (!def.columns.some((x) => x.name === c)) throw invalidArgument(`Invalid column name: ${c}`, "column");
-  for (const g of groups) if (!def.groups.some((x) => x.name === g)) throw invalidArgument(`Invalid group name: ${g}`, "group");
+  for (const c of columns)
+    if (!def.columns.some((x) => x.name === c)) throw invalidArgument(`Invalid column name: ${c}`, "column");
+  for (const g of groups)
+    if (!def.groups.some((x) => x.name === g)) throw invalidArgument(`Invalid group name: ${g}`, "group");
   if (columns.length === 0 && groups.length === 0) return [...def.columns];
   return def.columns.filter((c) => columns.includes(c.name) || groups.includes(c.group));
 }
@@ -201,7 +243,8 @@ function plotResult(c: ColumnDef, rows: Record<string, unknown>[], perChoice: bo
     values.push({ id: perChoice ? (r.choiceId as number) : undefined, datetime: timestampFromDate(hour), value: v });
   }
   const ys = values.map((v) => v.value);
-  const day = (t: (typeof values)[number] | undefined) => (t ? timestampDate(t.datetime).toISOString().slice(0, 10) : undefined);
+  const day = (t: (typeof values)[number] | undefined) =>
+    t ? timestampDate(t.datetime).toISOString().slice(0, 10) : undefined;
   return create(PlotDataResultSchema, {
     column: columnMessage(c),
     minX: day(values[0]),
@@ -211,4 +254,3 @@ function plotResult(c: ColumnDef, rows: Record<string, unknown>[], perChoice: bo
     values,
   });
 }
-

@@ -3,7 +3,10 @@
  * (`PT3H0M0S`, `P1DT2H`), meaning now minus the duration. Returns undefined when it is neither.
  */
 export function parseTimeParam(v: string, now: Date): Date | undefined {
-  const dur = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(v);
+  const dur =
+    /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      v,
+    );
   if (dur && v !== "P" && !v.endsWith("T")) {
     const [w, d, h, m, s] = dur.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number];
     const ms = ((((w * 7 + d) * 24 + h) * 60 + m) * 60 + s) * 1000;

@@ -3,11 +3,20 @@ import { FilterError, compileFilter } from "./cel-filter.js";
 
 describe("compileFilter", () => {
   it("compiles the console plugin's filter", () => {
-    expect(compileFilter('data_type == "tekton.dev/v1.PipelineRun" && data.status.startTime > timestamp("2024-01-01T00:00:00Z")')).toEqual({
+    expect(
+      compileFilter(
+        'data_type == "tekton.dev/v1.PipelineRun" && data.status.startTime > timestamp("2024-01-01T00:00:00Z")',
+      ),
+    ).toEqual({
       $and: [
         { type: { $eq: "tekton.dev/v1.PipelineRun" } },
         // Microseconds where the record keeps them, else the millisecond date.
-        { $or: [{ startUs: { $gt: 1704067200000000 } }, { $and: [{ startUs: null }, { startTime: { $gt: new Date("2024-01-01T00:00:00Z") } }] }] },
+        {
+          $or: [
+            { startUs: { $gt: 1704067200000000 } },
+            { $and: [{ startUs: null }, { startTime: { $gt: new Date("2024-01-01T00:00:00Z") } }] },
+          ],
+        },
       ],
     });
   });
@@ -17,12 +26,18 @@ describe("compileFilter", () => {
     expect(compileFilter("data_type == PIPELINE_RUN || !(data_type == TASK_RUN)")).toEqual({
       $or: [{ type: { $eq: "tekton.dev/v1.PipelineRun" } }, { type: { $nin: ["tekton.dev/v1.TaskRun", null] } }],
     });
-    expect(compileFilter('data.status.conditions[0].reason in ["Failed", "Cancelled"]')).toEqual({ reason: { $in: ["Failed", "Cancelled"] } });
-    expect(compileFilter('timestamp("2024-01-01T00:00:00Z") <= data.metadata.creationTimestamp')).toEqual({ createTime: { $gte: new Date("2024-01-01T00:00:00Z") } });
+    expect(compileFilter('data.status.conditions[0].reason in ["Failed", "Cancelled"]')).toEqual({
+      reason: { $in: ["Failed", "Cancelled"] },
+    });
+    expect(compileFilter('timestamp("2024-01-01T00:00:00Z") <= data.metadata.creationTimestamp')).toEqual({
+      createTime: { $gte: new Date("2024-01-01T00:00:00Z") },
+    });
   });
 
   it("string methods become anchored, escaped regexes; contains also searches a map's keys and values", () => {
-    expect(compileFilter('data.metadata.name.startsWith("build.")')).toEqual({ "data.metadata.name": { $regex: "^build\\." } });
+    expect(compileFilter('data.metadata.name.startsWith("build.")')).toEqual({
+      "data.metadata.name": { $regex: "^build\\." },
+    });
     expect(compileFilter('data.metadata.name.endsWith("x")')).toEqual({ "data.metadata.name": { $regex: "x$" } });
     const c = compileFilter('data.metadata.name.contains("a+b")') as { $or: unknown[] };
     expect(c.$or[0]).toEqual({ "data.metadata.name": { $regex: "a\\+b" } });
@@ -30,8 +45,12 @@ describe("compileFilter", () => {
   });
 
   it("labels and annotations by key", () => {
-    expect(compileFilter('data.metadata.labels["tekton.dev/pipeline"] == "build"')).toEqual({ pipeline: { $eq: "build" } });
-    expect(compileFilter('data.metadata.labels["app.kubernetes.io/name"] == "x"')).toEqual({ "labels.app%2Ekubernetes%2Eio/name": { $eq: "x" } });
+    expect(compileFilter('data.metadata.labels["tekton.dev/pipeline"] == "build"')).toEqual({
+      pipeline: { $eq: "build" },
+    });
+    expect(compileFilter('data.metadata.labels["app.kubernetes.io/name"] == "x"')).toEqual({
+      "labels.app%2Ekubernetes%2Eio/name": { $eq: "x" },
+    });
   });
 
   it("counts every '!' as a level of nesting, so thousands of them are refused, not recursed into", () => {
@@ -41,7 +60,9 @@ describe("compileFilter", () => {
   });
 
   it("string literals take CEL's escapes (parsed by @bufbuild/cel)", () => {
-    expect(compileFilter('data.metadata.name == "a\\"b\\\\c\\u00e9\\x41\\101\\n"')).toEqual({ "data.metadata.name": { $eq: 'a"b\\céAA\n' } });
+    expect(compileFilter('data.metadata.name == "a\\"b\\\\c\\u00e9\\x41\\101\\n"')).toEqual({
+      "data.metadata.name": { $eq: 'a"b\\céAA\n' },
+    });
   });
 
   it("follows CEL's precedence: '!' binds to its operand, not to a whole comparison", () => {

@@ -22,7 +22,12 @@ interface FieldRef {
   readonly micros?: string;
 }
 
-type Value = { kind: "string"; v: string } | { kind: "number"; v: number; int?: boolean } | { kind: "bool"; v: boolean } | { kind: "time"; v: Date; us: number | null } | { kind: "list"; v: Value[] };
+type Value =
+  | { kind: "string"; v: string }
+  | { kind: "number"; v: number; int?: boolean }
+  | { kind: "bool"; v: boolean }
+  | { kind: "time"; v: Date; us: number | null }
+  | { kind: "list"; v: Value[] };
 
 /** Known record fields (CEL name → stored path). */
 const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "time"; micros?: string }>> = {
@@ -73,7 +78,13 @@ export function compileFilter(src: string): Document {
     // "<input>:1:3: found = but expecting …": the column is 1-based; the long list of what the
     // grammar expected is left out.
     const m = /<input>:(\d+):(\d+): (.*)/s.exec((e as Error).message);
-    const reason = m ? m[3]!.split("\n")[0]!.replace(/^found (.*?) but expecting .*$/, (_x, found: string) => (found === "end of input" ? "unexpected end of input" : `unexpected '${found}'`)) : "not a CEL expression";
+    const reason = m
+      ? m[3]!
+          .split("\n")[0]!
+          .replace(/^found (.*?) but expecting .*$/, (_x, found: string) =>
+            found === "end of input" ? "unexpected end of input" : `unexpected '${found}'`,
+          )
+      : "not a CEL expression";
     throw new FilterError(m ? Math.max(0, Number(m[2]) - 1) : 0, reason);
   }
   const positions = parsed.sourceInfo?.positions ?? {};
@@ -100,7 +111,11 @@ function assertShallow(src: string): void {
     else if (c === ")" || c === "]") depth--;
     if (c === "!" && src[i + 1] !== "=") unary++;
     else if (!/\s/.test(c)) unary = c === "(" ? unary : 0;
-    if (depth + unary > MAX_FILTER_DEPTH) throw new FilterError(i, `expression nested too deeply (at most ${MAX_FILTER_DEPTH} levels of parentheses and '!')`);
+    if (depth + unary > MAX_FILTER_DEPTH)
+      throw new FilterError(
+        i,
+        `expression nested too deeply (at most ${MAX_FILTER_DEPTH} levels of parentheses and '!')`,
+      );
   }
 }
 
@@ -109,7 +124,10 @@ function assertShallow(src: string): void {
  * concatenation, a timestamp's calendar part) held as a MongoDB aggregation expression whose user
  * values are all `$literal`s.
  */
-type Operand = { kind: "field"; ref: FieldRef } | { kind: "value"; value: Value } | { kind: "computed"; expr: unknown; type: "number" | "string" | "dyn" };
+type Operand =
+  | { kind: "field"; ref: FieldRef }
+  | { kind: "value"; value: Value }
+  | { kind: "computed"; expr: unknown; type: "number" | "string" | "dyn" };
 
 /** CEL's timestamp accessors that cel2sql translates (as Postgres' EXTRACT), to MongoDB date operators. */
 const dateParts: Readonly<Record<string, { op: string; minus: number }>> = {
@@ -122,7 +140,14 @@ const dateParts: Readonly<Record<string, { op: string; minus: number }>> = {
 
 const arithmetic: Readonly<Record<string, string>> = { "_+_": "+", "_-_": "-", "_*_": "*", "_/_": "/", "_%_": "%" };
 
-const comparisons: Readonly<Record<string, string>> = { "_==_": "==", "_!=_": "!=", "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
+const comparisons: Readonly<Record<string, string>> = {
+  "_==_": "==",
+  "_!=_": "!=",
+  "_<_": "<",
+  "_<=_": "<=",
+  "_>_": ">",
+  "_>=_": ">=",
+};
 
 /** The allowlisted translation of a CEL syntax tree. */
 class Translator {
@@ -131,7 +156,8 @@ class Translator {
   cond(e: Expr, depth: number): Cond {
     if (depth > MAX_FILTER_DEPTH * 2) throw new FilterError(this.pos(e.id), "expression nested too deeply");
     const k = e.exprKind;
-    if (k.case === "constExpr" && k.value.constantKind.case === "boolValue") return k.value.constantKind.value ? { t: {}, f: never } : { t: never, f: {} };
+    if (k.case === "constExpr" && k.value.constantKind.case === "boolValue")
+      return k.value.constantKind.value ? { t: {}, f: never } : { t: never, f: {} };
     if (k.case !== "callExpr") throw new FilterError(this.pos(e.id), "expected a condition");
     const call = k.value;
     const args = call.args;
@@ -151,11 +177,15 @@ class Translator {
       case "@in": {
         const left = this.operand(args[0]!);
         const right = this.operand(args[1]!);
-        if (left.kind === "value" || right.kind !== "value" || right.value.kind !== "list") throw new FilterError(this.pos(e.id), "'in' needs a field on the left and a list on the right");
+        if (left.kind === "value" || right.kind !== "value" || right.value.kind !== "list")
+          throw new FilterError(this.pos(e.id), "'in' needs a field on the left and a list on the right");
         if (left.kind === "computed") {
           const x = left.expr;
           const list = { $literal: right.value.v.map((v) => plain(v, this.pos(e.id))) };
-          return { t: { $expr: { $and: [known(x), { $in: [x, list] }] } }, f: { $expr: { $and: [known(x), { $not: [{ $in: [x, list] }] }] } } };
+          return {
+            t: { $expr: { $and: [known(x), { $in: [x, list] }] } },
+            f: { $expr: { $and: [known(x), { $not: [{ $in: [x, list] }] }] } },
+          };
         }
         const values = right.value.v.map((v) => coerce(v, left.ref));
         return { t: { [left.ref.path]: { $in: values } }, f: { [left.ref.path]: { $nin: [...values, null] } } };
@@ -163,20 +193,26 @@ class Translator {
       case "contains":
       case "startsWith":
       case "endsWith": {
-        if (!call.target || args.length !== 1) throw new FilterError(this.pos(e.id), `${call.function} is a method taking one string`);
+        if (!call.target || args.length !== 1)
+          throw new FilterError(this.pos(e.id), `${call.function} is a method taking one string`);
         const target = this.operand(call.target);
         const arg = this.operand(args[0]!);
         if (target.kind !== "field") throw new FilterError(this.pos(e.id), `${call.function} applies to a field`);
-        if (arg.kind !== "value" || arg.value.kind !== "string") throw new FilterError(this.pos(args[0]!.id), `${call.function} takes a string`);
+        if (arg.kind !== "value" || arg.value.kind !== "string")
+          throw new FilterError(this.pos(args[0]!.id), `${call.function} takes a string`);
         const path = target.ref.path;
         if (call.function === "contains" && target.ref.kind !== "time") return containsText(path, arg.value.v);
         const esc = escapeRegex(arg.value.v);
         const re = call.function === "contains" ? esc : call.function === "startsWith" ? `^${esc}` : `${esc}$`;
-        return { t: { [path]: { $regex: re } }, f: { $and: [{ [path]: { $type: "string" } }, { [path]: { $not: { $regex: re } } }] } };
+        return {
+          t: { [path]: { $regex: re } },
+          f: { $and: [{ [path]: { $type: "string" } }, { [path]: { $not: { $regex: re } } }] },
+        };
       }
     }
     const op = comparisons[call.function];
-    if (!op) throw new FilterError(this.pos(e.id), `${call.function.replace(/_/g, " ").trim()} is not supported in filters`);
+    if (!op)
+      throw new FilterError(this.pos(e.id), `${call.function.replace(/_/g, " ").trim()} is not supported in filters`);
     const left = this.operand(args[0]!);
     const right = this.operand(args[1]!);
     let field: FieldRef;
@@ -208,7 +244,8 @@ class Translator {
       case "constExpr": {
         const c = k.value.constantKind;
         if (c.case === "stringValue") return { kind: "value", value: { kind: "string", v: c.value } };
-        if (c.case === "int64Value" || c.case === "uint64Value") return { kind: "value", value: { kind: "number", v: Number(c.value), int: true } };
+        if (c.case === "int64Value" || c.case === "uint64Value")
+          return { kind: "value", value: { kind: "number", v: Number(c.value), int: true } };
         if (c.case === "doubleValue") return { kind: "value", value: { kind: "number", v: c.value } };
         if (c.case === "boolValue") return { kind: "value", value: { kind: "bool", v: c.value } };
         throw new FilterError(pos, "unsupported constant");
@@ -229,22 +266,33 @@ class Translator {
         const call = k.value;
         if (call.function === "timestamp" && !call.target && call.args.length === 1) {
           const a = call.args[0]!.exprKind;
-          if (a.case !== "constExpr" || a.value.constantKind.case !== "stringValue") throw new FilterError(pos, "timestamp() takes an RFC 3339 string");
+          if (a.case !== "constExpr" || a.value.constantKind.case !== "stringValue")
+            throw new FilterError(pos, "timestamp() takes an RFC 3339 string");
           const text = a.value.constantKind.value;
           const d = new Date(text);
-          if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(d.getTime())) throw new FilterError(pos, `timestamp("${text}") is not RFC 3339`);
+          if (
+            !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text) ||
+            Number.isNaN(d.getTime())
+          )
+            throw new FilterError(pos, `timestamp("${text}") is not RFC 3339`);
           return { kind: "value", value: { kind: "time", v: d, us: rfc3339Micros(text) } };
         }
         if (call.function === "-_" && call.args.length === 1) {
           const inner = this.operand(call.args[0]!);
-          if (inner.kind === "value" && inner.value.kind === "number") return { kind: "value", value: { kind: "number", v: -inner.value.v, int: inner.value.int } };
+          if (inner.kind === "value" && inner.value.kind === "number")
+            return { kind: "value", value: { kind: "number", v: -inner.value.v, int: inner.value.int } };
           return { kind: "computed", expr: { $multiply: [-1, this.numeric(inner, pos)] }, type: "number" };
         }
-        if (arithmetic[call.function] && call.args.length === 2) return this.arithmetic(call.function, this.operand(call.args[0]!), this.operand(call.args[1]!), pos);
+        if (arithmetic[call.function] && call.args.length === 2)
+          return this.arithmetic(call.function, this.operand(call.args[0]!), this.operand(call.args[1]!), pos);
         const part = Object.hasOwn(dateParts, call.function) ? dateParts[call.function] : undefined;
         if (part && call.target) return this.datePart(call.function, part, this.operand(call.target), call.args, pos);
         if (call.function === "_[_]") return { kind: "field", ref: this.field(e) };
-        if (call.function === "matches") throw new FilterError(pos, "matches is not supported in filters: a caller's regular expression could backtrack without bound on the database; use contains, startsWith or endsWith");
+        if (call.function === "matches")
+          throw new FilterError(
+            pos,
+            "matches is not supported in filters: a caller's regular expression could backtrack without bound on the database; use contains, startsWith or endsWith",
+          );
         throw new FilterError(pos, `${call.function} is not supported in filters`);
       }
       case "identExpr":
@@ -274,12 +322,26 @@ class Translator {
     const op = arithmetic[fn]!;
     if (a.kind === "value" && b.kind === "value" && a.value.kind === "number" && b.value.kind === "number") {
       const [x, y, int] = [a.value.v, b.value.v, a.value.int === true && b.value.int === true];
-      if ((op === "/" || op === "%") && y === 0) throw new FilterError(pos, op === "/" ? "division by zero" : "modulus by zero");
-      const v = op === "+" ? x + y : op === "-" ? x - y : op === "*" ? x * y : op === "/" ? (int ? Math.trunc(x / y) : x / y) : x % y;
+      if ((op === "/" || op === "%") && y === 0)
+        throw new FilterError(pos, op === "/" ? "division by zero" : "modulus by zero");
+      const v =
+        op === "+"
+          ? x + y
+          : op === "-"
+            ? x - y
+            : op === "*"
+              ? x * y
+              : op === "/"
+                ? int
+                  ? Math.trunc(x / y)
+                  : x / y
+                : x % y;
       return { kind: "value", value: { kind: "number", v, int } };
     }
-    const isText = (o: Operand) => (o.kind === "value" && o.value.kind === "string") || (o.kind === "computed" && o.type === "string");
-    const isNumber = (o: Operand) => (o.kind === "value" && o.value.kind === "number") || (o.kind === "computed" && o.type === "number");
+    const isText = (o: Operand) =>
+      (o.kind === "value" && o.value.kind === "string") || (o.kind === "computed" && o.type === "string");
+    const isNumber = (o: Operand) =>
+      (o.kind === "value" && o.value.kind === "number") || (o.kind === "computed" && o.type === "number");
     if (op === "+" && (isText(a) || isText(b))) {
       if (isNumber(a) || isNumber(b)) throw new FilterError(pos, "'+' joins two strings or adds two numbers");
       return { kind: "computed", expr: { $concat: [this.text(a, pos), this.text(b, pos)] }, type: "string" };
@@ -287,25 +349,59 @@ class Translator {
     if (op === "+" && !isNumber(a) && !isNumber(b)) {
       // Two fields: CEL's dynamic `+` decides by the values' types.
       const [x, y] = [this.agg(a, b), this.agg(b, a)];
-      const both = (t: unknown) => ({ $and: [t === "number" ? { $isNumber: x } : { $eq: [{ $type: x }, t] }, t === "number" ? { $isNumber: y } : { $eq: [{ $type: y }, t] }] });
-      return { kind: "computed", expr: { $switch: { branches: [{ case: both("number"), then: { $add: [x, y] } }, { case: both("string"), then: { $concat: [x, y] } }], default: null } }, type: "dyn" };
+      const both = (t: unknown) => ({
+        $and: [
+          t === "number" ? { $isNumber: x } : { $eq: [{ $type: x }, t] },
+          t === "number" ? { $isNumber: y } : { $eq: [{ $type: y }, t] },
+        ],
+      });
+      return {
+        kind: "computed",
+        expr: {
+          $switch: {
+            branches: [
+              { case: both("number"), then: { $add: [x, y] } },
+              { case: both("string"), then: { $concat: [x, y] } },
+            ],
+            default: null,
+          },
+        },
+        type: "dyn",
+      };
     }
     const [x, y] = [this.numeric(a, pos), this.numeric(b, pos)];
     if (op === "/" || op === "%") {
-      if (b.kind === "value" && b.value.kind === "number" && b.value.v === 0) throw new FilterError(pos, op === "/" ? "division by zero" : "modulus by zero");
-      return { kind: "computed", expr: { $cond: [{ $eq: [y, 0] }, null, { [op === "/" ? "$divide" : "$mod"]: [x, y] }] }, type: "number" };
+      if (b.kind === "value" && b.value.kind === "number" && b.value.v === 0)
+        throw new FilterError(pos, op === "/" ? "division by zero" : "modulus by zero");
+      return {
+        kind: "computed",
+        expr: { $cond: [{ $eq: [y, 0] }, null, { [op === "/" ? "$divide" : "$mod"]: [x, y] }] },
+        type: "number",
+      };
     }
-    return { kind: "computed", expr: { [op === "+" ? "$add" : op === "-" ? "$subtract" : "$multiply"]: [x, y] }, type: "number" };
+    return {
+      kind: "computed",
+      expr: { [op === "+" ? "$add" : op === "-" ? "$subtract" : "$multiply"]: [x, y] },
+      type: "number",
+    };
   }
 
   /** `ts.getDate()` and friends, optionally in a time zone (`ts.getDate("Europe/Paris")`); UTC by default. */
-  private datePart(fn: string, part: { op: string; minus: number }, target: Operand, args: readonly Expr[], pos: number): Operand {
-    if (target.kind !== "field" || target.ref.kind !== "time") throw new FilterError(pos, `${fn}() applies to a timestamp field`);
+  private datePart(
+    fn: string,
+    part: { op: string; minus: number },
+    target: Operand,
+    args: readonly Expr[],
+    pos: number,
+  ): Operand {
+    if (target.kind !== "field" || target.ref.kind !== "time")
+      throw new FilterError(pos, `${fn}() applies to a timestamp field`);
     if (args.length > 1) throw new FilterError(pos, `${fn}() takes at most a time zone`);
     let timezone: string | undefined;
     if (args.length === 1) {
       const a = args[0]!.exprKind;
-      if (a.case !== "constExpr" || a.value.constantKind.case !== "stringValue") throw new FilterError(pos, `${fn}() takes a time zone string`);
+      if (a.case !== "constExpr" || a.value.constantKind.case !== "stringValue")
+        throw new FilterError(pos, `${fn}() takes a time zone string`);
       timezone = a.value.constantKind.value;
       if (!isTimeZone(timezone)) throw new FilterError(pos, `unknown time zone: ${timezone.slice(0, 64)}`);
     }
@@ -320,7 +416,8 @@ class Translator {
       if (o.value.kind !== "number") throw new FilterError(pos, "arithmetic takes numbers");
       return { $literal: o.value.v };
     }
-    if (o.kind === "field" && o.ref.kind === "time") throw new FilterError(pos, "timestamps can only be compared, or read with getDate(), getFullYear() and the like");
+    if (o.kind === "field" && o.ref.kind === "time")
+      throw new FilterError(pos, "timestamps can only be compared, or read with getDate(), getFullYear() and the like");
     if (o.kind === "computed" && o.type === "number") return o.expr;
     const x = o.kind === "field" ? `$${o.ref.path}` : o.expr;
     return { $cond: [{ $isNumber: x }, x, null] };
@@ -329,7 +426,8 @@ class Translator {
   /** An operand used as a string: a non-string field value becomes NULL. */
   private text(o: Operand, pos: number): unknown {
     if (o.kind === "value") return { $literal: plain(o.value, pos) };
-    if (o.kind === "field" && o.ref.kind === "time") throw new FilterError(pos, "timestamps can only be compared, or read with getDate(), getFullYear() and the like");
+    if (o.kind === "field" && o.ref.kind === "time")
+      throw new FilterError(pos, "timestamps can only be compared, or read with getDate(), getFullYear() and the like");
     if (o.kind === "computed" && o.type === "string") return o.expr;
     const x = o.kind === "field" ? `$${o.ref.path}` : o.expr;
     return { $cond: [{ $eq: [{ $type: x }, "string"] }, x, null] };
@@ -351,7 +449,10 @@ class Translator {
       } else if (k.case === "callExpr" && k.value.function === "_[_]" && k.value.args.length === 2) {
         walk(k.value.args[0]!);
         const idx = k.value.args[1]!.exprKind;
-        if (idx.case === "constExpr" && (idx.value.constantKind.case === "int64Value" || idx.value.constantKind.case === "uint64Value")) {
+        if (
+          idx.case === "constExpr" &&
+          (idx.value.constantKind.case === "int64Value" || idx.value.constantKind.case === "uint64Value")
+        ) {
           segs.push(String(idx.value.constantKind.value));
           text += `[${idx.value.constantKind.value}]`;
         } else if (idx.case === "constExpr" && idx.value.constantKind.case === "stringValue") {
@@ -421,14 +522,30 @@ function containsText(path: string, text: string): Cond {
         $map: {
           input: { $objectToArray: v },
           as: "kv",
-          in: { $or: [{ $regexMatch: { input: "$$kv.k", regex: key } }, { $and: [{ $eq: [{ $type: "$$kv.v" }, "string"] }, { $regexMatch: { input: "$$kv.v", regex: value.$regex } }] }] },
+          in: {
+            $or: [
+              { $regexMatch: { input: "$$kv.k", regex: key } },
+              {
+                $and: [
+                  { $eq: [{ $type: "$$kv.v" }, "string"] },
+                  { $regexMatch: { input: "$$kv.v", regex: value.$regex } },
+                ],
+              },
+            ],
+          },
         },
       },
     ],
   };
   const isObject = { $eq: [{ $type: v }, "object"] };
   const t = { $or: [{ [path]: value }, { $expr: { $and: [isObject, inObject] } }] };
-  const f = { $and: [{ [path]: { $exists: true, $ne: null } }, { [path]: { $not: value } }, { $expr: { $not: [{ $and: [isObject, inObject] }] } }] };
+  const f = {
+    $and: [
+      { [path]: { $exists: true, $ne: null } },
+      { [path]: { $not: value } },
+      { $expr: { $not: [{ $and: [isObject, inObject] }] } },
+    ],
+  };
   return { t, f };
 }
 
@@ -436,13 +553,24 @@ function resolveField(text: string, segs: readonly string[], pos: number): Field
   const fixed = fixedFields[text];
   if (fixed) return { ...fixed, pos };
   // data.metadata.labels["k"] / annotations["k"]
-  if (segs.length === 4 && segs[0] === "data" && segs[1] === "metadata" && (segs[2] === "labels" || segs[2] === "annotations") && segs[3]!.startsWith('"')) {
+  if (
+    segs.length === 4 &&
+    segs[0] === "data" &&
+    segs[1] === "metadata" &&
+    (segs[2] === "labels" || segs[2] === "annotations") &&
+    segs[3]!.startsWith('"')
+  ) {
     const key = segs[3]!.slice(1, -1);
     if (!keySegment.test(key)) throw new FilterError(pos, `label or annotation key not allowed: ${key}`);
     // Keys hold dots and slashes; stored under an escaped map so they never form a path.
     return { path: `${segs[2]}.${encodeKey(key)}`, kind: "string", pos };
   }
-  if (segs.length >= 3 && segs[0] === "data" && ["metadata", "spec", "status"].includes(segs[1]!) && segs.every((s) => identSegment.test(s))) {
+  if (
+    segs.length >= 3 &&
+    segs[0] === "data" &&
+    ["metadata", "spec", "status"].includes(segs[1]!) &&
+    segs.every((s) => identSegment.test(s))
+  ) {
     return { path: segs.join("."), kind: "string", pos };
   }
   throw new FilterError(pos, `field ${text} is not supported in filters`);
@@ -463,7 +591,7 @@ function coerce(v: Value, field: FieldRef): unknown {
   if (field.kind === "time") {
     if (v.kind === "time") return v.v;
     if (v.kind === "string" && !Number.isNaN(new Date(v.v).getTime())) return new Date(v.v);
-    throw new FilterError(field.pos, "a time field compares with timestamp(\"...\")");
+    throw new FilterError(field.pos, 'a time field compares with timestamp("...")');
   }
   if (v.kind === "time") return v.v.toISOString().replace(".000Z", "Z");
   return v.v;
@@ -480,8 +608,22 @@ function known(x: unknown): Document {
   return { $gt: [x, null] };
 }
 
-const exprOperators: Readonly<Record<string, string>> = { "==": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte" };
-const negated: Readonly<Record<string, string>> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
+const exprOperators: Readonly<Record<string, string>> = {
+  "==": "$eq",
+  "!=": "$ne",
+  "<": "$lt",
+  "<=": "$lte",
+  ">": "$gt",
+  ">=": "$gte",
+};
+const negated: Readonly<Record<string, string>> = {
+  "==": "!=",
+  "!=": "==",
+  "<": ">=",
+  "<=": ">",
+  ">": "<=",
+  ">=": "<",
+};
 
 /**
  * A comparison with a computed side (or two fields), as `$expr`: true or false only where both sides

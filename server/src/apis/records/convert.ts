@@ -57,7 +57,8 @@ export function toSummaryMessage(row: SummaryRow | undefined, q: SummaryQuery): 
   for (const name of q.summary) {
     const v = values[name];
     // Message fields are the summary names in camelCase (last_runtime → lastRuntime).
-    if (v !== undefined) (msg as unknown as Record<string, unknown>)[name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+    if (v !== undefined)
+      (msg as unknown as Record<string, unknown>)[name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
   }
   if (q.groupBy.kind !== "none") {
     const g = r._id;

@@ -6,6 +6,10 @@ import { RecordsServiceImpl } from "./service.js";
 export const recordsModule: ApiModule = {
   create: ({ scopes }) => {
     const impl = new RecordsServiceImpl(scopes);
-    return { service: RecordsService, register: (router) => void router.service(RecordsService, impl), rest: recordsRest };
+    return {
+      service: RecordsService,
+      register: (router) => void router.service(RecordsService, impl),
+      rest: recordsRest,
+    };
   },
 };

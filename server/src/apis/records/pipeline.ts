@@ -1,7 +1,12 @@
 import type { Document } from "mongodb";
 import type { SummaryQuery } from "./request.js";
 
-const statusReasons = { succeeded: ["Succeeded", "Completed"], failed: ["Failed"], cancelled: ["Cancelled"], running: ["Running"] } as const;
+const statusReasons = {
+  succeeded: ["Succeeded", "Completed"],
+  failed: ["Failed"],
+  cancelled: ["Cancelled"],
+  running: ["Running"],
+} as const;
 const known = Object.values(statusReasons).flat();
 
 /** The stored fields a summary row is computed from (what `$group` produces). */
@@ -57,12 +62,25 @@ export function buildSummaryPipeline(q: SummaryQuery, filter: Document): Documen
         $cond: [
           { $and: [{ $isNumber: "$startUs" }, { $isNumber: "$completionUs" }] },
           { $divide: [{ $subtract: ["$completionUs", "$startUs"] }, 1000] },
-          { $cond: [{ $and: [{ $ne: [{ $ifNull: ["$startTime", null] }, null] }, { $ne: [{ $ifNull: ["$completionTime", null] }, null] }] }, { $subtract: ["$completionTime", "$startTime"] }, null] },
+          {
+            $cond: [
+              {
+                $and: [
+                  { $ne: [{ $ifNull: ["$startTime", null] }, null] },
+                  { $ne: [{ $ifNull: ["$completionTime", null] }, null] },
+                ],
+              },
+              { $subtract: ["$completionTime", "$startTime"] },
+              null,
+            ],
+          },
         ],
       },
     },
   });
-  const count = (reasons: readonly string[]) => ({ $sum: { $cond: [{ $in: [{ $ifNull: ["$reason", null] }, [...reasons]] }, 1, 0] } });
+  const count = (reasons: readonly string[]) => ({
+    $sum: { $cond: [{ $in: [{ $ifNull: ["$reason", null] }, [...reasons]] }, 1, 0] },
+  });
   stages.push({
     $group: {
       _id: "$g",
@@ -72,7 +90,13 @@ export function buildSummaryPipeline(q: SummaryQuery, filter: Document): Documen
       cancelled: count(statusReasons.cancelled),
       running: count(statusReasons.running),
       others: {
-        $sum: { $cond: [{ $and: [{ $gt: [{ $ifNull: ["$reason", ""] }, ""] }, { $not: [{ $in: ["$reason", known] }] }] }, 1, 0] },
+        $sum: {
+          $cond: [
+            { $and: [{ $gt: [{ $ifNull: ["$reason", ""] }, ""] }, { $not: [{ $in: ["$reason", known] }] }] },
+            1,
+            0,
+          ],
+        },
       },
       lastRuntime: { $max: "$startTime" },
       durCount: { $sum: { $cond: [{ $eq: ["$dur", null] }, 0, 1] } },
@@ -102,7 +126,12 @@ function groupKey(q: SummaryQuery): unknown {
       return null;
     case "time":
       return {
-        $dateTrunc: { date: { $ifNull: [`$${q.groupBy.field}`, null] }, unit: q.groupBy.unit, timezone: "UTC", startOfWeek: "monday" },
+        $dateTrunc: {
+          date: { $ifNull: [`$${q.groupBy.field}`, null] },
+          unit: q.groupBy.unit,
+          timezone: "UTC",
+          startOfWeek: "monday",
+        },
       };
     case "field":
       if (q.groupBy.field === "namespace") return "$namespace";

@@ -44,12 +44,26 @@ const namePattern = /^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/;
 const knownTypes = /^[A-Za-z0-9.]+\/[A-Za-z0-9]+\.[A-Za-z]+$/;
 
 /** Builds the storage document from a Tekton object (PipelineRun, TaskRun, Log, ...). */
-export function toRecordDoc(namespace: string, result: string, nameHint: string, type: string, value: JsonObject): RecordDoc {
-  if (!knownTypes.test(type)) throw new RecordInputError("data.type", `record type must look like "tekton.dev/v1.PipelineRun", got "${type.slice(0, 80)}"`);
+export function toRecordDoc(
+  namespace: string,
+  result: string,
+  nameHint: string,
+  type: string,
+  value: JsonObject,
+): RecordDoc {
+  if (!knownTypes.test(type))
+    throw new RecordInputError(
+      "data.type",
+      `record type must look like "tekton.dev/v1.PipelineRun", got "${type.slice(0, 80)}"`,
+    );
   const metadata = obj(value.metadata);
   const status = obj(value.status);
   const name = nameHint || str(metadata.name) || "";
-  if (!namePattern.test(name)) throw new RecordInputError("name", "record name must be a DNS-1123 subdomain (lower-case letters, digits, '-', '.')");
+  if (!namePattern.test(name))
+    throw new RecordInputError(
+      "name",
+      "record name must be a DNS-1123 subdomain (lower-case letters, digits, '-', '.')",
+    );
   const labels = strMap(metadata.labels);
   const annotations = strMap(metadata.annotations);
   const conditions = Array.isArray(status.conditions) ? status.conditions : [];
@@ -83,7 +97,8 @@ const MAX_VALUE_DEPTH = 64;
  * cannot store (NUL) or that would read as an operator (leading `$`) is refused, naming its path.
  */
 function storedValue(v: JsonValue, path: string, depth: number): JsonValue {
-  if (depth > MAX_VALUE_DEPTH) throw new RecordInputError(path, `data.value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  if (depth > MAX_VALUE_DEPTH)
+    throw new RecordInputError(path, `data.value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
   if (Array.isArray(v)) return v.map((x, i) => storedValue(x, `${path}[${i}]`, depth + 1));
   if (v === null || typeof v !== "object") return v;
   const out: JsonObject = {};

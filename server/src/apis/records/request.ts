@@ -35,13 +35,24 @@ export interface SummaryQuery {
 const parentPattern = /^([a-z0-9_-]{1,63})\/results\/([a-z0-9_-]{1,63})$/;
 
 /** Validates a summary request with upstream's messages (and the notes' rulings). */
-export function parseSummaryQuery(req: { parent: string; summary: string; groupBy: string; orderBy: string }): SummaryQuery {
+export function parseSummaryQuery(req: {
+  parent: string;
+  summary: string;
+  groupBy: string;
+  orderBy: string;
+}): SummaryQuery {
   const m = parentPattern.exec(req.parent);
   if (!m) throw invalidArgument("name must match (^[a-z0-9_-]{1,63})/results/([a-z0-9_-]{1,63}$)", "parent");
   const summary = parseSummary(req.summary);
   const groupBy = parseGroupBy(req.groupBy);
   const orderBy = groupBy.kind === "none" ? undefined : parseOrderBy(req.orderBy, summary);
-  return { namespace: m[1] === "-" ? undefined : m[1], result: m[2] === "-" ? undefined : m[2], summary, groupBy, orderBy };
+  return {
+    namespace: m[1] === "-" ? undefined : m[1],
+    result: m[2] === "-" ? undefined : m[2],
+    summary,
+    groupBy,
+    orderBy,
+  };
 }
 
 function parseSummary(raw: string): SummaryName[] {
@@ -53,7 +64,8 @@ function parseSummary(raw: string): SummaryName[] {
   if (names.length === 0) return ["total"];
   const out: SummaryName[] = [];
   for (const n of names) {
-    if (!(summaryNames as readonly string[]).includes(n)) throw invalidArgument(`invalid aggregate query: ${n}`, "summary");
+    if (!(summaryNames as readonly string[]).includes(n))
+      throw invalidArgument(`invalid aggregate query: ${n}`, "summary");
     if (!out.includes(n as SummaryName)) out.push(n as SummaryName);
   }
   return out;
@@ -70,7 +82,8 @@ function parseGroupBy(raw: string): GroupBy {
   }
   if (parts.length <= 2 && (timeUnits as readonly string[]).includes(parts[0]!)) {
     if (parts.length === 1) return { kind: "time", unit: parts[0] as TimeUnit, field: "createTime" };
-    if (parts[1] === "startTime" || parts[1] === "completionTime") return { kind: "time", unit: parts[0] as TimeUnit, field: parts[1] };
+    if (parts[1] === "startTime" || parts[1] === "completionTime")
+      return { kind: "time", unit: parts[0] as TimeUnit, field: parts[1] };
     throw invalidArgument(`group_by does not recognize ${parts[1]}`, "group_by");
   }
   throw invalidArgument(`group_by does not recognize ${v}`, "group_by");
@@ -86,7 +99,8 @@ function parseOrderBy(raw: string, summary: readonly SummaryName[]): SummaryQuer
     const direction = dirOf(b) ?? dirOf(a);
     const field = dirOf(b) !== undefined ? a : dirOf(a) !== undefined ? b : undefined;
     if (direction !== undefined && field !== undefined) {
-      if (!(summary as readonly string[]).includes(field)) throw invalidArgument(`field name ${field} is not allowed, must be one of summary`, "order_by");
+      if (!(summary as readonly string[]).includes(field))
+        throw invalidArgument(`field name ${field} is not allowed, must be one of summary`, "order_by");
       return { field: field as SummaryName, direction };
     }
   }

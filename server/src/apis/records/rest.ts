@@ -21,11 +21,16 @@ export const recordsRest: RestShape = {
     // Upstream's Record.data.value is JSON bytes (base64 over REST); accept that as well as an object,
     // in a single create and in a batch.
     if (json.record && typeof json.record === "object") decodeValue(json.record as JsonObject, "record");
-    if (Array.isArray(json.records)) for (const [i, r] of json.records.entries()) if (r && typeof r === "object" && !Array.isArray(r)) decodeValue(r, `records[${i}]`);
+    if (Array.isArray(json.records))
+      for (const [i, r] of json.records.entries())
+        if (r && typeof r === "object" && !Array.isArray(r)) decodeValue(r, `records[${i}]`);
   },
   response(message, ctx) {
     if (ctx.route.method.name !== "GetRecordListSummary") {
-      return { status: 200, body: messageToRestJson(ctx.route.method.output, message, { useProtoFieldName: true, emitDefaults: true }) };
+      return {
+        status: 200,
+        body: messageToRestJson(ctx.route.method.output, message, { useProtoFieldName: true, emitDefaults: true }),
+      };
     }
     const summary = (message as RecordListSummary).summary.map((row) => {
       const json = messageToRestJson(RecordSummarySchema, row, { useProtoFieldName: true }) as Record<string, RestJson>;

@@ -38,9 +38,14 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
       throw e;
     }
     const scope = this.scopes(principalOf(ctx));
-    const rows = await scope.aggregate<SummaryRow>("records", buildSummaryPipeline(q, filter), { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true });
+    const rows = await scope.aggregate<SummaryRow>("records", buildSummaryPipeline(q, filter), {
+      timeoutMs: dbTimeoutMs(ctx),
+      signal: ctx.signal,
+      allowDiskUse: true,
+    });
     // Without group_by there is exactly one row, even over nothing; with it, one per group (maybe none).
-    const summary = q.groupBy.kind === "none" ? [toSummaryMessage(rows[0], q)] : rows.map((r) => toSummaryMessage(r, q));
+    const summary =
+      q.groupBy.kind === "none" ? [toSummaryMessage(rows[0], q)] : rows.map((r) => toSummaryMessage(r, q));
     return create(RecordListSummarySchema, { summary });
   }
 
@@ -55,7 +60,9 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
       throw e;
     }
     const scope = this.scopes(principalOf(ctx));
-    await scope.upsertMany("records", scope.writeTenant(), [{ key: { namespace, result, name: doc.name }, doc: { ...doc } }]);
+    await scope.upsertMany("records", scope.writeTenant(), [
+      { key: { namespace, result, name: doc.name }, doc: { ...doc } },
+    ]);
     return toRecordMessage(doc);
   }
 
@@ -74,9 +81,9 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
           if (!(e instanceof RecordInputError)) throw e;
           rejections.add(index, e.field, e.message);
         }
-    });
-    const counts = await scope.upsertMany("records", scope.writeTenant(), items);
-    return rejections.result(counts);
+      });
+      const counts = await scope.upsertMany("records", scope.writeTenant(), items);
+      return rejections.result(counts);
     });
     return create(IngestRecordsResponseSchema, { result: outcome });
   }
@@ -84,7 +91,8 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
 function parseWriteParent(parent: string): { namespace: string; result: string } {
   const m = writeParent.exec(parent);
-  if (!m || m[1] === "-" || m[2] === "-") throw invalidArgument("parent must be <namespace>/results/<result> without wildcards", "parent");
+  if (!m || m[1] === "-" || m[2] === "-")
+    throw invalidArgument("parent must be <namespace>/results/<result> without wildcards", "parent");
   return { namespace: m[1]!, result: m[2]! };
 }
 
@@ -106,5 +114,3 @@ function toRecordMessage(doc: RecordDoc): RecordMessage {
     updateTime: timestampFromDate(doc.updateTime),
   });
 }
-
-

@@ -1,5 +1,15 @@
 /** Query parameters the aggregates route accepts; anything else is answered 405 (upstream). */
-export const allowedAggregateParams = ["version", "dates", "metric", "application", "architecture", "os", "osVersion", "child", "label"] as const;
+export const allowedAggregateParams = [
+  "version",
+  "dates",
+  "metric",
+  "application",
+  "architecture",
+  "os",
+  "osVersion",
+  "child",
+  "label",
+] as const;
 
 export const prefixes = ["build_id", "submission_date"] as const;
 
@@ -9,7 +19,11 @@ const datePattern = /^\d{8}$/;
 export function isDate(v: string): boolean {
   if (!datePattern.test(v)) return false;
   const d = new Date(Date.UTC(Number(v.slice(0, 4)), Number(v.slice(4, 6)) - 1, Number(v.slice(6, 8))));
-  return d.getUTCFullYear() === Number(v.slice(0, 4)) && d.getUTCMonth() === Number(v.slice(4, 6)) - 1 && d.getUTCDate() === Number(v.slice(6, 8));
+  return (
+    d.getUTCFullYear() === Number(v.slice(0, 4)) &&
+    d.getUTCMonth() === Number(v.slice(4, 6)) - 1 &&
+    d.getUTCDate() === Number(v.slice(6, 8))
+  );
 }
 
 /** `child` as stored: `true`/`false` (also `content`/`parent`, which mean true/false), or e.g. `gpu`. */
@@ -20,6 +34,13 @@ export function normalizeChild(v: string): string {
 }
 
 /** The dimension part of a histogram's identity, as one stable key. */
-export function dimsKey(d: { label: string; application: string; architecture: string; os: string; osVersion: string; child: string }): string {
+export function dimsKey(d: {
+  label: string;
+  application: string;
+  architecture: string;
+  os: string;
+  osVersion: string;
+  child: string;
+}): string {
   return JSON.stringify([d.label, d.application, d.architecture, d.os, d.osVersion, d.child]);
 }

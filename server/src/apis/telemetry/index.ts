@@ -6,6 +6,10 @@ import { TelemetryServiceImpl } from "./service.js";
 export const telemetryModule: ApiModule = {
   create: ({ scopes }) => {
     const impl = new TelemetryServiceImpl(scopes);
-    return { service: TelemetryService, register: (router) => void router.service(TelemetryService, impl), rest: telemetryRest };
+    return {
+      service: TelemetryService,
+      register: (router) => void router.service(TelemetryService, impl),
+      rest: telemetryRest,
+    };
   },
 };

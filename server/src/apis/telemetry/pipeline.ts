@@ -40,20 +40,35 @@ export function buildAggregatesPipeline(match: Document, buckets: number): Docum
 /** Batch ids a histogram document remembers (the newest), guarding its additive merge. */
 export const REMEMBERED_BATCHES = 64;
 
-export function buildMergeUpdate(histogram: readonly number[], sum: number, count: number, batchId: string): Document[] {
+export function buildMergeUpdate(
+  histogram: readonly number[],
+  sum: number,
+  count: number,
+  batchId: string,
+): Document[] {
   return [
     {
       $set: {
         histogram: {
           $cond: [
             { $isArray: "$histogram" },
-            { $map: { input: { $range: [0, histogram.length] }, as: "i", in: { $add: [{ $arrayElemAt: ["$histogram", "$$i"] }, { $arrayElemAt: [{ $literal: histogram }, "$$i"] }] } } },
+            {
+              $map: {
+                input: { $range: [0, histogram.length] },
+                as: "i",
+                in: {
+                  $add: [{ $arrayElemAt: ["$histogram", "$$i"] }, { $arrayElemAt: [{ $literal: histogram }, "$$i"] }],
+                },
+              },
+            },
             { $literal: histogram },
           ],
         },
         sum: { $add: [{ $ifNull: ["$sum", 0] }, sum] },
         count: { $add: [{ $ifNull: ["$count", 0] }, count] },
-        batches: { $slice: [{ $concatArrays: [{ $ifNull: ["$batches", []] }, [{ $literal: batchId }]] }, -REMEMBERED_BATCHES] },
+        batches: {
+          $slice: [{ $concatArrays: [{ $ifNull: ["$batches", []] }, [{ $literal: batchId }]] }, -REMEMBERED_BATCHES],
+        },
       },
     },
   ];

@@ -51,7 +51,11 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async listChannels(req: ListChannelsRequest, ctx: HandlerContext) {
     requirePrefix(req.prefix);
-    const rows = await this.scope(ctx).aggregate<{ _id: string }>("histograms", [{ $match: { prefix: req.prefix } }, { $group: { _id: "$channel" } }, { $sort: { _id: 1 } }], { timeoutMs: dbTimeoutMs(ctx) });
+    const rows = await this.scope(ctx).aggregate<{ _id: string }>(
+      "histograms",
+      [{ $match: { prefix: req.prefix } }, { $group: { _id: "$channel" } }, { $sort: { _id: 1 } }],
+      { timeoutMs: dbTimeoutMs(ctx) },
+    );
     return create(ListChannelsResponseSchema, { channels: rows.map((r) => r._id) });
   }
 
@@ -59,7 +63,11 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     requirePrefix(req.prefix);
     const rows = await this.scope(ctx).aggregate<{ _id: { date: string; version: string } }>(
       "histograms",
-      [{ $match: { prefix: req.prefix, channel: req.channel } }, { $group: { _id: { date: "$date", version: "$version" } } }, { $sort: { "_id.date": -1, "_id.version": -1 } }],
+      [
+        { $match: { prefix: req.prefix, channel: req.channel } },
+        { $group: { _id: { date: "$date", version: "$version" } } },
+        { $sort: { "_id.date": -1, "_id.version": -1 } },
+      ],
       { timeoutMs: dbTimeoutMs(ctx) },
     );
     if (rows.length === 0) throw notFound(`No data for channel ${req.channel}`);
@@ -89,26 +97,47 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     const r = rows[0];
     if (!r) throw notFound(`No data for channel ${req.channel} and version ${req.version}`);
     const sorted = (xs: string[]) => xs.filter((x) => x !== "" && x !== ",").sort();
-    return create(GetFiltersResponseSchema, { metric: sorted(r.metric!), application: sorted(r.application!), architecture: sorted(r.architecture!), os: sorted(r.os!), child: sorted(r.child!) });
+    return create(GetFiltersResponseSchema, {
+      metric: sorted(r.metric!),
+      application: sorted(r.application!),
+      architecture: sorted(r.architecture!),
+      os: sorted(r.os!),
+      child: sorted(r.child!),
+    });
   }
 
   async getAggregates(req: GetAggregatesRequest, ctx: HandlerContext) {
     requirePrefix(req.prefix);
-    if (!req.version || !req.dates || !req.metric) throw notFound("Missing date or version or metric. All three are required.");
+    if (!req.version || !req.dates || !req.metric)
+      throw notFound("Missing date or version or metric. All three are required.");
     const dates = req.dates.split(",").map((d) => d.trim());
     const badDate = dates.find((d) => !isDate(d));
-    if (badDate !== undefined) throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`, "dates");
+    if (badDate !== undefined)
+      throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`, "dates");
     if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request", "dates");
     const scope = this.scope(ctx);
     // Each tenant defines its own metrics; a read over several tenants that define this one with
     // different bucket layouts cannot add their histograms up, and says so.
-    const defs = await scope.aggregate<DefinitionDoc>("metric_definitions", [{ $match: { name: req.metric } }, { $limit: 1000 }], { timeoutMs: dbTimeoutMs(ctx) });
+    const defs = await scope.aggregate<DefinitionDoc>(
+      "metric_definitions",
+      [{ $match: { name: req.metric } }, { $limit: 1000 }],
+      { timeoutMs: dbTimeoutMs(ctx) },
+    );
     const def = defs[0];
     if (!def) throw notFound(`Unknown metric: ${req.metric}`);
     if (defs.some((d) => layoutOf(d) !== layoutOf(def))) {
-      throw new ConnectError(`${req.metric} is defined with different bucket layouts by the tenants this read covers; their histograms cannot be added up`, Code.FailedPrecondition);
+      throw new ConnectError(
+        `${req.metric} is defined with different bucket layouts by the tenants this read covers; their histograms cannot be added up`,
+        Code.FailedPrecondition,
+      );
     }
-    const match: Record<string, unknown> = { prefix: req.prefix, channel: req.channel, version: req.version, metric: req.metric, date: { $in: dates } };
+    const match: Record<string, unknown> = {
+      prefix: req.prefix,
+      channel: req.channel,
+      version: req.version,
+      metric: req.metric,
+      date: { $in: dates },
+    };
     const dims: [string, string[]][] = [
       ["application", req.application],
       ["architecture", req.architecture],
@@ -119,7 +148,15 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     ];
     for (const [field, values] of dims) if (values.length) match[field] = { $in: values };
     const length = def.kind === "categorical" ? def.labels.length : def.buckets.length;
-    const data = await scope.aggregate<{ date: string; label: string; count: number; sum: number; histogram: number[]; minLength: number; maxLength: number }>("histograms", buildAggregatesPipeline(match, length), {
+    const data = await scope.aggregate<{
+      date: string;
+      label: string;
+      count: number;
+      sum: number;
+      histogram: number[];
+      minLength: number;
+      maxLength: number;
+    }>("histograms", buildAggregatesPipeline(match, length), {
       timeoutMs: dbTimeoutMs(ctx),
       signal: ctx.signal,
       allowDiskUse: true,
@@ -133,9 +170,18 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
         // Whatever is stored, a read answers or names what is wrong; it never fails as Internal.
         const where = `${req.metric} on ${d.date}${d.label ? ` (label ${d.label})` : ""}`;
         if (d.minLength !== length || d.maxLength !== length) {
-          throw new ConnectError(`stored histograms of ${where} have bucket layouts that do not match the definition`, Code.FailedPrecondition);
+          throw new ConnectError(
+            `stored histograms of ${where} have bucket layouts that do not match the definition`,
+            Code.FailedPrecondition,
+          );
         }
-        return { date: d.date, label: d.label, count: int64Of(d.count, where), sum: d.sum, histogram: d.histogram.map((n) => int64Of(n, where)) };
+        return {
+          date: d.date,
+          label: d.label,
+          count: int64Of(d.count, where),
+          sum: d.sum,
+          histogram: d.histogram.map((n) => int64Of(n, where)),
+        };
       }),
     });
     return res;
@@ -149,9 +195,21 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     for (const [i, m] of req.metrics.entries()) {
       if (!namePattern.test(m.name)) reject(i, "name", "metric names are 1-200 letters, digits, '_', '.', ':' or '-'");
       else if (!kinds.includes(m.kind)) reject(i, "kind", `kind must be one of ${kinds.join(", ")}`);
-      else if (m.kind === "categorical" ? m.labels.length === 0 : m.buckets.length === 0) reject(i, m.kind === "categorical" ? "labels" : "buckets", "at least one bucket is required");
-      else if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!)) reject(i, "buckets", "bucket lower bounds must increase");
-      else items.push({ key: { name: m.name }, doc: { kind: m.kind, buckets: [...m.buckets], labels: [...m.labels], description: m.description, keyed: m.keyed } });
+      else if (m.kind === "categorical" ? m.labels.length === 0 : m.buckets.length === 0)
+        reject(i, m.kind === "categorical" ? "labels" : "buckets", "at least one bucket is required");
+      else if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!))
+        reject(i, "buckets", "bucket lower bounds must increase");
+      else
+        items.push({
+          key: { name: m.name },
+          doc: {
+            kind: m.kind,
+            buckets: [...m.buckets],
+            labels: [...m.labels],
+            description: m.description,
+            keyed: m.keyed,
+          },
+        });
     }
     const counts = await scope.upsertMany("metric_definitions", scope.writeTenant(), items);
     return create(PutMetricDefinitionsResponseSchema, { result: rejections.result(counts) });
@@ -159,30 +217,59 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async ingestHistograms(req: IngestHistogramsRequest, ctx: HandlerContext) {
     if (!req.batchId) throw invalidArgument("batch_id is required: it makes re-sending a batch safe", "batch_id");
-    if (req.histograms.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`, "histograms");
+    if (req.histograms.length > MAX_BATCH)
+      throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`, "histograms");
     const scope = this.scope(ctx);
     const tenantId = scope.writeTenant();
     const result = await ingestOnce(scope, "telemetry", req.batchId, async () => {
-      const defs = new Map((await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [d.name, d]));
+      const defs = new Map(
+        (await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [
+          d.name,
+          d,
+        ]),
+      );
       const rejections = new Rejections();
       const reject = rejections.add.bind(rejections);
       // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
-      const merged = new Map<string, { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }>();
+      const merged = new Map<
+        string,
+        { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }
+      >();
       for (const [i, h] of req.histograms.entries()) {
         const def = defs.get(h.metric);
         const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
-        if (!(prefixes as readonly string[]).includes(h.prefix)) reject(i, "prefix", "prefix must be build_id or submission_date");
+        if (!(prefixes as readonly string[]).includes(h.prefix))
+          reject(i, "prefix", "prefix must be build_id or submission_date");
         else if (!h.channel || !h.version) reject(i, "channel", "channel and version are required");
         else if (!isDate(h.date)) reject(i, "date", "date must be YYYYMMDD");
         else if (!def) reject(i, "metric", `unknown metric ${h.metric}: define it first`);
-        else if (h.histogram.length !== expected) reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
-        else if (h.histogram.some((n) => n < 0n) || h.count < 0n) reject(i, "histogram", "bucket counts must not be negative");
-      else if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT) reject(i, "histogram", `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`);
-      else if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20) reject(i, "sum", "sum must be a finite number");
+        else if (h.histogram.length !== expected)
+          reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
+        else if (h.histogram.some((n) => n < 0n) || h.count < 0n)
+          reject(i, "histogram", "bucket counts must not be negative");
+        else if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT)
+          reject(i, "histogram", `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`);
+        else if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20)
+          reject(i, "sum", "sum must be a finite number");
         else if (h.label !== "" && !def.keyed) reject(i, "label", `${h.metric} is not keyed`);
         else {
-          const dims = { label: h.label, application: h.application, architecture: h.architecture, os: h.os, osVersion: h.osVersion, child: normalizeChild(h.child) };
-          const key = { prefix: h.prefix, channel: h.channel, version: h.version, date: h.date, metric: h.metric, dimsKey: dimsKey(dims), ...dims };
+          const dims = {
+            label: h.label,
+            application: h.application,
+            architecture: h.architecture,
+            os: h.os,
+            osVersion: h.osVersion,
+            child: normalizeChild(h.child),
+          };
+          const key = {
+            prefix: h.prefix,
+            channel: h.channel,
+            version: h.version,
+            date: h.date,
+            metric: h.metric,
+            dimsKey: dimsKey(dims),
+            ...dims,
+          };
           const k = JSON.stringify(key);
           const m = merged.get(k) ?? { key, histogram: new Array<number>(expected).fill(0), sum: 0, count: 0 };
           for (const [j, n] of h.histogram.entries()) m.histogram[j]! += Number(n);
@@ -193,7 +280,11 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       }
       // Additive merges are guarded per document: each remembers the batches merged into it, so a batch
       // run again (after a failure before its completion mark) adds nothing twice.
-      const items = [...merged.values()].map((m) => ({ key: m.key, guard: { batches: { $ne: req.batchId } }, pipeline: buildMergeUpdate(m.histogram, m.sum, m.count, req.batchId) }));
+      const items = [...merged.values()].map((m) => ({
+        key: m.key,
+        guard: { batches: { $ne: req.batchId } },
+        pipeline: buildMergeUpdate(m.histogram, m.sum, m.count, req.batchId),
+      }));
       const counts = await scope.upsertMany("histograms", tenantId, items, { guardedDuplicates: true });
       return rejections.result(counts);
     });
@@ -206,5 +297,6 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 }
 
 function requirePrefix(prefix: string): void {
-  if (!(prefixes as readonly string[]).includes(prefix)) throw notFound(`Unknown prefix ${prefix}: use build_id or submission_date`);
+  if (!(prefixes as readonly string[]).includes(prefix))
+    throw notFound(`Unknown prefix ${prefix}: use build_id or submission_date`);
 }

@@ -59,7 +59,11 @@ export class Collection {
     const prev = this.docs.get(idKey);
     if (!prev) throw badValue("replace of a missing document");
     if (valueKey(next._id) !== idKey) {
-      throw new MongoCommandError(66, "ImmutableField", "Performing an update on the path '_id' would modify the immutable field '_id'");
+      throw new MongoCommandError(
+        66,
+        "ImmutableField",
+        "Performing an update on the path '_id' would modify the immutable field '_id'",
+      );
     }
     this.checkUnique(next, idKey);
     this.unindexUnique(prev);
@@ -103,7 +107,8 @@ export class Collection {
       tuples = tuples.flatMap((t) => equalities.get(f)!.map((v) => [...t, v]));
       if (tuples.length > MAX_LOOKUPS) return this.snapshot();
     }
-    if (best.spec.unique && best.fields.length === Object.keys(best.spec.key).length) return this.uniqueLookup(best.spec, tuples);
+    if (best.spec.unique && best.fields.length === Object.keys(best.spec.key).length)
+      return this.uniqueLookup(best.spec, tuples);
     const key = best.fields.join("\u0000");
     let p = this.partitions.get(key);
     if (!p) {
@@ -134,7 +139,11 @@ export class Collection {
     const existing = this.indexes.find((i) => i.name === spec.name);
     if (existing) {
       if (JSON.stringify(existing.key) !== JSON.stringify(spec.key) || existing.unique !== spec.unique) {
-        throw new MongoCommandError(86, "IndexKeySpecsConflict", `An existing index has the same name as the requested index: ${spec.name}`);
+        throw new MongoCommandError(
+          86,
+          "IndexKeySpecsConflict",
+          `An existing index has the same name as the requested index: ${spec.name}`,
+        );
       }
       return false;
     }

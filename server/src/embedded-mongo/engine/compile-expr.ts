@@ -102,7 +102,8 @@ export function compileExpr(e: unknown): Expr {
     }
     return () => e;
   }
-  if (e === null || typeof e !== "object" || e instanceof Date || (e as { _bsontype?: string })._bsontype) return () => e;
+  if (e === null || typeof e !== "object" || e instanceof Date || (e as { _bsontype?: string })._bsontype)
+    return () => e;
   if (Array.isArray(e)) {
     const items = e.map(compileExpr);
     return (d, v) => items.map((f) => f(d, v));
@@ -147,7 +148,9 @@ function compileOperator(op: string, spec: unknown): Expr {
       };
     }
     case "$cond": {
-      const [c, t, f] = Array.isArray(spec) ? args(spec, 3) : [compileExpr((spec as Doc).if), compileExpr((spec as Doc).then), compileExpr((spec as Doc).else)];
+      const [c, t, f] = Array.isArray(spec)
+        ? args(spec, 3)
+        : [compileExpr((spec as Doc).if), compileExpr((spec as Doc).then), compileExpr((spec as Doc).else)];
       return (d, v) => (truthy(c!(d, v)) ? t!(d, v) : f!(d, v));
     }
     case "$eq":
@@ -157,7 +160,14 @@ function compileOperator(op: string, spec: unknown): Expr {
     case "$lt":
     case "$lte": {
       const [a, b] = args(spec, 2) as [Expr, Expr];
-      const test = { $eq: (c: number) => c === 0, $ne: (c: number) => c !== 0, $gt: (c: number) => c > 0, $gte: (c: number) => c >= 0, $lt: (c: number) => c < 0, $lte: (c: number) => c <= 0 }[op];
+      const test = {
+        $eq: (c: number) => c === 0,
+        $ne: (c: number) => c !== 0,
+        $gt: (c: number) => c > 0,
+        $gte: (c: number) => c >= 0,
+        $lt: (c: number) => c < 0,
+        $lte: (c: number) => c <= 0,
+      }[op];
       return (d, v) => test(cmp(a(d, v), b(d, v)));
     }
     case "$and": {
@@ -221,7 +231,11 @@ function compileOperator(op: string, spec: unknown): Expr {
         if (vals.some((x) => x === null || x === undefined)) return null;
         if (!vals.every(isNum)) throw locationError(16555, `${op} only supports numeric types`);
         if (op === "$multiply") return vals.reduce((p, x) => p * x, 1);
-        if (vals[1] === 0) throw locationError(op === "$divide" ? 2 : 16610, op === "$divide" ? "can't $divide by zero" : "can't $mod by zero");
+        if (vals[1] === 0)
+          throw locationError(
+            op === "$divide" ? 2 : 16610,
+            op === "$divide" ? "can't $divide by zero" : "can't $mod by zero",
+          );
         return op === "$divide" ? vals[0]! / vals[1]! : vals[0]! % vals[1]!;
       };
     }
@@ -292,8 +306,15 @@ function compileOperator(op: string, spec: unknown): Expr {
     }
     case "$regexMatch": {
       const o = spec as Doc;
-      if (o === null || typeof o !== "object" || typeof o.regex !== "string" || (o.options !== undefined && typeof o.options !== "string")) throw new Unsupported("$regexMatch form");
-      if (/[^imsx]/.test((o.options as string | undefined) ?? "")) throw locationError(51108, "invalid flag in regex options");
+      if (
+        o === null ||
+        typeof o !== "object" ||
+        typeof o.regex !== "string" ||
+        (o.options !== undefined && typeof o.options !== "string")
+      )
+        throw new Unsupported("$regexMatch form");
+      if (/[^imsx]/.test((o.options as string | undefined) ?? ""))
+        throw locationError(51108, "invalid flag in regex options");
       const re = new RegExp(o.regex, ((o.options as string | undefined) ?? "").replace("x", ""));
       const input = compileExpr(o.input);
       return (d, v) => {
@@ -360,8 +381,18 @@ function compileOperator(op: string, spec: unknown): Expr {
         const from = s(d, v);
         const to = e2(d, v);
         const step = st ? st(d, v) : 1;
-        if (!Number.isInteger(from) || !Number.isInteger(to)) throw locationError(34443, "$range requires a starting value and an ending value that can be represented as a 32-bit integer");
-        if (!Number.isInteger(step) || step === 0) throw locationError(34449, step === 0 ? "$range requires a non-zero step value" : "$range requires a step value that can be represented as a 32-bit integer");
+        if (!Number.isInteger(from) || !Number.isInteger(to))
+          throw locationError(
+            34443,
+            "$range requires a starting value and an ending value that can be represented as a 32-bit integer",
+          );
+        if (!Number.isInteger(step) || step === 0)
+          throw locationError(
+            34449,
+            step === 0
+              ? "$range requires a non-zero step value"
+              : "$range requires a step value that can be represented as a 32-bit integer",
+          );
         const n = Math.max(0, Math.ceil(((to as number) - (from as number)) / (step as number)));
         return Array.from({ length: n }, (_, i) => (from as number) + i * (step as number));
       };
@@ -370,16 +401,26 @@ function compileOperator(op: string, spec: unknown): Expr {
       return compileSwitch(spec as Doc);
     case "$slice": {
       const xs = args(spec);
-      if (xs.length !== 2 && xs.length !== 3) throw locationError(28667, "Expression $slice takes at least 2 arguments, and at most 3");
+      if (xs.length !== 2 && xs.length !== 3)
+        throw locationError(28667, "Expression $slice takes at least 2 arguments, and at most 3");
       return (d, v) => {
         const arr = xs[0]!(d, v);
         const a = xs[1]!(d, v);
         const b = xs[2]?.(d, v);
-        if (arr === null || arr === undefined || a === null || a === undefined || (xs.length === 3 && (b === null || b === undefined))) return null;
+        if (
+          arr === null ||
+          arr === undefined ||
+          a === null ||
+          a === undefined ||
+          (xs.length === 3 && (b === null || b === undefined))
+        )
+          return null;
         if (!Array.isArray(arr)) throw locationError(28724, "First argument to $slice must be an array");
-        if (!isNum(a) || !Number.isInteger(a)) throw locationError(28725, "Second argument to $slice must be a numeric value");
+        if (!isNum(a) || !Number.isInteger(a))
+          throw locationError(28725, "Second argument to $slice must be a numeric value");
         if (xs.length === 2) return a >= 0 ? arr.slice(0, a) : arr.slice(Math.max(0, arr.length + a));
-        if (!isNum(b) || !Number.isInteger(b) || b <= 0) throw locationError(28729, "Third argument to $slice must be positive");
+        if (!isNum(b) || !Number.isInteger(b) || b <= 0)
+          throw locationError(28729, "Third argument to $slice must be positive");
         const start = a >= 0 ? Math.min(a, arr.length) : Math.max(0, arr.length + a);
         return arr.slice(start, start + b);
       };
@@ -412,18 +453,25 @@ function compileSwitch(spec: Doc): Expr {
   const dflt = spec.default === undefined ? undefined : compileExpr(spec.default);
   return (d, v) => {
     for (const [c, t] of branches) if (truthy(c(d, v))) return t(d, v);
-    if (!dflt) throw locationError(40066, "$switch could not find a matching branch for an input, and no default was specified.");
+    if (!dflt)
+      throw locationError(
+        40066,
+        "$switch could not find a matching branch for an input, and no default was specified.",
+      );
     return dflt(d, v);
   };
 }
 
 /** `$sortArray`: by whole values (`sortBy: 1 | -1`) or by fields (`sortBy: { a: 1, b: -1 }`). */
 function compileSortArray(spec: Doc): Expr {
-  if (spec === null || typeof spec !== "object" || !("input" in spec) || !("sortBy" in spec)) throw locationError(2942500, "$sortArray requires both 'input' and 'sortBy'");
+  if (spec === null || typeof spec !== "object" || !("input" in spec) || !("sortBy" in spec))
+    throw locationError(2942500, "$sortArray requires both 'input' and 'sortBy'");
   const input = compileExpr(spec.input);
   const by = spec.sortBy;
   const keys: [string[] | undefined, number][] =
-    by === 1 || by === -1 ? [[undefined, by]] : Object.entries(by as Doc).map(([k, d]) => [k.split("."), d === -1 ? -1 : 1]);
+    by === 1 || by === -1
+      ? [[undefined, by]]
+      : Object.entries(by as Doc).map(([k, d]) => [k.split("."), d === -1 ? -1 : 1]);
   return (d, v) => {
     const arr = input(d, v);
     if (arr === null || arr === undefined) return null;
@@ -440,7 +488,12 @@ function compileSortArray(spec: Doc): Expr {
 
 /** Date part operators (`$year` … `$second`), with MongoDB's optional `{ date, timezone }` form. */
 function compileDatePart(op: string, spec: unknown): Expr {
-  const form = spec !== null && typeof spec === "object" && !Array.isArray(spec) && !(spec instanceof Date) && "date" in (spec as Doc);
+  const form =
+    spec !== null &&
+    typeof spec === "object" &&
+    !Array.isArray(spec) &&
+    !(spec instanceof Date) &&
+    "date" in (spec as Doc);
   const date = compileExpr(form ? (spec as Doc).date : Array.isArray(spec) ? spec[0] : spec);
   const zone = form && (spec as Doc).timezone !== undefined ? compileExpr((spec as Doc).timezone) : undefined;
   return (d, v) => {
@@ -529,9 +582,14 @@ export function evalDateTrunc(spec: Doc): Date | null {
   if (date === null || date === undefined || spec.unit === null || spec.unit === undefined) return null;
   if (!(date instanceof Date)) throw locationError(5439012, "$dateTrunc requires 'date' to be a date");
   const unit = spec.unit as DateUnit;
-  if (!units.includes(unit)) throw locationError(5439014, `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${String(unit)}`);
+  if (!units.includes(unit))
+    throw locationError(
+      5439014,
+      `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${String(unit)}`,
+    );
   const binSize = spec.binSize === undefined ? 1 : Number(spec.binSize);
-  if (!Number.isInteger(binSize) || binSize <= 0) throw locationError(5439017, "$dateTrunc requires 'binSize' to be greater than 0");
+  if (!Number.isInteger(binSize) || binSize <= 0)
+    throw locationError(5439017, "$dateTrunc requires 'binSize' to be greater than 0");
   const tz = spec.timezone === undefined || spec.timezone === null ? undefined : String(spec.timezone);
   if (tz) {
     try {

@@ -44,7 +44,13 @@ function anyCandidate(doc: unknown, parts: readonly string[], test: (v: unknown)
 }
 
 const isOperatorObject = (v: unknown): v is Doc =>
-  v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && (v as { _bsontype?: string })._bsontype === undefined && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith("$"));
+  v !== null &&
+  typeof v === "object" &&
+  !Array.isArray(v) &&
+  !(v instanceof Date) &&
+  (v as { _bsontype?: string })._bsontype === undefined &&
+  Object.keys(v).length > 0 &&
+  Object.keys(v).every((k) => k.startsWith("$"));
 
 /** Query equality: null matches missing too. */
 function eqMatch(c: unknown, v: unknown): boolean {
@@ -56,7 +62,8 @@ function eqMatch(c: unknown, v: unknown): boolean {
 function toRegExp(pattern: unknown, options: unknown): RegExp {
   if (pattern instanceof RegExp) return options === undefined ? pattern : new RegExp(pattern.source, String(options));
   const bson = pattern as { _bsontype?: string; pattern?: string; options?: string } | null;
-  if (bson?._bsontype === "BSONRegExp") return new RegExp(bson.pattern!, (options as string | undefined) ?? bson.options?.replace(/[^imsu]/g, ""));
+  if (bson?._bsontype === "BSONRegExp")
+    return new RegExp(bson.pattern!, (options as string | undefined) ?? bson.options?.replace(/[^imsu]/g, ""));
   if (typeof pattern !== "string") throw badValue("$regex has to be a string");
   const flags = typeof options === "string" ? options.replace(/[^imsu]/g, "") : "";
   return new RegExp(pattern, flags);
@@ -67,7 +74,19 @@ function regexTest(parts: string[], re: RegExp): Predicate {
   return (d) => anyCandidate(d, parts, (c) => typeof c === "string" && re.test(c));
 }
 
-const typeAliases: Readonly<Record<number, string>> = { 1: "double", 2: "string", 3: "object", 4: "array", 7: "objectId", 8: "bool", 9: "date", 10: "null", 16: "int", 18: "long", 19: "decimal" };
+const typeAliases: Readonly<Record<number, string>> = {
+  1: "double",
+  2: "string",
+  3: "object",
+  4: "array",
+  7: "objectId",
+  8: "bool",
+  9: "date",
+  10: "null",
+  16: "int",
+  18: "long",
+  19: "decimal",
+};
 
 /** `$type` by alias or number; "number" is any numeric type. */
 function typeTest(parts: string[], spec: unknown): Predicate {
@@ -75,7 +94,11 @@ function typeTest(parts: string[], spec: unknown): Predicate {
   if (wanted.some((t) => typeof t !== "string")) throw new Unsupported("$type");
   const is = (c: unknown) => {
     const name = bsonTypeName(c);
-    return wanted.some((t) => t === name || (t === "number" && (name === "int" || name === "double" || name === "long" || name === "decimal")));
+    return wanted.some(
+      (t) =>
+        t === name ||
+        (t === "number" && (name === "int" || name === "double" || name === "long" || name === "decimal")),
+    );
   };
   // An array field matches "array" itself, and otherwise by its elements (anyCandidate).
   return (d) => anyCandidate(d, parts, is);
@@ -83,7 +106,8 @@ function typeTest(parts: string[], spec: unknown): Predicate {
 
 function compileCondition(parts: string[], cond: unknown): Predicate {
   if (!isOperatorObject(cond)) {
-    if (cond instanceof RegExp || (cond as { _bsontype?: string } | null)?._bsontype === "BSONRegExp") return regexTest(parts, toRegExp(cond, undefined));
+    if (cond instanceof RegExp || (cond as { _bsontype?: string } | null)?._bsontype === "BSONRegExp")
+      return regexTest(parts, toRegExp(cond, undefined));
     return (d) => anyCandidate(d, parts, (c) => eqMatch(c, cond));
   }
   const tests: Predicate[] = [];
@@ -96,7 +120,12 @@ function compileCondition(parts: string[], cond: unknown): Predicate {
         if (!("$regex" in cond)) throw badValue("$options needs a $regex");
         break;
       case "$not": {
-        const inner = v instanceof RegExp || (v as { _bsontype?: string } | null)?._bsontype === "BSONRegExp" ? regexTest(parts, toRegExp(v, undefined)) : isOperatorObject(v) ? compileCondition(parts, v) : undefined;
+        const inner =
+          v instanceof RegExp || (v as { _bsontype?: string } | null)?._bsontype === "BSONRegExp"
+            ? regexTest(parts, toRegExp(v, undefined))
+            : isOperatorObject(v)
+              ? compileCondition(parts, v)
+              : undefined;
         if (!inner) throw badValue("$not needs a regex or a document");
         tests.push((d) => !inner(d));
         break;
@@ -116,7 +145,9 @@ function compileCondition(parts: string[], cond: unknown): Predicate {
         // Primitive lists (the usual case) are checked through a Set.
         const prim = v.every((x) => typeof x === "string" || typeof x === "number" || typeof x === "boolean");
         const set = new Set(v);
-        const hit: Predicate = prim ? (d) => anyCandidate(d, parts, (c) => set.has(c as never)) : (d) => anyCandidate(d, parts, (c) => v.some((x) => eqMatch(c, x)));
+        const hit: Predicate = prim
+          ? (d) => anyCandidate(d, parts, (c) => set.has(c as never))
+          : (d) => anyCandidate(d, parts, (c) => v.some((x) => eqMatch(c, x)));
         tests.push(op === "$in" ? hit : (d) => !hit(d));
         break;
       }
@@ -124,12 +155,23 @@ function compileCondition(parts: string[], cond: unknown): Predicate {
       case "$gte":
       case "$lt":
       case "$lte": {
-        const ok = { $gt: (n: number) => n > 0, $gte: (n: number) => n >= 0, $lt: (n: number) => n < 0, $lte: (n: number) => n <= 0 }[op];
-        tests.push((d) => anyCandidate(d, parts, (c) => c !== undefined && sameTypeBracket(c, v) && ok(compareValues(c, v))));
+        const ok = {
+          $gt: (n: number) => n > 0,
+          $gte: (n: number) => n >= 0,
+          $lt: (n: number) => n < 0,
+          $lte: (n: number) => n <= 0,
+        }[op];
+        tests.push((d) =>
+          anyCandidate(d, parts, (c) => c !== undefined && sameTypeBracket(c, v) && ok(compareValues(c, v))),
+        );
         break;
       }
       case "$exists":
-        tests.push(v ? (d) => anyCandidate(d, parts, (c) => c !== undefined) : (d) => !anyCandidate(d, parts, (c) => c !== undefined));
+        tests.push(
+          v
+            ? (d) => anyCandidate(d, parts, (c) => c !== undefined)
+            : (d) => !anyCandidate(d, parts, (c) => c !== undefined),
+        );
         break;
       default:
         throw new Unsupported(op);
@@ -145,7 +187,13 @@ export function compileMatch(filter: Doc): Predicate {
     if (k === "$and" || k === "$or" || k === "$nor") {
       if (!Array.isArray(v) || v.length === 0) throw new Unsupported(k);
       const subs = v.map((x) => compileMatch(x as Doc));
-      tests.push(k === "$and" ? (d) => subs.every((s) => s(d)) : k === "$or" ? (d) => subs.some((s) => s(d)) : (d) => !subs.some((s) => s(d)));
+      tests.push(
+        k === "$and"
+          ? (d) => subs.every((s) => s(d))
+          : k === "$or"
+            ? (d) => subs.some((s) => s(d))
+            : (d) => !subs.some((s) => s(d)),
+      );
     } else if (k === "$expr") {
       const e = compileExpr(v);
       tests.push((d) => truthy(e(d, {})));

@@ -1,7 +1,14 @@
 import type { Document } from "bson";
 import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
 import { Unsupported, compileExpr, fieldPath, type Doc, type Expr, type Vars } from "./compile-expr.js";
-import { MemoryBudget, accumulatorTooLarge, approxBsonSize, blockingStageTooLarge, engineLimits, shuffleInPlace } from "./limits.js";
+import {
+  MemoryBudget,
+  accumulatorTooLarge,
+  approxBsonSize,
+  blockingStageTooLarge,
+  engineLimits,
+  shuffleInPlace,
+} from "./limits.js";
 import { noteFallback } from "./fallback.js";
 import { compileMatch } from "./compile-match.js";
 import { checkDeadline, diskUseAllowed, tick } from "./deadline.js";
@@ -40,12 +47,20 @@ const NO_VARS: Vars = Object.freeze({});
  * (or operator) it does not cover, the rest of the pipeline goes to `fallback` (mingo) — same results,
  * only slower.
  */
-export function runCompiled(docs: Doc[], stages: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Doc[] {
+export function runCompiled(
+  docs: Doc[],
+  stages: readonly Document[],
+  fallback: (docs: Doc[], rest: Document[]) => Doc[],
+): Doc[] {
   return drain(runCompiledSliced(docs, stages, fallback));
 }
 
 /** {@link runCompiled} in slices: yields whenever the current slice is used up (see deadline.ts). */
-export function* runCompiledSliced(docs: Doc[], stages: readonly Document[], fallback: (docs: Doc[], rest: Document[]) => Doc[]): Generator<void, Doc[], void> {
+export function* runCompiledSliced(
+  docs: Doc[],
+  stages: readonly Document[],
+  fallback: (docs: Doc[], rest: Document[]) => Doc[],
+): Generator<void, Doc[], void> {
   let cur = docs;
   const pipeline = coalesceMatches(stages);
   for (let i = 0; i < pipeline.length; i++) {
@@ -57,7 +72,14 @@ export function* runCompiledSliced(docs: Doc[], stages: readonly Document[], fal
       if (pipeline[i]!.$sort && next && Object.keys(next).length === 1 && typeof next.$limit === "number") {
         stage = compileSort(pipeline[i]!.$sort as Doc, next.$limit);
         i++;
-      } else if (pipeline[i]!.$sort && next && typeof next.$skip === "number" && after && Object.keys(after).length === 1 && typeof after.$limit === "number") {
+      } else if (
+        pipeline[i]!.$sort &&
+        next &&
+        typeof next.$skip === "number" &&
+        after &&
+        Object.keys(after).length === 1 &&
+        typeof after.$limit === "number"
+      ) {
         // $sort, $skip s, $limit l: a top-(s+l) sort, then the skip (mongod's own rewrite).
         const skip = next.$skip;
         const sort = compileSort(pipeline[i]!.$sort as Doc, skip + after.$limit);
@@ -84,7 +106,8 @@ function coalesceMatches(pipeline: readonly Document[]): Document[] {
   const out: Document[] = [];
   for (const stage of pipeline) {
     const prev = out.at(-1);
-    if (prev && isMatchStage(prev) && isMatchStage(stage)) out[out.length - 1] = { $match: { $and: [prev.$match, stage.$match] } };
+    if (prev && isMatchStage(prev) && isMatchStage(stage))
+      out[out.length - 1] = { $match: { $and: [prev.$match, stage.$match] } };
     else out.push(stage);
   }
   return out;
@@ -132,7 +155,8 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
       return plain((docs) => docs.slice(n));
     }
     case "$count": {
-      if (typeof spec !== "string" || spec === "" || spec.includes(".") || spec.startsWith("$")) throw badValue("the count field must be a non-empty string");
+      if (typeof spec !== "string" || spec === "" || spec.includes(".") || spec.startsWith("$"))
+        throw badValue("the count field must be a non-empty string");
       return plain((docs) => (docs.length === 0 ? [] : [{ [spec]: docs.length }]));
     }
     case "$unwind":
@@ -251,10 +275,12 @@ function compareSortKeys(a: unknown, b: unknown): number {
  */
 function compileWindowRanks(spec: Doc): Stage {
   const sortBy = spec.sortBy as Doc | undefined;
-  if (!sortBy || typeof sortBy !== "object") throw locationError(5339902, "$setWindowFields with a rank function requires a sortBy");
+  if (!sortBy || typeof sortBy !== "object")
+    throw locationError(5339902, "$setWindowFields with a rank function requires a sortBy");
   const outputs = Object.entries((spec.output ?? {}) as Doc).map(([k, v]) => {
     const op = v !== null && typeof v === "object" ? Object.keys(v as Doc)[0] : undefined;
-    if ((op !== "$documentNumber" && op !== "$rank" && op !== "$denseRank") || Object.keys(v as Doc).length !== 1) throw new Unsupported("$setWindowFields output");
+    if ((op !== "$documentNumber" && op !== "$rank" && op !== "$denseRank") || Object.keys(v as Doc).length !== 1)
+      throw new Unsupported("$setWindowFields output");
     return [k.split("."), op] as const;
   });
   const partition = spec.partitionBy === undefined ? undefined : compileExpr(spec.partitionBy);
@@ -309,8 +335,10 @@ function compileWindowRanks(spec: Doc): Stage {
 function compileUnwind(spec: unknown): Stage {
   const opts = (typeof spec === "string" ? { path: spec } : spec) as Doc;
   const path = opts.path;
-  if (typeof path !== "string" || !path.startsWith("$")) throw locationError(28812, "no path specified to $unwind stage");
-  if (Object.keys(opts).some((k) => k !== "path" && k !== "includeArrayIndex" && k !== "preserveNullAndEmptyArrays")) throw new Unsupported("$unwind options");
+  if (typeof path !== "string" || !path.startsWith("$"))
+    throw locationError(28812, "no path specified to $unwind stage");
+  if (Object.keys(opts).some((k) => k !== "path" && k !== "includeArrayIndex" && k !== "preserveNullAndEmptyArrays"))
+    throw new Unsupported("$unwind options");
   const index = typeof opts.includeArrayIndex === "string" ? opts.includeArrayIndex.split(".") : undefined;
   const preserve = opts.preserveNullAndEmptyArrays === true;
   const parts = path.slice(1).split(".");
@@ -340,7 +368,10 @@ function setPath(doc: Doc, parts: readonly string[], value: unknown): Doc {
   let cur = out;
   for (let i = 0; i < parts.length - 1; i++) {
     const next = cur[parts[i]!];
-    const copy: Doc = next !== null && typeof next === "object" && !Array.isArray(next) && !(next instanceof Date) ? { ...(next as Doc) } : {};
+    const copy: Doc =
+      next !== null && typeof next === "object" && !Array.isArray(next) && !(next instanceof Date)
+        ? { ...(next as Doc) }
+        : {};
     cur[parts[i]!] = copy;
     cur = copy;
   }
@@ -377,7 +408,8 @@ function compileProject(spec: Doc): Stage {
   const isFlag = (v: unknown) => v === 0 || v === 1 || v === true || v === false;
   const excluded = entries.filter(([k, v]) => k !== "_id" && (v === 0 || v === false));
   // `{_id: 0}` alone is an exclusion too: every other field stays.
-  const onlyIdExcluded = entries.length === 1 && entries[0]![0] === "_id" && (entries[0]![1] === 0 || entries[0]![1] === false);
+  const onlyIdExcluded =
+    entries.length === 1 && entries[0]![0] === "_id" && (entries[0]![1] === 0 || entries[0]![1] === false);
   if (excluded.length || onlyIdExcluded) {
     if (entries.some(([k, v]) => k !== "_id" && !(v === 0 || v === false))) throw new Unsupported("mixed projection");
     const paths = entries.filter(([, v]) => v === 0 || v === false).map(([k]) => k.split("."));
@@ -438,7 +470,8 @@ function accumulator(spec: unknown): Acc {
     const a = arg as Doc;
     const input = compileExpr(a.input);
     const ps = op === "$median" ? [0.5] : (a.p as number[]);
-    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "number" || p < 0 || p > 1)) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
+    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "number" || p < 0 || p > 1))
+      throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
     return {
       init: () => [] as number[],
       step: (s: number[], d) => {
@@ -447,7 +480,8 @@ function accumulator(spec: unknown): Acc {
       },
       done: (s: number[]) => {
         const xs = s.sort((x, y) => x - y);
-        const pick = (p: number) => (xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))]!);
+        const pick = (p: number) =>
+          xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))]!;
         return op === "$median" ? pick(0.5) : ps.map(pick);
       },
     };
@@ -500,7 +534,12 @@ function accumulator(spec: unknown): Acc {
       type S = { xs: unknown[]; seen?: Set<string>; own: MemoryBudget; group?: MemoryBudget };
       const set = op === "$addToSet";
       return {
-        init: (group?: MemoryBudget): S => ({ xs: [], seen: set ? new Set() : undefined, own: new MemoryBudget(() => accumulatorTooLarge(op)), group }),
+        init: (group?: MemoryBudget): S => ({
+          xs: [],
+          seen: set ? new Set() : undefined,
+          own: new MemoryBudget(() => accumulatorTooLarge(op)),
+          group,
+        }),
         step: (s: S, d) => {
           const v = f(d, NO_VARS);
           if (v === undefined) return;
@@ -581,5 +620,3 @@ function compileGroup(spec: Doc): Stage {
     return engineLimits().shuffleUnordered ? shuffleInPlace(out) : out;
   };
 }
-
-

@@ -29,7 +29,11 @@ let ticks = 0;
 
 /** A clock for a command with the given `maxTimeMS` (0: no limit). */
 export function newClock(maxTimeMS: number, allowDiskUse = false): CommandClock {
-  return { deadlineAt: maxTimeMS > 0 ? performance.now() + maxTimeMS : Number.POSITIVE_INFINITY, usedMs: 0, allowDiskUse };
+  return {
+    deadlineAt: maxTimeMS > 0 ? performance.now() + maxTimeMS : Number.POSITIVE_INFINITY,
+    usedMs: 0,
+    allowDiskUse,
+  };
 }
 
 /** Whether the command running now lets blocking stages spill. */

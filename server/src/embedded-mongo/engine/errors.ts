@@ -14,7 +14,8 @@ export const typeMismatch = (m: string) => new MongoCommandError(14, "TypeMismat
 export const namespaceNotFound = (m: string) => new MongoCommandError(26, "NamespaceNotFound", m);
 export const cursorNotFound = (m: string) => new MongoCommandError(43, "CursorNotFound", m);
 export const maxTimeExpired = () => new MongoCommandError(50, "MaxTimeMSExpired", "operation exceeded time limit");
-export const commandNotFound = (name: string) => new MongoCommandError(59, "CommandNotFound", `no such command: '${name}'`);
+export const commandNotFound = (name: string) =>
+  new MongoCommandError(59, "CommandNotFound", `no such command: '${name}'`);
 export const illegalOperation = (m: string) => new MongoCommandError(20, "IllegalOperation", m);
 export const invalidNamespace = (m: string) => new MongoCommandError(73, "InvalidNamespace", m);
 export const indexNotFound = (m: string) => new MongoCommandError(27, "IndexNotFound", m);

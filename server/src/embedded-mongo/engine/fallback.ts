@@ -22,7 +22,11 @@ export function configureFallback(opts: { strict?: boolean; debug?: boolean }): 
 /** Thrown in strict mode instead of falling back (answered as an InternalError, code 1). */
 export class FallbackRefused extends MongoCommandError {
   constructor(readonly construct: string) {
-    super(1, "InternalError", `the compiled engine does not cover ${construct} and TALLY_ENGINE_STRICT refuses the mingo fallback`);
+    super(
+      1,
+      "InternalError",
+      `the compiled engine does not cover ${construct} and TALLY_ENGINE_STRICT refuses the mingo fallback`,
+    );
   }
 }
 

@@ -21,7 +21,8 @@ export function valueKey(v: unknown): string {
   if (Array.isArray(v)) return `a:[${v.map(valueKey).join(",")}]`;
   if ((v as { _bsontype?: string })._bsontype === undefined) {
     let out = "{";
-    for (const k in v as Record<string, unknown>) out += `${JSON.stringify(k)}:${valueKey((v as Record<string, unknown>)[k])},`;
+    for (const k in v as Record<string, unknown>)
+      out += `${JSON.stringify(k)}:${valueKey((v as Record<string, unknown>)[k])},`;
     return `${out}}`;
   }
   return `x:${EJSON.stringify(v as never, { relaxed: false })}`;

@@ -52,7 +52,8 @@ export function approxBsonSize(v: unknown): number {
         return n;
       }
       if ((v as { _bsontype?: string })._bsontype) return 16;
-      for (const k in v as Record<string, unknown>) n += k.length + 2 + approxBsonSize((v as Record<string, unknown>)[k]);
+      for (const k in v as Record<string, unknown>)
+        n += k.length + 2 + approxBsonSize((v as Record<string, unknown>)[k]);
       return n;
     }
     default:
@@ -74,14 +75,26 @@ export class MemoryBudget {
 
 /** `$push`/`$addToSet` over the limit: they cannot spill, so allowDiskUse does not help (code 146). */
 export function accumulatorTooLarge(op: string): Error {
-  return new MongoCommandError(146, "ExceededMemoryLimit", `${op} used too much memory and cannot spill to disk. Memory limit: ${limits.memoryLimitBytes} bytes`);
+  return new MongoCommandError(
+    146,
+    "ExceededMemoryLimit",
+    `${op} used too much memory and cannot spill to disk. Memory limit: ${limits.memoryLimitBytes} bytes`,
+  );
 }
 
 /** A blocking stage over the limit without allowDiskUse (code 292). */
 export function blockingStageTooLarge(stage: "$group" | "$sort"): Error {
   return stage === "$group"
-    ? new MongoCommandError(292, "QueryExceededMemoryLimitNoDiskUseAllowed", "Exceeded memory limit for $group, but didn't allow external sort. Pass allowDiskUse:true to opt in.")
-    : new MongoCommandError(292, "QueryExceededMemoryLimitNoDiskUseAllowed", `Sort exceeded memory limit of ${limits.memoryLimitBytes} bytes, but did not opt in to external sorting.`);
+    ? new MongoCommandError(
+        292,
+        "QueryExceededMemoryLimitNoDiskUseAllowed",
+        "Exceeded memory limit for $group, but didn't allow external sort. Pass allowDiskUse:true to opt in.",
+      )
+    : new MongoCommandError(
+        292,
+        "QueryExceededMemoryLimitNoDiskUseAllowed",
+        `Sort exceeded memory limit of ${limits.memoryLimitBytes} bytes, but did not opt in to external sorting.`,
+      );
 }
 
 /** Fisher–Yates in place (the test mode's unspecified order). */

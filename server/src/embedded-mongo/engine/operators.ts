@@ -28,11 +28,13 @@ const fixes = Context.init({
   expression: {
     $percentile: percentileOp,
     $median: medianOp,
-    $dateTrunc: (obj: unknown, expr: unknown, options: Options) => evalDateTrunc(evalExpr(obj, expr, options) as Record<string, unknown>),
+    $dateTrunc: (obj: unknown, expr: unknown, options: Options) =>
+      evalDateTrunc(evalExpr(obj, expr, options) as Record<string, unknown>),
     // Numbers are typed as the wire types them: an integral double beyond 32 bits is a "double".
     $min: extremeExpression(-1),
     $max: extremeExpression(1),
-    $type: (obj: unknown, expr: unknown, options: Options) => bsonTypeName(evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options)),
+    $type: (obj: unknown, expr: unknown, options: Options) =>
+      bsonTypeName(evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options)),
     $eq: comparison((c) => c === 0),
     $ne: comparison((c) => c !== 0),
     $gt: comparison((c) => c > 0),
@@ -68,7 +70,11 @@ function extreme(sign: number) {
   return (coll: unknown[], expr: unknown, options: Options): unknown => {
     let best: unknown;
     // mingo's own $push evaluates the expression with each document as the root.
-    for (const v of (accumulatorOps.$push as (c: unknown[], e: unknown, o: Options) => unknown[])(coll, expr, options)) {
+    for (const v of (accumulatorOps.$push as (c: unknown[], e: unknown, o: Options) => unknown[])(
+      coll,
+      expr,
+      options,
+    )) {
       if (v === null || v === undefined) continue;
       if (best === undefined || cmp(v, best) * sign > 0) best = v;
     }
@@ -82,11 +88,13 @@ function extremeExpression(sign: number) {
   return (obj: unknown, expr: unknown, options: Options): unknown => {
     if (Array.isArray(obj)) return acc(obj, expr, options);
     let values: unknown[];
-    if (Array.isArray(expr)) values = expr.length === 1 ? [evalExpr(obj, expr[0], options)] : expr.map((e) => evalExpr(obj, e, options));
+    if (Array.isArray(expr))
+      values = expr.length === 1 ? [evalExpr(obj, expr[0], options)] : expr.map((e) => evalExpr(obj, e, options));
     else values = [evalExpr(obj, expr, options)];
     if (values.length === 1 && Array.isArray(values[0])) values = values[0] as unknown[];
     let best: unknown;
-    for (const v of values) if (v !== null && v !== undefined && (best === undefined || cmp(v, best) * sign > 0)) best = v;
+    for (const v of values)
+      if (v !== null && v !== undefined && (best === undefined || cmp(v, best) * sign > 0)) best = v;
     return best === undefined ? null : best;
   };
 }
@@ -106,14 +114,16 @@ function percentileOp(obj: unknown, expr: unknown, options: Options): unknown {
   }
   const values = inputValues(obj, spec.input, options);
   return (spec.p as unknown[]).map((p) => {
-    if (typeof p !== "number" || p < 0 || p > 1) throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
+    if (typeof p !== "number" || p < 0 || p > 1)
+      throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
     return discretePercentile(values, p);
   });
 }
 
 function medianOp(obj: unknown, expr: unknown, options: Options): unknown {
   const spec = expr as AnyObj;
-  if (!spec || typeof spec !== "object" || !("input" in spec)) throw locationError(7436100, "$median requires 'input' and 'method'");
+  if (!spec || typeof spec !== "object" || !("input" in spec))
+    throw locationError(7436100, "$median requires 'input' and 'method'");
   return discretePercentile(inputValues(obj, spec.input, options), 0.5);
 }
 

@@ -58,7 +58,9 @@ describe("Collection.scan through partitions", () => {
     const c = new Collection("x");
     c.addIndex({ name: "tenant_ds", key: { tenantId: 1, ds: 1, time: 1 }, unique: true });
     for (let i = 0; i < 1000; i++) c.insert({ _id: i, tenantId: `t${i % 2}`, ds: `ds${i % 5}`, time: i });
-    expect(c.scan(leadingEqualities([{ tenantId: { $in: ["t0"] } }, { ds: "ds0", time: { $gte: 10 } }]))).toHaveLength(100);
+    expect(c.scan(leadingEqualities([{ tenantId: { $in: ["t0"] } }, { ds: "ds0", time: { $gte: 10 } }]))).toHaveLength(
+      100,
+    );
     expect(c.scan(leadingEqualities([{ tenantId: { $in: ["t0", "t1", "t0"] } }]))).toHaveLength(1000);
     expect(c.scan(leadingEqualities([{ ds: "ds0" }]))).toHaveLength(1000); // not a leading field: full scan
     // A whole unique key (here `_id`, and the unique index) answers from the key map: one document.

@@ -52,7 +52,13 @@ export class Partition {
     let key = "";
     for (let i = 0; i < this.fields.length; i++) {
       const v = getPath(doc, this.fields[i]!);
-      if (v !== null && typeof v === "object" && !(v instanceof Date) && (v as { _bsontype?: string })._bsontype !== "ObjectId") return undefined;
+      if (
+        v !== null &&
+        typeof v === "object" &&
+        !(v instanceof Date) &&
+        (v as { _bsontype?: string })._bsontype !== "ObjectId"
+      )
+        return undefined;
       key += i === 0 ? valueKey(v) : `\u0000${valueKey(v)}`;
     }
     return key;
@@ -88,7 +94,8 @@ function equalityValues(cond: unknown): unknown[] | undefined {
   if (typeof cond !== "object" || Array.isArray(cond) || cond instanceof RegExp) return undefined;
   const ops = cond as Document;
   if (ops.$eq === null || isScalar(ops.$eq)) return [ops.$eq];
-  if (Array.isArray(ops.$in) && ops.$in.length > 0 && ops.$in.every((v) => v === null || isScalar(v))) return ops.$in as unknown[];
+  if (Array.isArray(ops.$in) && ops.$in.length > 0 && ops.$in.every((v) => v === null || isScalar(v)))
+    return ops.$in as unknown[];
   return undefined;
 }
 

@@ -73,14 +73,23 @@ export function runPipeline(docs: Document[], pipeline: Document[], opts: Partia
 }
 
 /** {@link runPipeline} as a sliced computation: yields whenever the current slice is used up. */
-export function runPipelineSliced(docs: Document[], pipeline: Document[], opts: Partial<Options>): Generator<void, Document[], void> {
+export function runPipelineSliced(
+  docs: Document[],
+  pipeline: Document[],
+  opts: Partial<Options>,
+): Generator<void, Document[], void> {
   for (const stage of pipeline) {
     const name = Object.keys(stage)[0];
-    if (!name || Object.keys(stage).length !== 1) throw badValue("A pipeline stage specification object must contain exactly one field.");
+    if (!name || Object.keys(stage).length !== 1)
+      throw badValue("A pipeline stage specification object must contain exactly one field.");
     if (refusedStages.has(name)) throw badValue(`${name} is not supported by the embedded database`);
   }
   assertNoScript(pipeline);
-  return runCompiledSliced(docs as Doc[], pipeline, (rest, stages) => new Aggregator(stages, opts).run(ticking(rest)) as Doc[]) as Generator<void, Document[], void>;
+  return runCompiledSliced(
+    docs as Doc[],
+    pipeline,
+    (rest, stages) => new Aggregator(stages, opts).run(ticking(rest)) as Doc[],
+  ) as Generator<void, Document[], void>;
 }
 
 /** `$where`, `$function` and `$accumulator` run JavaScript; refused as a server with scripting off does. */

@@ -3,7 +3,13 @@ import { localToUtc, offsetAt } from "./timezone.js";
 export type DateUnit = "year" | "quarter" | "month" | "week" | "day" | "hour" | "minute" | "second" | "millisecond";
 
 const dayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
-const unitMs: Partial<Record<DateUnit, number>> = { day: 86_400_000, hour: 3_600_000, minute: 60_000, second: 1000, millisecond: 1 };
+const unitMs: Partial<Record<DateUnit, number>> = {
+  day: 86_400_000,
+  hour: 3_600_000,
+  minute: 60_000,
+  second: 1000,
+  millisecond: 1,
+};
 /** MongoDB aligns bins with binSize > 1 to 2000-01-01T00:00 in the zone. */
 const REF_LOCAL = Date.UTC(2000, 0, 1);
 
@@ -34,9 +40,12 @@ export function dateTrunc(date: Date, unit: DateUnit, binSize = 1, timezone?: st
       break;
     }
     case "week": {
-      const sow = Math.max(0, dayNames.findIndex((n) => n.startsWith(startOfWeek.toLowerCase().slice(0, 3))));
+      const sow = Math.max(
+        0,
+        dayNames.findIndex((n) => n.startsWith(startOfWeek.toLowerCase().slice(0, 3))),
+      );
       const refDow = new Date(REF_LOCAL).getUTCDay(); // Saturday
-      const ref = REF_LOCAL + (((sow - refDow + 7) % 7) * 86_400_000);
+      const ref = REF_LOCAL + ((sow - refDow + 7) % 7) * 86_400_000;
       const days = Math.floor((Math.floor(local / 86_400_000) * 86_400_000 - ref) / 86_400_000);
       outLocal = ref + Math.floor(days / (7 * binSize)) * 7 * binSize * 86_400_000;
       break;

@@ -55,7 +55,9 @@ function spanAt(tz: string, utcMs: number): OffsetSpan {
   const prev = at.getTimeZoneTransition("previous");
   const next = at.getTimeZoneTransition("next");
   // "previous" is strictly earlier: when `utcMs` is itself a transition, the span starts there.
-  const atTransition = Temporal.Instant.fromEpochMilliseconds(Math.floor(utcMs) - 1).toZonedDateTimeISO(tz).offsetNanoseconds !== at.offsetNanoseconds;
+  const atTransition =
+    Temporal.Instant.fromEpochMilliseconds(Math.floor(utcMs) - 1).toZonedDateTimeISO(tz).offsetNanoseconds !==
+    at.offsetNanoseconds;
   return {
     start: atTransition ? Math.floor(utcMs) : prev ? prev.epochMilliseconds : Number.NEGATIVE_INFINITY,
     end: next ? next.epochMilliseconds : Number.POSITIVE_INFINITY,
@@ -71,5 +73,7 @@ function spanAt(tz: string, utcMs: number): OffsetSpan {
 export function localToUtc(tz: string | undefined, localMs: number): number {
   if (isUtc(tz) || fixedOffset.test(tz!)) return localMs - offsetAt(tz, localMs);
   const wall = Temporal.Instant.fromEpochMilliseconds(Math.floor(localMs)).toZonedDateTimeISO("UTC").toPlainDateTime();
-  return wall.toZonedDateTime(tz!, { disambiguation: "compatible" }).epochMilliseconds + (localMs - Math.floor(localMs));
+  return (
+    wall.toZonedDateTime(tz!, { disambiguation: "compatible" }).epochMilliseconds + (localMs - Math.floor(localMs))
+  );
 }
