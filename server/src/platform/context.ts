@@ -4,8 +4,5 @@ import type { Principal } from "../auth/principal.js";
 /** The authenticated caller; `undefined` before the auth interceptor ran or for public methods. */
 export const kPrincipal = createContextKey<Principal | undefined>(undefined, { description: "principal" });
 
-/** A request id, taken from `x-request-id` when sane, else generated. */
-export const kRequestId = createContextKey<string>("", { description: "request id" });
-
 /** How the call arrived: "rest" for transcoded calls, else the RPC protocol. */
 export const kProtocol = createContextKey<string>("rpc", { description: "protocol" });

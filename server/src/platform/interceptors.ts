@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, type ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./logger.js";
 import type { TallyMetrics } from "./metrics.js";
-import { kPrincipal, kProtocol, kRequestId } from "./context.js";
+import { kPrincipal, kProtocol } from "./context.js";
 import { toConnectError } from "./errors.js";
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -19,7 +19,6 @@ export function createRequestLogInterceptor(logger: Logger, metrics?: TallyMetri
     metrics?.inFlight.inc({ api });
     const given = req.header.get("x-request-id");
     const requestId = given && requestIdPattern.test(given) ? given : randomUUID();
-    req.contextValues.set(kRequestId, requestId);
     let code: Code | undefined;
     let failure: ConnectError | undefined;
     try {

@@ -1,4 +1,4 @@
-import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { create, fromJson, type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import {
@@ -7,7 +7,6 @@ import {
   type AggregationResult,
   type Bucket,
 } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { create, toJson } from "@bufbuild/protobuf";
 import { RejectionSchema } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";

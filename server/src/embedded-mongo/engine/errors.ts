@@ -10,8 +10,6 @@ export class MongoCommandError extends Error {
 }
 
 export const badValue = (m: string) => new MongoCommandError(2, "BadValue", m);
-export const typeMismatch = (m: string) => new MongoCommandError(14, "TypeMismatch", m);
-export const namespaceNotFound = (m: string) => new MongoCommandError(26, "NamespaceNotFound", m);
 export const cursorNotFound = (m: string) => new MongoCommandError(43, "CursorNotFound", m);
 export const maxTimeExpired = () => new MongoCommandError(50, "MaxTimeMSExpired", "operation exceeded time limit");
 export const commandNotFound = (name: string) =>
@@ -19,5 +17,4 @@ export const commandNotFound = (name: string) =>
 export const illegalOperation = (m: string) => new MongoCommandError(20, "IllegalOperation", m);
 export const invalidNamespace = (m: string) => new MongoCommandError(73, "InvalidNamespace", m);
 export const indexNotFound = (m: string) => new MongoCommandError(27, "IndexNotFound", m);
-export const failedToParse = (m: string) => new MongoCommandError(9, "FailedToParse", m);
 export const locationError = (code: number, m: string) => new MongoCommandError(code, `Location${code}`, m);
