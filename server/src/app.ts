@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { allPermissions } from "./auth/permissions.js";
 import { create, createFileRegistry, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import {
@@ -37,7 +38,8 @@ import { createRequestLogInterceptor } from "./platform/interceptors.js";
 import type { Logger } from "./platform/logger.js";
 import { ReflectionResolver, ReflectionV1alphaImpl, ReflectionV1Impl } from "./platform/reflection.js";
 import { InProcessDispatcher } from "./transcoding/dispatch.js";
-import { createRestHandler, type NodeRequest, type NodeResponse } from "./transcoding/rest-handler.js";
+import type { NodeRequest, NodeResponse } from "./platform/http.js";
+import { createRestHandler } from "./transcoding/rest-handler.js";
 import type { RestShape } from "./transcoding/rest-shape.js";
 import { buildOpenApi } from "./transcoding/openapi.js";
 import { RouteTable, routesFromServices } from "./transcoding/rules.js";
@@ -184,7 +186,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
     health,
     metrics,
     config.METRICS_ACCESS,
-    buildOpenApi(routeTable.routes, shapes, TALLY_VERSION),
+    buildOpenApi(routeTable.routes, shapes, TALLY_VERSION, allPermissions),
   );
   const handler = (req: NodeRequest, res: NodeResponse): void => {
     if (ops(req as never, res as never, (req.url ?? "/").split("?")[0]!)) return;

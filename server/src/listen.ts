@@ -3,7 +3,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import tls from "node:tls";
-import type { NodeRequest, NodeResponse } from "./transcoding/rest-handler.js";
+import type { NodeRequest, NodeResponse } from "./platform/http.js";
 
 /** Connection-level limits; every one bounds what a slow or hostile client can hold. */
 export interface ConnectionLimits {

@@ -21,7 +21,7 @@ import { principalOf } from "../platform/handler-context.js";
 import { invalidArgument } from "../platform/errors.js";
 import type { Authenticator } from "./authenticator.js";
 import { isRoleName, permissionsOfRoles } from "./permissions.js";
-import type { Principal } from "./principal.js";
+import type { Principal } from "../platform/principal.js";
 import { hashSecret, newSecret } from "./secrets.js";
 import type { SigningKeys } from "./signing-keys.js";
 import type { ClientDoc, TenantDirectory, TenantDoc } from "./tenant-directory.js";

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LRUCache } from "lru-cache";
-import type { Principal } from "./principal.js";
+import type { Principal } from "../platform/principal.js";
 import type { TenantDirectory } from "./tenant-directory.js";
 import type { Tokens } from "./tokens.js";
 

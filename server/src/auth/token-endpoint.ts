@@ -1,4 +1,5 @@
-import { write, type NodeRequest, type NodeResponse } from "../transcoding/rest-handler.js";
+import type { NodeRequest, NodeResponse } from "../platform/http.js";
+import { write } from "../transcoding/rest-handler.js";
 import type { Logger } from "../platform/logger.js";
 import { permissionsOfRoles, type Permission } from "./permissions.js";
 import { HashQueue } from "./hash-queue.js";

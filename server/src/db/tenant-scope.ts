@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document, type Filter } from "mongodb";
-import type { Principal } from "../auth/principal.js";
+import type { Principal } from "../platform/principal.js";
 import { toConnectError } from "../platform/errors.js";
 import type { CollectionName } from "./collections.js";
 

@@ -1,5 +1,5 @@
 import { createContextKey } from "@connectrpc/connect";
-import type { Principal } from "../auth/principal.js";
+import type { Principal } from "./principal.js";
 
 /** The authenticated caller; `undefined` before the auth interceptor ran or for public methods. */
 export const kPrincipal = createContextKey<Principal | undefined>(undefined, { description: "principal" });

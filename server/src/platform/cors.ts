@@ -1,5 +1,5 @@
 import { cors as connectCors } from "@connectrpc/connect";
-import type { NodeRequest, NodeResponse } from "../transcoding/rest-handler.js";
+import type { NodeRequest, NodeResponse } from "./http.js";
 
 const allowHeaders = [
   ...connectCors.allowedHeaders,

@@ -1,4 +1,4 @@
-import type { NodeResponse } from "../transcoding/rest-handler.js";
+import type { NodeResponse } from "./http.js";
 
 /**
  * Percent-encodes a gRPC status message as the gRPC HTTP/2 spec asks: only bytes outside printable

@@ -1,5 +1,5 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import type { Principal } from "../auth/principal.js";
+import type { Principal } from "./principal.js";
 import { kPrincipal } from "./context.js";
 
 /** The caller, set by the auth interceptor (every API method requires one). */

@@ -1,5 +1,4 @@
 import type { DescField } from "@bufbuild/protobuf";
-import { allPermissions } from "../auth/permissions.js";
 import { SchemaRegistry, type JsonSchema } from "./json-schema.js";
 import type { RestShape } from "./rest-shape.js";
 import type { RestRoute } from "./rules.js";
@@ -35,6 +34,8 @@ export function buildOpenApi(
   routes: readonly RestRoute[],
   shapes: ReadonlyMap<string, RestShape>,
   version: string,
+  /** The OAuth2 scopes a client-credentials token may ask for (the permission names). */
+  scopes: readonly string[],
 ): Record<string, unknown> {
   const answers = new SchemaRegistry("proto");
   const inputs = new SchemaRegistry("json");
@@ -104,7 +105,7 @@ export function buildOpenApi(
           flows: {
             clientCredentials: {
               tokenUrl: "/oauth2/token",
-              scopes: Object.fromEntries(allPermissions.map((p) => [p, p])),
+              scopes: Object.fromEntries(scopes.map((p) => [p, p])),
             },
           },
         },

@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { ServerResponse } from "node:http";
 import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { kProtocol } from "../platform/context.js";
+import type { NodeRequest, NodeResponse } from "../platform/http.js";
 import { invalidArgument, toConnectError } from "../platform/errors.js";
 import { COMPRESS_MIN_BYTES, chooseEncoding, compress } from "./compression.js";
 import type { InProcessDispatcher } from "./dispatch.js";
@@ -12,9 +12,6 @@ import { BindError, bindParams } from "./query-binder.js";
 import { messageToRestJson, stringifyRestJson, type RestJson } from "./rest-json.js";
 import type { RestContext, RestReply, RestShape } from "./rest-shape.js";
 import type { RouteTable } from "./rules.js";
-
-export type NodeRequest = IncomingMessage | Http2ServerRequest;
-export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 export interface RestHandlerOptions {
   readonly routes: RouteTable;
