@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { Rejections, ingestOnce } from "../ingest-result.js";
+import { ItemRefused, ingestBatch } from "../ingest-batch.js";
 import {
   type DeliveryStatsService,
   GetDeliveryServiceStatsResponseSchema,
@@ -79,75 +79,39 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   }
 
   async ingestDeliveryServiceStats(req: IngestDeliveryServiceStatsRequest, ctx: HandlerContext) {
-    if (req.points.length > MAX_POINTS) throw invalidArgument(`at most ${MAX_POINTS} points per batch`, "points");
     const scope = this.scopes(principalOf(ctx));
-    const result = await ingestOnce(scope, "delivery-stats", req.batchId, async () => {
-      const rejections = new Rejections();
-      const reject = rejections.add.bind(rejections);
-      const owners = new Map<string, DeliveryServiceDoc | undefined>();
-      // (tenant, ds, metric, minute) → sum and count: several samples of one minute are stored as their mean.
-      const minutes = new Map<
-        string,
-        { tenantId: string; ds: string; metric: string; cachegroup: string | null; time: Date; sum: number; n: number }
-      >();
-      for (const [index, p] of req.points.entries()) {
-        if (!(metricTypes as readonly string[]).includes(p.metricType)) {
-          reject(index, "metricType", `Metric is not supported: ${p.metricType}`);
-          continue;
-        }
-        if (!p.time) {
-          reject(index, "time", "time is required");
-          continue;
-        }
-        if (!Number.isFinite(p.value)) {
-          reject(index, "value", "value must be a finite number");
-          continue;
-        }
+    const owners = new Map<string, DeliveryServiceDoc | undefined>();
+    // Points go to their delivery service's tenant, one per (service, metric, cache group, minute);
+    // several samples of one minute are stored as their mean.
+    const result = await ingestBatch(scope, {
+      api: "delivery-stats",
+      batchId: req.batchId,
+      collection: "ds_points",
+      items: req.points,
+      max: MAX_POINTS,
+      tooMany: () => invalidArgument(`at most ${MAX_POINTS} points per batch`, "points"),
+      decode: async (p) => {
+        if (!(metricTypes as readonly string[]).includes(p.metricType))
+          throw new ItemRefused("metricType", `Metric is not supported: ${p.metricType}`);
+        if (!p.time) throw new ItemRefused("time", "time is required");
+        if (!Number.isFinite(p.value)) throw new ItemRefused("value", "value must be a finite number");
         if (!owners.has(p.deliveryService))
           owners.set(p.deliveryService, await findDeliveryService(scope, { xmlId: p.deliveryService }));
         const ds = owners.get(p.deliveryService);
-        if (!ds) {
-          reject(index, "deliveryService", `No such Delivery Service: ${p.deliveryService}`);
-          continue;
-        }
+        if (!ds) throw new ItemRefused("deliveryService", `No such Delivery Service: ${p.deliveryService}`);
+        if (p.cachegroup !== "" && !cachegroupPattern.test(p.cachegroup))
+          throw new ItemRefused("cachegroup", "cachegroup: 1-64 letters, digits, '.', '-' or '_'");
         const ms = timestampDate(p.time).getTime();
-        const minute = new Date(ms - (((ms % 60_000) + 60_000) % 60_000));
-        if (p.cachegroup !== "" && !cachegroupPattern.test(p.cachegroup)) {
-          reject(index, "cachegroup", "cachegroup: 1-64 letters, digits, '.', '-' or '_'");
-          continue;
-        }
+        const time = new Date(ms - (((ms % 60_000) + 60_000) % 60_000));
         const cachegroup = p.cachegroup === "" || p.cachegroup === "total" ? null : p.cachegroup;
-        const key = `${ds.tenantId}\u0000${ds.xmlId}\u0000${p.metricType}\u0000${cachegroup ?? ""}\u0000${minute.getTime()}`;
-        const m = minutes.get(key) ?? {
+        return {
           tenantId: ds.tenantId,
-          ds: ds.xmlId,
-          metric: p.metricType,
-          cachegroup,
-          time: minute,
-          sum: 0,
-          n: 0,
+          key: { ds: ds.xmlId, metric: p.metricType, cachegroup, time },
+          value: { sum: p.value, n: 1 },
         };
-        m.sum += p.value;
-        m.n++;
-        minutes.set(key, m);
-      }
-      let inserted = 0;
-      let updated = 0;
-      const byTenant = new Map<string, { key: Record<string, unknown>; doc: Record<string, unknown> }[]>();
-      for (const m of minutes.values()) {
-        const list = byTenant.get(m.tenantId) ?? [];
-        list.push({
-          key: { ds: m.ds, metric: m.metric, cachegroup: m.cachegroup, time: m.time },
-          doc: { value: m.sum / m.n, samples: m.n },
-        });
-        byTenant.set(m.tenantId, list);
-      }
-      for (const [tenantId, items] of byTenant) {
-        const r = await scope.upsertMany("ds_points", tenantId, items);
-        inserted += r.inserted;
-        updated += r.updated;
-      }
-      return rejections.result({ inserted, updated });
+      },
+      merge: (a, b) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
+      write: (m) => ({ doc: { value: m.sum / m.n, samples: m.n } }),
     });
     return create(IngestDeliveryServiceStatsResponseSchema, { result });
   }

@@ -1,4 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
+import { ItemRefused } from "../ingest-batch.js";
 import { ValueSchema, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { JobDocument } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 
@@ -23,14 +24,7 @@ export interface JobDoc {
 }
 
 /** A job that can't be stored; `field` is the dotted path of the offending field. */
-export class JobInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class JobInputError extends ItemRefused {}
 
 const idPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
 const statePattern = /^[A-Z][A-Z0-9_]{0,31}$/;

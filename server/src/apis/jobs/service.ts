@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { Rejections, ingestOnce } from "../ingest-result.js";
+import { ingestBatch } from "../ingest-batch.js";
 import {
   AggregateJobsResponseSchema,
   IngestJobsResponseSchema,
@@ -17,7 +17,7 @@ import { buildAggTree } from "./agg-tree.js";
 import { Assembler } from "./assemble.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
-import { JobInputError, toJobDoc } from "./job-doc.js";
+import { toJobDoc } from "./job-doc.js";
 import { facetPipeline, planAggregations } from "./pipeline.js";
 import { assertQueryBudget, compileQuery, defaultQueryLimits, type QueryLimits } from "./query.js";
 
@@ -79,32 +79,22 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
   }
 
   async ingestJobs(req: IngestJobsRequest, ctx: HandlerContext) {
-    if (req.jobs.length > MAX_BATCH) throw esError(`at most ${MAX_BATCH} jobs per request`);
     const scope = this.scopes(principalOf(ctx));
-    const result = await ingestOnce(scope, "jobs", req.batchId, async () => {
-      const pre = ctx.values.get(kPreRejected);
-      const rejections = new Rejections(pre);
-      const skip = new Set(pre.map((r) => r.index));
-      const items: { key: Record<string, unknown>; doc: Document }[] = [];
-      const seen = new Map<string, number>();
-      req.jobs.forEach((j, index) => {
-        if (skip.has(index)) return;
-        try {
-          const doc = toJobDoc(j);
-          // Within one batch the last item for a job id wins, as a later batch would.
-          const at = seen.get(doc.jobId);
-          if (at !== undefined) items[at] = { key: { jobId: doc.jobId }, doc };
-          else {
-            seen.set(doc.jobId, items.length);
-            items.push({ key: { jobId: doc.jobId }, doc });
-          }
-        } catch (e) {
-          if (!(e instanceof JobInputError)) throw e;
-          rejections.add(index, e.field, e.message);
-        }
-      });
-      const counts = await scope.upsertMany("jobs", scope.writeTenant(), items);
-      return rejections.result(counts);
+    const tenantId = scope.writeTenant();
+    // Within one batch the last item for a job id wins, as a later batch would.
+    const result = await ingestBatch(scope, {
+      api: "jobs",
+      batchId: req.batchId,
+      collection: "jobs",
+      items: req.jobs,
+      max: MAX_BATCH,
+      tooMany: () => esError(`at most ${MAX_BATCH} jobs per request`),
+      refused: ctx.values.get(kPreRejected),
+      decode: (j) => {
+        const doc = toJobDoc(j);
+        return { tenantId, key: { jobId: doc.jobId }, value: doc };
+      },
+      write: (doc) => ({ doc }),
     });
     return create(IngestJobsResponseSchema, { result });
   }

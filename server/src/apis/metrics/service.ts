@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { Rejections, ingestOnce } from "../ingest-result.js";
+import { RejectionSchema } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
+import { ItemRefused, ingestBatch } from "../ingest-batch.js";
 import {
   GetPlotDataResponseSchema,
   IngestMetricEventsResponseSchema,
@@ -104,91 +105,98 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
 
   async ingestMetricRows(req: IngestMetricRowsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    if (req.rows.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} rows per batch`, "rows");
     const scope = this.scopes(principalOf(ctx));
-    const result = await ingestOnce(scope, `metrics:${def.name}`, req.batchId, async () => {
-      const tenantId = scope.writeTenant();
-      const rejections = new Rejections();
-      const reject = rejections.add.bind(rejections);
-      const choiceItems = [];
-      for (const [i, c] of req.choices.entries()) {
-        if (c.id <= 0 || !c.name) reject(i, "choices", "a choice needs a positive id and a name");
-        else choiceItems.push({ key: { type: def.name, choiceId: c.id }, doc: choiceToDoc(def.name, c) });
-      }
-      await scope.upsertMany("metric_choices", tenantId, choiceItems);
-      const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
-      const columnNames = new Set(def.columns.map((c) => c.name));
-      const items = [];
-      for (const [i, r] of req.rows.entries()) {
-        if (!known.has(r.choiceId)) {
-          reject(i, "choice_id", `unknown choice ${r.choiceId}: register it in "choices" first`);
-          continue;
+    const tenantId = scope.writeTenant();
+    const columnNames = new Set(def.columns.map((c) => c.name));
+    let known = new Set<number>();
+    const result = await ingestBatch(scope, {
+      api: `metrics:${def.name}`,
+      batchId: req.batchId,
+      collection: "metric_rows",
+      items: req.rows,
+      max: MAX_BATCH,
+      tooMany: () => invalidArgument(`at most ${MAX_BATCH} rows per batch`, "rows"),
+      // The batch's choices are registered first, so its rows may refer to them.
+      prepare: async () => {
+        const refused = [];
+        const items = [];
+        for (const [i, c] of req.choices.entries()) {
+          if (c.id <= 0 || !c.name)
+            refused.push(
+              create(RejectionSchema, {
+                index: i,
+                field: "choices",
+                reason: "a choice needs a positive id and a name",
+              }),
+            );
+          else items.push({ key: { type: def.name, choiceId: c.id }, doc: choiceToDoc(def.name, c) });
         }
-        if (!r.occurred) {
-          reject(i, "occurred", "occurred (the hour) is required");
-          continue;
-        }
+        await scope.upsertMany("metric_choices", tenantId, items);
+        known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+        return refused;
+      },
+      decode: (r) => {
+        if (!known.has(r.choiceId))
+          throw new ItemRefused("choice_id", `unknown choice ${r.choiceId}: register it in "choices" first`);
+        if (!r.occurred) throw new ItemRefused("occurred", "occurred (the hour) is required");
         const badColumn = Object.keys(r.values).find((k) => !columnNames.has(k));
-        if (badColumn !== undefined) {
-          reject(i, `values.${badColumn}`, `unknown column for ${def.name}`);
-          continue;
-        }
+        if (badColumn !== undefined) throw new ItemRefused(`values.${badColumn}`, `unknown column for ${def.name}`);
         const nonFinite = Object.entries(r.values).find(([, v]) => !Number.isFinite(v));
-        if (nonFinite) {
-          reject(i, `values.${nonFinite[0]}`, "values must be finite numbers");
-          continue;
-        }
+        if (nonFinite) throw new ItemRefused(`values.${nonFinite[0]}`, "values must be finite numbers");
         const hour = new Date(Math.floor(timestampDate(r.occurred).getTime() / HOUR) * HOUR);
-        items.push({ key: { type: def.name, choiceId: r.choiceId, hour }, doc: { values: { ...r.values } } });
-      }
-      const counts = await scope.upsertMany("metric_rows", tenantId, items);
-      return rejections.result(counts);
+        return { tenantId, key: { type: def.name, choiceId: r.choiceId, hour }, value: { values: { ...r.values } } };
+      },
+      write: (doc) => ({ doc }),
     });
     return create(IngestMetricRowsResponseSchema, { result });
   }
 
   async ingestMetricEvents(req: IngestMetricEventsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    if (req.events.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} events per batch`, "events");
     const scope = this.scopes(principalOf(ctx));
-    const result = await ingestOnce(scope, `metrics-events:${def.name}`, req.batchId, async () => {
-      const tenantId = scope.writeTenant();
-      const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
-      const outcomes: Record<string, string[]> = {
-        "job-types": ["completed", "failed", "canceled"],
-        errors: ["error"],
-        ingests: ["deferred", "ingested", "errored", "duplicate"],
-      };
-      const measures = new Set(eventMeasures[def.name]);
-      const rejections = new Rejections();
-      const reject = rejections.add.bind(rejections);
-      const items = [];
-      const touched = new Map<string, { choiceId: number; hour: Date }>();
-      for (const [i, e] of req.events.entries()) {
-        if (!e.id) reject(i, "id", "an event id is required (it makes re-sending safe)");
-        else if (!known.has(e.choiceId)) reject(i, "choice_id", `unknown choice ${e.choiceId}`);
-        else if (!e.occurred) reject(i, "occurred", "occurred is required");
-        else if (!outcomes[def.name]!.includes(e.outcome))
-          reject(i, "outcome", `outcome must be one of ${outcomes[def.name]!.join(", ")}`);
-        else if (Object.keys(e.measures).some((k) => !measures.has(k)))
-          reject(i, "measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
-        else {
-          const hour = new Date(Math.floor(timestampDate(e.occurred).getTime() / HOUR) * HOUR);
-          items.push({
-            key: { type: def.name, eventId: e.id },
-            doc: {
-              choiceId: e.choiceId,
-              hour,
-              outcome: e.outcome,
-              errorCategory: e.errorCategory,
-              measures: { ...e.measures },
-            },
-          });
-          touched.set(`${e.choiceId}@${hour.getTime()}`, { choiceId: e.choiceId, hour });
-        }
-      }
-      const counts = await scope.upsertMany("metric_events", tenantId, items);
-      if (touched.size) {
+    const tenantId = scope.writeTenant();
+    const outcomes = eventOutcomes[def.name]!;
+    const measures = new Set(eventMeasures[def.name]);
+    let known = new Set<number>();
+    const result = await ingestBatch(scope, {
+      api: `metrics-events:${def.name}`,
+      batchId: req.batchId,
+      collection: "metric_events",
+      items: req.events,
+      max: MAX_BATCH,
+      tooMany: () => invalidArgument(`at most ${MAX_BATCH} events per batch`, "events"),
+      prepare: async () => {
+        known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+        return [];
+      },
+      decode: (e) => {
+        if (!e.id) throw new ItemRefused("id", "an event id is required (it makes re-sending safe)");
+        if (!known.has(e.choiceId)) throw new ItemRefused("choice_id", `unknown choice ${e.choiceId}`);
+        if (!e.occurred) throw new ItemRefused("occurred", "occurred is required");
+        if (!outcomes.includes(e.outcome))
+          throw new ItemRefused("outcome", `outcome must be one of ${outcomes.join(", ")}`);
+        if (Object.keys(e.measures).some((k) => !measures.has(k)))
+          throw new ItemRefused("measures", `measures must be among ${[...measures].join(", ") || "(none)"}`);
+        const hour = new Date(Math.floor(timestampDate(e.occurred).getTime() / HOUR) * HOUR);
+        const doc = {
+          choiceId: e.choiceId,
+          hour,
+          outcome: e.outcome,
+          errorCategory: e.errorCategory,
+          measures: { ...e.measures },
+        };
+        return { tenantId, key: { type: def.name, eventId: e.id }, value: doc };
+      },
+      write: (doc) => ({ doc }),
+      // The hourly rows the events touch are derived again from every stored event of those hours.
+      after: async (written) => {
+        const touched = new Map(
+          written.map((w) => [
+            `${w.value.choiceId}@${w.value.hour.getTime()}`,
+            { choiceId: w.value.choiceId, hour: w.value.hour },
+          ]),
+        );
+        if (touched.size === 0) return;
         const rows = await scope.aggregate<{ choiceId: number; hour: Date; values: Record<string, number | null> }>(
           "metric_events",
           buildRollupPipeline(def.name, [...touched.values()]),
@@ -199,12 +207,18 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
           tenantId,
           rows.map((r) => ({ key: { type: def.name, choiceId: r.choiceId, hour: r.hour }, doc: { values: r.values } })),
         );
-      }
-      return rejections.result(counts);
+      },
     });
     return create(IngestMetricEventsResponseSchema, { result });
   }
 }
+
+/** The outcomes an event of each metrics type may report. */
+const eventOutcomes: Readonly<Record<string, readonly string[]>> = {
+  "job-types": ["completed", "failed", "canceled"],
+  errors: ["error"],
+  ingests: ["deferred", "ingested", "errored", "duplicate"],
+};
 
 function requireType(name: string): MetricsTypeDef {
   const def = metricsType(name);

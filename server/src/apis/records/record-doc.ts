@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ItemRefused } from "../ingest-batch.js";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { rfc3339Micros } from "../../platform/time/rfc3339.js";
 import { decodeKey, encodeKey } from "./cel-filter.js";
@@ -31,14 +32,7 @@ export interface RecordDoc {
 }
 
 /** Thrown for a record that can't be stored; `field` names the offending part. */
-export class RecordInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class RecordInputError extends ItemRefused {}
 
 const namePattern = /^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/;
 const knownTypes = /^[A-Za-z0-9.]+\/[A-Za-z0-9]+\.[A-Za-z]+$/;

@@ -11,7 +11,7 @@ import {
   type Record as RecordMessage,
   type RecordsService,
 } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
-import { Rejections, ingestOnce } from "../ingest-result.js";
+import { ingestBatch } from "../ingest-batch.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
 import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
@@ -68,22 +68,20 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
   async ingestRecords(req: IngestRecordsRequest, ctx: HandlerContext) {
     const { namespace, result } = parseWriteParent(req.parent);
-    if (req.records.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} records per batch`, "records");
     const scope = this.scopes(principalOf(ctx));
-    const outcome = await ingestOnce(scope, "records", req.batchId, async () => {
-      const rejections = new Rejections();
-      const items: { key: Record<string, string>; doc: RecordDoc }[] = [];
-      req.records.forEach((r, index) => {
-        try {
-          const doc = toDoc(namespace, result, r);
-          items.push({ key: { namespace, result, name: doc.name }, doc });
-        } catch (e) {
-          if (!(e instanceof RecordInputError)) throw e;
-          rejections.add(index, e.field, e.message);
-        }
-      });
-      const counts = await scope.upsertMany("records", scope.writeTenant(), items);
-      return rejections.result(counts);
+    const tenantId = scope.writeTenant();
+    const outcome = await ingestBatch(scope, {
+      api: "records",
+      batchId: req.batchId,
+      collection: "records",
+      items: req.records,
+      max: MAX_BATCH,
+      tooMany: () => invalidArgument(`at most ${MAX_BATCH} records per batch`, "records"),
+      decode: (r) => {
+        const doc = toDoc(namespace, result, r);
+        return { tenantId, key: { namespace, result, name: doc.name }, value: doc };
+      },
+      write: (doc) => ({ doc }),
     });
     return create(IngestRecordsResponseSchema, { result: outcome });
   }

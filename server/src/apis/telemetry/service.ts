@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { Rejections, ingestOnce } from "../ingest-result.js";
+import { ItemRefused, ingestBatch } from "../ingest-batch.js";
+import { Rejections } from "../ingest-result.js";
 import {
   GetAggregatesResponseSchema,
   GetFiltersResponseSchema,
@@ -217,76 +218,77 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async ingestHistograms(req: IngestHistogramsRequest, ctx: HandlerContext) {
     if (!req.batchId) throw invalidArgument("batch_id is required: it makes re-sending a batch safe", "batch_id");
-    if (req.histograms.length > MAX_BATCH)
-      throw invalidArgument(`at most ${MAX_BATCH} histograms per batch`, "histograms");
     const scope = this.scope(ctx);
     const tenantId = scope.writeTenant();
-    const result = await ingestOnce(scope, "telemetry", req.batchId, async () => {
-      const defs = new Map(
-        (await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [
-          d.name,
-          d,
-        ]),
-      );
-      const rejections = new Rejections();
-      const reject = rejections.add.bind(rejections);
-      // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
-      const merged = new Map<
-        string,
-        { key: Record<string, unknown>; histogram: number[]; sum: number; count: number }
-      >();
-      for (const [i, h] of req.histograms.entries()) {
+    let defs: Map<string, DefinitionDoc> | undefined;
+    const result = await ingestBatch(scope, {
+      api: "telemetry",
+      batchId: req.batchId,
+      collection: "histograms",
+      items: req.histograms,
+      max: MAX_BATCH,
+      tooMany: () => invalidArgument(`at most ${MAX_BATCH} histograms per batch`, "histograms"),
+      decode: async (h) => {
+        defs ??= new Map(
+          (await scope.aggregate<DefinitionDoc>("metric_definitions", [], { tenantIds: [tenantId] })).map((d) => [
+            d.name,
+            d,
+          ]),
+        );
         const def = defs.get(h.metric);
         const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
         if (!(prefixes as readonly string[]).includes(h.prefix))
-          reject(i, "prefix", "prefix must be build_id or submission_date");
-        else if (!h.channel || !h.version) reject(i, "channel", "channel and version are required");
-        else if (!isDate(h.date)) reject(i, "date", "date must be YYYYMMDD");
-        else if (!def) reject(i, "metric", `unknown metric ${h.metric}: define it first`);
-        else if (h.histogram.length !== expected)
-          reject(i, "histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
-        else if (h.histogram.some((n) => n < 0n) || h.count < 0n)
-          reject(i, "histogram", "bucket counts must not be negative");
-        else if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT)
-          reject(i, "histogram", `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`);
-        else if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20)
-          reject(i, "sum", "sum must be a finite number");
-        else if (h.label !== "" && !def.keyed) reject(i, "label", `${h.metric} is not keyed`);
-        else {
-          const dims = {
-            label: h.label,
-            application: h.application,
-            architecture: h.architecture,
-            os: h.os,
-            osVersion: h.osVersion,
-            child: normalizeChild(h.child),
-          };
-          const key = {
-            prefix: h.prefix,
-            channel: h.channel,
-            version: h.version,
-            date: h.date,
-            metric: h.metric,
-            dimsKey: dimsKey(dims),
-            ...dims,
-          };
-          const k = JSON.stringify(key);
-          const m = merged.get(k) ?? { key, histogram: new Array<number>(expected).fill(0), sum: 0, count: 0 };
-          for (const [j, n] of h.histogram.entries()) m.histogram[j]! += Number(n);
-          m.sum += h.sum;
-          m.count += Number(h.count);
-          merged.set(k, m);
-        }
-      }
+          throw new ItemRefused("prefix", "prefix must be build_id or submission_date");
+        if (!h.channel || !h.version) throw new ItemRefused("channel", "channel and version are required");
+        if (!isDate(h.date)) throw new ItemRefused("date", "date must be YYYYMMDD");
+        if (!def) throw new ItemRefused("metric", `unknown metric ${h.metric}: define it first`);
+        if (h.histogram.length !== expected)
+          throw new ItemRefused(
+            "histogram",
+            `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`,
+          );
+        if (h.histogram.some((n) => n < 0n) || h.count < 0n)
+          throw new ItemRefused("histogram", "bucket counts must not be negative");
+        if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT)
+          throw new ItemRefused(
+            "histogram",
+            `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`,
+          );
+        if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20)
+          throw new ItemRefused("sum", "sum must be a finite number");
+        if (h.label !== "" && !def.keyed) throw new ItemRefused("label", `${h.metric} is not keyed`);
+        const dims = {
+          label: h.label,
+          application: h.application,
+          architecture: h.architecture,
+          os: h.os,
+          osVersion: h.osVersion,
+          child: normalizeChild(h.child),
+        };
+        const key = {
+          prefix: h.prefix,
+          channel: h.channel,
+          version: h.version,
+          date: h.date,
+          metric: h.metric,
+          dimsKey: dimsKey(dims),
+          ...dims,
+        };
+        return { tenantId, key, value: { histogram: h.histogram.map(Number), sum: h.sum, count: Number(h.count) } };
+      },
+      // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
+      merge: (a, b) => ({
+        histogram: a.histogram.map((n, j) => n + b.histogram[j]!),
+        sum: a.sum + b.sum,
+        count: a.count + b.count,
+      }),
       // Additive merges are guarded per document: each remembers the batches merged into it, so a batch
       // run again (after a failure before its completion mark) adds nothing twice.
-      const items = [...merged.values()].map((m) => ({
-        key: m.key,
+      write: (m) => ({
         guard: { batches: { $ne: req.batchId } },
         pipeline: buildMergeUpdate(m.histogram, m.sum, m.count, req.batchId),
-      }));
-      const counts = await scope.upsertMany("histograms", tenantId, items, { guardedDuplicates: true });
-      return rejections.result(counts);
+      }),
+      guardedDuplicates: true,
     });
     return create(IngestHistogramsResponseSchema, { result });
   }
