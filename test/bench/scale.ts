@@ -24,7 +24,7 @@ export async function benchScale(scale: number): Promise<Figure[]> {
   const peakNow = () => `database peak RSS ${(peak / 2 ** 30).toFixed(1)} GiB`;
   const withPeak = (f: Figure): Figure => ({ ...f, note: `${f.note ?? ""}; ${peakNow()}` });
   try {
-    out.push(withPeak(await deliveryStats(ctx, n(10_000_000), n(6_000_000))));
+    out.push(withPeak(await deliveryStats(ctx, n(10_000_000), n(1_000_000))));
     await drop(ctx.db, "ds_points");
     out.push(withPeak(await jobs(ctx, n(10_000_000))));
     await drop(ctx.db, "jobs");

@@ -1,7 +1,8 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document, type Filter } from "mongodb";
 import type { Principal } from "../platform/principal.js";
 import { toConnectError } from "../platform/errors.js";
+import { dbTimeoutMs, principalOf } from "../platform/handler-context.js";
 import type { CollectionName } from "./collections.js";
 
 /** Stages that could read or write outside the tenant `$match`; refused in every scoped pipeline. */
@@ -18,6 +19,12 @@ const escapingStages = new Set([
   "$listSessions",
   "$planCacheStats",
 ]);
+
+/** What a call allows its database work: the time left (read when each command starts) and its abort. */
+export interface CallBudget {
+  timeoutMs(): number;
+  readonly signal?: AbortSignal;
+}
 
 export interface ScopeOptions {
   /** Remaining call time; becomes `maxTimeMS` so the database stops when the caller gives up. */
@@ -40,6 +47,8 @@ export class TenantScope {
   constructor(
     private readonly db: Db,
     readonly principal: Principal,
+    /** The call this scope serves: every read gets its remaining time and its abort signal. */
+    private readonly call?: CallBudget,
     private readonly defaultTimeoutMs = 30_000,
   ) {}
 
@@ -57,11 +66,15 @@ export class TenantScope {
     for (const stage of pipeline) assertSafeStage(stage);
     const tenants = opts.tenantIds ? opts.tenantIds.filter((t) => this.readable.includes(t)) : this.readable;
     const scoped = [{ $match: { tenantId: { $in: [...tenants] } } }, ...pipeline];
-    const maxTimeMS = Math.max(1, Math.floor(opts.timeoutMs ?? this.defaultTimeoutMs));
+    const maxTimeMS = Math.max(1, Math.floor(opts.timeoutMs ?? this.call?.timeoutMs() ?? this.defaultTimeoutMs));
     try {
       return await this.db
         .collection(collection)
-        .aggregate<T>(scoped, { maxTimeMS, allowDiskUse: opts.allowDiskUse ?? false, signal: opts.signal })
+        .aggregate<T>(scoped, {
+          maxTimeMS,
+          allowDiskUse: opts.allowDiskUse ?? false,
+          signal: opts.signal ?? this.call?.signal,
+        })
         .toArray();
     } catch (e) {
       throw toConnectError(e);
@@ -191,9 +204,9 @@ function assertSafeStage(stage: Document): void {
   }
 }
 
-/** Builds a TenantScope for a principal; injected into services. */
-export type TenantScopeFactory = (principal: Principal) => TenantScope;
+/** Builds the TenantScope of one call (its caller, deadline and abort signal); injected into services. */
+export type TenantScopeFactory = (ctx: HandlerContext) => TenantScope;
 
 export function createTenantScopeFactory(db: Db): TenantScopeFactory {
-  return (principal) => new TenantScope(db, principal);
+  return (ctx) => new TenantScope(db, principalOf(ctx), { timeoutMs: () => dbTimeoutMs(ctx), signal: ctx.signal });
 }

@@ -14,7 +14,6 @@ import {
 import type { Document } from "mongodb";
 import type { ScopeOptions, TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { toSeries, toSummary } from "./convert.js";
 import {
   buildRanksPipeline,
@@ -44,7 +43,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
 
   async getDeliveryServiceStats(req: GetDeliveryServiceStatsRequest, ctx: HandlerContext) {
     const q = parseStatsQuery(req, this.maxSeriesValues);
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const ds = await findDeliveryService(scope, q.ds);
     if (!ds)
       throw new ConnectError(`No such Delivery Service: ${"xmlId" in q.ds ? q.ds.xmlId : q.ds.id}`, Code.NotFound);
@@ -59,7 +58,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
     };
     const window = seriesWindow(q);
     // Grouping a long range by bucket may pass 100 MB of state on MongoDB: let it spill.
-    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, tenantIds: [ds.tenantId], allowDiskUse: true };
+    const opts = { tenantIds: [ds.tenantId], allowDiskUse: true };
     const [buckets, summary] = await Promise.all([
       q.excludeSeries
         ? Promise.resolve(undefined)
@@ -79,7 +78,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
   }
 
   async ingestDeliveryServiceStats(req: IngestDeliveryServiceStatsRequest, ctx: HandlerContext) {
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const owners = new Map<string, DeliveryServiceDoc | undefined>();
     // Points go to their delivery service's tenant, one per (service, metric, cache group, minute);
     // several samples of one minute are stored as their mean.
@@ -120,7 +119,7 @@ export class DeliveryStatsServiceImpl implements ServiceImpl<typeof DeliveryStat
     if (!xmlIdPattern.test(req.xmlId))
       throw invalidArgument("xmlId: 1-48 letters, digits, '-' or '_', starting with a letter or digit", "xml_id");
     if (req.id < 0n || req.id > 2_147_483_647n) throw invalidArgument("id: must be between 1 and 2147483647", "id");
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const tenantId = scope.writeTenant(req.tenantId);
     const existing = await findDeliveryService(scope, { xmlId: req.xmlId });
     if (existing) {

@@ -12,7 +12,6 @@ import {
 } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { Document } from "mongodb";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
-import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { buildAggTree } from "./agg-tree.js";
 import { Assembler } from "./assemble.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
@@ -39,8 +38,8 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     const match = leadingMatch(req);
     const tree = buildAggTree(req.aggs);
     const plan = planAggregations(tree);
-    const scope = this.scopes(principalOf(ctx));
-    const opts = { timeoutMs: dbTimeoutMs(ctx), signal: ctx.signal, allowDiskUse: true };
+    const scope = this.scopes(ctx);
+    const opts = { allowDiskUse: true };
     let rootRows: Document[];
     const nodeRows = new Map<number, Document[]>();
     const distinctRows = new Map<number, { owner: number | null; rows: Document[] }>();
@@ -79,7 +78,7 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
   }
 
   async ingestJobs(req: IngestJobsRequest, ctx: HandlerContext) {
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const tenantId = scope.writeTenant();
     // Within one batch the last item for a job id wins, as a later batch would.
     const result = await ingestBatch(scope, {

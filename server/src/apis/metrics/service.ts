@@ -19,7 +19,6 @@ import {
 } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { metricsType, metricsTypes, type ColumnDef, type MetricsTypeDef } from "./catalogue.js";
 import { choiceFromDoc, choiceToDoc, columnMessage, typeMessage, type ChoiceDoc } from "./convert.js";
 import { buildPlotPipeline, buildRollupPipeline, eventMeasures } from "./pipeline.js";
@@ -62,8 +61,8 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
 
   async getMetricsType(req: GetMetricsTypeRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    const scope = this.scopes(principalOf(ctx));
-    const choices = await loadChoices(scope, def.name, dbTimeoutMs(ctx));
+    const scope = this.scopes(ctx);
+    const choices = await loadChoices(scope, def.name);
     const { $typeName: _t, ...type } = typeMessage(def);
     return create(MetricsTypeDetailsSchema, { ...type, choices: choices.map(choiceFromDoc) });
   }
@@ -80,10 +79,10 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
       throw invalidArgument("Start and end values must be different", "ended");
     if (started && started > ended) throw invalidArgument("Start time must come before end time", "started");
     const columns = selectColumns(def, req.column, req.group);
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const choiceIds = [...new Set(req.choiceId)];
     if (choiceIds.length) {
-      const known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx))).map((c) => c.choiceId));
+      const known = new Set((await loadChoices(scope, def.name)).map((c) => c.choiceId));
       const unknown = choiceIds.filter((id) => !known.has(id));
       if (unknown.length) throw invalidArgument(`Invalid choice_id: ${unknown.join(", ")}`, "choice_id");
     }
@@ -94,8 +93,6 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
     if (choiceIds.length) match.choiceId = { $in: choiceIds };
     const perChoice = choiceIds.length >= 2;
     const rows = await scope.aggregate("metric_rows", buildPlotPipeline(match, columns, !perChoice), {
-      timeoutMs: dbTimeoutMs(ctx),
-      signal: ctx.signal,
       allowDiskUse: true,
     });
     const pg = pageOf(req.page, req.pageSize, columns.length);
@@ -105,7 +102,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
 
   async ingestMetricRows(req: IngestMetricRowsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const tenantId = scope.writeTenant();
     const columnNames = new Set(def.columns.map((c) => c.name));
     let known = new Set<number>();
@@ -132,7 +129,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
           else items.push({ key: { type: def.name, choiceId: c.id }, doc: choiceToDoc(def.name, c) });
         }
         await scope.upsertMany("metric_choices", tenantId, items);
-        known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+        known = new Set((await loadChoices(scope, def.name, [tenantId])).map((c) => c.choiceId));
         return refused;
       },
       decode: (r) => {
@@ -153,7 +150,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
 
   async ingestMetricEvents(req: IngestMetricEventsRequest, ctx: HandlerContext) {
     const def = requireType(req.name);
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const tenantId = scope.writeTenant();
     const outcomes = eventOutcomes[def.name]!;
     const measures = new Set(eventMeasures[def.name]);
@@ -166,7 +163,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
       max: MAX_BATCH,
       tooMany: () => invalidArgument(`at most ${MAX_BATCH} events per batch`, "events"),
       prepare: async () => {
-        known = new Set((await loadChoices(scope, def.name, dbTimeoutMs(ctx), [tenantId])).map((c) => c.choiceId));
+        known = new Set((await loadChoices(scope, def.name, [tenantId])).map((c) => c.choiceId));
         return [];
       },
       decode: (e) => {
@@ -200,7 +197,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
         const rows = await scope.aggregate<{ choiceId: number; hour: Date; values: Record<string, number | null> }>(
           "metric_events",
           buildRollupPipeline(def.name, [...touched.values()]),
-          { timeoutMs: dbTimeoutMs(ctx), tenantIds: [tenantId] },
+          { tenantIds: [tenantId] },
         );
         await scope.upsertMany(
           "metric_rows",
@@ -226,14 +223,8 @@ function requireType(name: string): MetricsTypeDef {
   return def;
 }
 
-async function loadChoices(
-  scope: TenantScope,
-  type: string,
-  timeoutMs: number,
-  tenantIds?: string[],
-): Promise<ChoiceDoc[]> {
+async function loadChoices(scope: TenantScope, type: string, tenantIds?: string[]): Promise<ChoiceDoc[]> {
   return scope.aggregate<ChoiceDoc>("metric_choices", [{ $match: { type } }, { $sort: { choiceId: 1 } }], {
-    timeoutMs,
     tenantIds,
   });
 }

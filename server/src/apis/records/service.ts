@@ -14,7 +14,6 @@ import {
 import { ingestBatch } from "../ingest-batch.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { FilterError, compileFilter } from "./cel-filter.js";
 import { toSummaryMessage } from "./convert.js";
 import { buildSummaryPipeline, type SummaryRow } from "./pipeline.js";
@@ -37,12 +36,8 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
       if (e instanceof FilterError) throw invalidArgument(e.message, "filter");
       throw e;
     }
-    const scope = this.scopes(principalOf(ctx));
-    const rows = await scope.aggregate<SummaryRow>("records", buildSummaryPipeline(q, filter), {
-      timeoutMs: dbTimeoutMs(ctx),
-      signal: ctx.signal,
-      allowDiskUse: true,
-    });
+    const scope = this.scopes(ctx);
+    const rows = await scope.aggregate<SummaryRow>("records", buildSummaryPipeline(q, filter), { allowDiskUse: true });
     // Without group_by there is exactly one row, even over nothing; with it, one per group (maybe none).
     const summary =
       q.groupBy.kind === "none" ? [toSummaryMessage(rows[0], q)] : rows.map((r) => toSummaryMessage(r, q));
@@ -59,7 +54,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
       if (e instanceof RecordInputError) throw invalidArgument(`${e.field}: ${e.message}`, `record.${e.field}`);
       throw e;
     }
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     await scope.upsertMany("records", scope.writeTenant(), [
       { key: { namespace, result, name: doc.name }, doc: { ...doc } },
     ]);
@@ -68,7 +63,7 @@ export class RecordsServiceImpl implements ServiceImpl<typeof RecordsService> {
 
   async ingestRecords(req: IngestRecordsRequest, ctx: HandlerContext) {
     const { namespace, result } = parseWriteParent(req.parent);
-    const scope = this.scopes(principalOf(ctx));
+    const scope = this.scopes(ctx);
     const tenantId = scope.writeTenant();
     const outcome = await ingestBatch(scope, {
       api: "records",

@@ -17,9 +17,8 @@ import {
   type ListDatesRequest,
   type PutMetricDefinitionsRequest,
 } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
-import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
+import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dbTimeoutMs, principalOf } from "../../platform/handler-context.js";
 import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
 import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
 
@@ -52,24 +51,24 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async listChannels(req: ListChannelsRequest, ctx: HandlerContext) {
     requirePrefix(req.prefix);
-    const rows = await this.scope(ctx).aggregate<{ _id: string }>(
+    const rows = await this.scopes(ctx).aggregate<{ _id: string }>(
       "histograms",
       [{ $match: { prefix: req.prefix } }, { $group: { _id: "$channel" } }, { $sort: { _id: 1 } }],
-      { timeoutMs: dbTimeoutMs(ctx) },
+      {},
     );
     return create(ListChannelsResponseSchema, { channels: rows.map((r) => r._id) });
   }
 
   async listDates(req: ListDatesRequest, ctx: HandlerContext) {
     requirePrefix(req.prefix);
-    const rows = await this.scope(ctx).aggregate<{ _id: { date: string; version: string } }>(
+    const rows = await this.scopes(ctx).aggregate<{ _id: { date: string; version: string } }>(
       "histograms",
       [
         { $match: { prefix: req.prefix, channel: req.channel } },
         { $group: { _id: { date: "$date", version: "$version" } } },
         { $sort: { "_id.date": -1, "_id.version": -1 } },
       ],
-      { timeoutMs: dbTimeoutMs(ctx) },
+      {},
     );
     if (rows.length === 0) throw notFound(`No data for channel ${req.channel}`);
     return create(ListDatesResponseSchema, { dates: rows.map((r) => r._id) });
@@ -78,7 +77,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
   async getFilters(req: GetFiltersRequest, ctx: HandlerContext) {
     if (!req.channel || !req.version) throw notFound("Missing channel or version. Both are required.");
     const distinct = (f: unknown) => ({ $addToSet: f });
-    const rows = await this.scope(ctx).aggregate<Record<string, string[]>>(
+    const rows = await this.scopes(ctx).aggregate<Record<string, string[]>>(
       "histograms",
       [
         { $match: { channel: req.channel, version: req.version } },
@@ -93,7 +92,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
           },
         },
       ],
-      { timeoutMs: dbTimeoutMs(ctx) },
+      {},
     );
     const r = rows[0];
     if (!r) throw notFound(`No data for channel ${req.channel} and version ${req.version}`);
@@ -116,13 +115,13 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     if (badDate !== undefined)
       throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`, "dates");
     if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request", "dates");
-    const scope = this.scope(ctx);
+    const scope = this.scopes(ctx);
     // Each tenant defines its own metrics; a read over several tenants that define this one with
     // different bucket layouts cannot add their histograms up, and says so.
     const defs = await scope.aggregate<DefinitionDoc>(
       "metric_definitions",
       [{ $match: { name: req.metric } }, { $limit: 1000 }],
-      { timeoutMs: dbTimeoutMs(ctx) },
+      {},
     );
     const def = defs[0];
     if (!def) throw notFound(`Unknown metric: ${req.metric}`);
@@ -157,11 +156,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       histogram: number[];
       minLength: number;
       maxLength: number;
-    }>("histograms", buildAggregatesPipeline(match, length), {
-      timeoutMs: dbTimeoutMs(ctx),
-      signal: ctx.signal,
-      allowDiskUse: true,
-    });
+    }>("histograms", buildAggregatesPipeline(match, length), { allowDiskUse: true });
     if (data.length === 0) throw notFound("No data for the requested dates and filters");
     const res = create(GetAggregatesResponseSchema, {
       buckets: def.kind === "categorical" ? def.labels : def.buckets.map(String),
@@ -189,7 +184,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
   }
 
   async putMetricDefinitions(req: PutMetricDefinitionsRequest, ctx: HandlerContext) {
-    const scope = this.scope(ctx);
+    const scope = this.scopes(ctx);
     const rejections = new Rejections();
     const reject = rejections.add.bind(rejections);
     const items = [];
@@ -218,7 +213,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async ingestHistograms(req: IngestHistogramsRequest, ctx: HandlerContext) {
     if (!req.batchId) throw invalidArgument("batch_id is required: it makes re-sending a batch safe", "batch_id");
-    const scope = this.scope(ctx);
+    const scope = this.scopes(ctx);
     const tenantId = scope.writeTenant();
     let defs: Map<string, DefinitionDoc> | undefined;
     const result = await ingestBatch(scope, {
@@ -291,10 +286,6 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       guardedDuplicates: true,
     });
     return create(IngestHistogramsResponseSchema, { result });
-  }
-
-  private scope(ctx: HandlerContext): TenantScope {
-    return this.scopes(principalOf(ctx));
   }
 }
 
