@@ -1,6 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { errorReply } from "../../transcoding/rest-error.js";
 import { Code, createContextKey, type ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type { GetDeliveryServiceStatsResponse } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { messageToRestJson, type RestJson } from "../../transcoding/rest-json.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
@@ -140,17 +140,13 @@ export const deliveryStatsRest: RestShape = {
       !missingParams
     )
       return notAcceptable(ctx);
-    switch (err.code) {
-      case Code.Unauthenticated:
-        return alerts(401, "unauthorized, please log in.");
-      case Code.FailedPrecondition:
-        return alerts(406, err.rawMessage);
-      case Code.Internal:
-      case Code.Unknown:
-        return alerts(500, "Internal Server Error");
-      default:
-        return alerts(codeToHttpStatus(err.code), err.rawMessage);
-    }
+    return errorReply(err, (status, text) => alerts(status, text).body!, {
+      internal: "Internal Server Error",
+      byCode: {
+        [Code.Unauthenticated]: { message: "unauthorized, please log in." },
+        [Code.FailedPrecondition]: { status: 406 },
+      },
+    });
   },
 };
 

@@ -1,6 +1,6 @@
 import { create, fromJson, type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { errorReply } from "../../transcoding/rest-error.js";
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import {
   JobDocumentSchema,
   type AggregateJobsResponse,
@@ -183,21 +183,15 @@ export const jobsRest: RestShape = {
     };
   },
   error(err: ConnectError): RestReply {
-    const reply = (status: number, detail: string): RestReply => ({ status, body: { status_code: status, detail } });
-    switch (err.code) {
-      case Code.InvalidArgument:
-        return reply(400, err.rawMessage);
-      case Code.Unauthenticated:
-        return {
-          ...reply(401, "Invalid or missing access token"),
+    return errorReply(err, (status, detail) => ({ status_code: status, detail }), {
+      internal: "Internal server error",
+      byCode: {
+        [Code.Unauthenticated]: {
+          message: "Invalid or missing access token",
           headers: { "www-authenticate": 'Bearer error="invalid_token"' },
-        };
-      case Code.Internal:
-      case Code.Unknown:
-        return reply(500, "Internal server error");
-      default:
-        return reply(codeToHttpStatus(err.code), err.rawMessage);
-    }
+        },
+      },
+    });
   },
 };
 

@@ -1,7 +1,7 @@
 import type { JsonObject, Message } from "@bufbuild/protobuf";
+import { errorReply } from "../../transcoding/rest-error.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type {
   GetPlotDataResponse,
   ListMetricsTypesResponse,
@@ -124,20 +124,16 @@ export const metricsRest: RestShape = {
     }
   },
   error(err: ConnectError): RestReply {
-    switch (err.code) {
-      case Code.Unauthenticated:
-        return {
-          status: 401,
+    // Django REST framework's texts, as Scale answers.
+    return errorReply(err, (_status, detail) => ({ detail }), {
+      internal: "A server error occurred.",
+      byCode: {
+        [Code.Unauthenticated]: {
+          message: "Authentication credentials were not provided.",
           headers: { "www-authenticate": 'Bearer realm="api"' },
-          body: { detail: "Authentication credentials were not provided." },
-        };
-      case Code.PermissionDenied:
-        return { status: 403, body: { detail: "You do not have permission to perform this action." } };
-      case Code.Internal:
-      case Code.Unknown:
-        return { status: 500, body: { detail: "A server error occurred." } };
-      default:
-        return { status: codeToHttpStatus(err.code), body: { detail: err.rawMessage } };
-    }
+        },
+        [Code.PermissionDenied]: { message: "You do not have permission to perform this action." },
+      },
+    });
   },
 };

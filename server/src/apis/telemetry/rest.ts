@@ -1,6 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { errorReply } from "../../transcoding/rest-error.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { createHash } from "node:crypto";
 import { toBinary } from "@bufbuild/protobuf";
 import {
@@ -98,8 +98,6 @@ export const telemetryRest: RestShape = {
   error(err: ConnectError): RestReply {
     const allow = err.metadata.get(kAllow);
     if (allow) return { status: 405, headers: { allow }, body: { message: err.rawMessage } };
-    if (err.code === Code.Internal || err.code === Code.Unknown)
-      return { status: 500, body: { message: "Internal Server Error" } };
-    return { status: codeToHttpStatus(err.code), body: { message: err.rawMessage } };
+    return errorReply(err, (_status, message) => ({ message }), { internal: "Internal Server Error" });
   },
 };
