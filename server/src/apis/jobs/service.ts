@@ -1,6 +1,5 @@
 import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ingestBatch } from "../ingest-batch.js";
 import {
@@ -13,12 +12,13 @@ import {
 import type { Document } from "mongodb";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { buildAggTree } from "./agg-tree.js";
-import { Assembler } from "./assemble.js";
+import { Assembler } from "./convert.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 import { toJobDoc } from "./job-doc.js";
 import { facetPipeline, planAggregations } from "./pipeline.js";
-import { assertQueryBudget, compileQuery, defaultQueryLimits, type QueryLimits } from "./query.js";
+import { assertQueryBudget, defaultQueryLimits, type QueryLimits } from "./query.js";
+import { leadingMatch } from "./request.js";
 
 /** How the per-aggregation pipelines run: one aggregate each, concurrently (default), or one `$facet`. */
 export type AggStrategy = "concurrent" | "facet";
@@ -97,19 +97,4 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     });
     return create(IngestJobsResponseSchema, { result });
   }
-}
-
-/** Everything filterable, in one `$match` that the (tenantId, timestamp) index serves. */
-export function leadingMatch(req: AggregateJobsRequest): Document {
-  const match: Document = {};
-  const start = req.startTime ? timestampDate(req.startTime) : undefined;
-  const end = req.endTime ? timestampDate(req.endTime) : undefined;
-  if (start && end && start > end) throw esError("[start_time] must be before or equal to [end_time]");
-  if (start || end) match.timestamp = { ...(start ? { $gte: start } : {}), ...(end ? { $lte: end } : {}) };
-  if (req.application) match.application = req.application;
-  if (req.appType.length) match.app_type = { $in: [...req.appType] };
-  if (req.domain.length) match.domain = { $in: [...req.domain] };
-  if (req.includesEu === false) match.eu = { $ne: true };
-  if (req.query) match.$expr = compileQuery(req.query);
-  return match;
 }

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { ItemRefused, ingestBatch } from "../ingest-batch.js";
 import { Rejections } from "../ingest-result.js";
+import { notFound, parseAggregatesQuery, requirePrefix } from "./request.js";
 import {
   GetAggregatesResponseSchema,
   GetFiltersResponseSchema,
@@ -43,7 +44,6 @@ function int64Of(v: unknown, where: string): bigint {
 const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
 const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
 const MAX_BATCH = 20_000;
-const notFound = (m: string) => new ConnectError(m, Code.NotFound);
 
 /** Mozilla's telemetry aggregates over the caller's histograms. */
 export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService> {
@@ -51,25 +51,21 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async listChannels(req: ListChannelsRequest, ctx: HandlerContext) {
     requirePrefix(req.prefix);
-    const rows = await this.scopes(ctx).aggregate<{ _id: string }>(
-      "histograms",
-      [{ $match: { prefix: req.prefix } }, { $group: { _id: "$channel" } }, { $sort: { _id: 1 } }],
-      {},
-    );
+    const rows = await this.scopes(ctx).aggregate<{ _id: string }>("histograms", [
+      { $match: { prefix: req.prefix } },
+      { $group: { _id: "$channel" } },
+      { $sort: { _id: 1 } },
+    ]);
     return create(ListChannelsResponseSchema, { channels: rows.map((r) => r._id) });
   }
 
   async listDates(req: ListDatesRequest, ctx: HandlerContext) {
     requirePrefix(req.prefix);
-    const rows = await this.scopes(ctx).aggregate<{ _id: { date: string; version: string } }>(
-      "histograms",
-      [
-        { $match: { prefix: req.prefix, channel: req.channel } },
-        { $group: { _id: { date: "$date", version: "$version" } } },
-        { $sort: { "_id.date": -1, "_id.version": -1 } },
-      ],
-      {},
-    );
+    const rows = await this.scopes(ctx).aggregate<{ _id: { date: string; version: string } }>("histograms", [
+      { $match: { prefix: req.prefix, channel: req.channel } },
+      { $group: { _id: { date: "$date", version: "$version" } } },
+      { $sort: { "_id.date": -1, "_id.version": -1 } },
+    ]);
     if (rows.length === 0) throw notFound(`No data for channel ${req.channel}`);
     return create(ListDatesResponseSchema, { dates: rows.map((r) => r._id) });
   }
@@ -77,23 +73,19 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
   async getFilters(req: GetFiltersRequest, ctx: HandlerContext) {
     if (!req.channel || !req.version) throw notFound("Missing channel or version. Both are required.");
     const distinct = (f: unknown) => ({ $addToSet: f });
-    const rows = await this.scopes(ctx).aggregate<Record<string, string[]>>(
-      "histograms",
-      [
-        { $match: { channel: req.channel, version: req.version } },
-        {
-          $group: {
-            _id: null,
-            metric: distinct("$metric"),
-            application: distinct("$application"),
-            architecture: distinct("$architecture"),
-            os: distinct({ $concat: ["$os", ",", "$osVersion"] }),
-            child: distinct("$child"),
-          },
+    const rows = await this.scopes(ctx).aggregate<Record<string, string[]>>("histograms", [
+      { $match: { channel: req.channel, version: req.version } },
+      {
+        $group: {
+          _id: null,
+          metric: distinct("$metric"),
+          application: distinct("$application"),
+          architecture: distinct("$architecture"),
+          os: distinct({ $concat: ["$os", ",", "$osVersion"] }),
+          child: distinct("$child"),
         },
-      ],
-      {},
-    );
+      },
+    ]);
     const r = rows[0];
     if (!r) throw notFound(`No data for channel ${req.channel} and version ${req.version}`);
     const sorted = (xs: string[]) => xs.filter((x) => x !== "" && x !== ",").sort();
@@ -107,22 +99,14 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
   }
 
   async getAggregates(req: GetAggregatesRequest, ctx: HandlerContext) {
-    requirePrefix(req.prefix);
-    if (!req.version || !req.dates || !req.metric)
-      throw notFound("Missing date or version or metric. All three are required.");
-    const dates = req.dates.split(",").map((d) => d.trim());
-    const badDate = dates.find((d) => !isDate(d));
-    if (badDate !== undefined)
-      throw invalidArgument(`Invalid date: ${badDate} (dates are YYYYMMDD, comma-separated)`, "dates");
-    if (dates.length > 1000) throw invalidArgument("At most 1000 dates per request", "dates");
+    const q = parseAggregatesQuery(req);
     const scope = this.scopes(ctx);
     // Each tenant defines its own metrics; a read over several tenants that define this one with
     // different bucket layouts cannot add their histograms up, and says so.
-    const defs = await scope.aggregate<DefinitionDoc>(
-      "metric_definitions",
-      [{ $match: { name: req.metric } }, { $limit: 1000 }],
-      {},
-    );
+    const defs = await scope.aggregate<DefinitionDoc>("metric_definitions", [
+      { $match: { name: req.metric } },
+      { $limit: 1000 },
+    ]);
     const def = defs[0];
     if (!def) throw notFound(`Unknown metric: ${req.metric}`);
     if (defs.some((d) => layoutOf(d) !== layoutOf(def))) {
@@ -131,22 +115,6 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
         Code.FailedPrecondition,
       );
     }
-    const match: Record<string, unknown> = {
-      prefix: req.prefix,
-      channel: req.channel,
-      version: req.version,
-      metric: req.metric,
-      date: { $in: dates },
-    };
-    const dims: [string, string[]][] = [
-      ["application", req.application],
-      ["architecture", req.architecture],
-      ["os", req.os],
-      ["osVersion", req.osVersion],
-      ["child", req.child.map(normalizeChild)],
-      ["label", req.label],
-    ];
-    for (const [field, values] of dims) if (values.length) match[field] = { $in: values };
     const length = def.kind === "categorical" ? def.labels.length : def.buckets.length;
     const data = await scope.aggregate<{
       date: string;
@@ -156,7 +124,7 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       histogram: number[];
       minLength: number;
       maxLength: number;
-    }>("histograms", buildAggregatesPipeline(match, length), { allowDiskUse: true });
+    }>("histograms", buildAggregatesPipeline(q.match, length), { allowDiskUse: true });
     if (data.length === 0) throw notFound("No data for the requested dates and filters");
     const res = create(GetAggregatesResponseSchema, {
       buckets: def.kind === "categorical" ? def.labels : def.buckets.map(String),
@@ -287,9 +255,4 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     });
     return create(IngestHistogramsResponseSchema, { result });
   }
-}
-
-function requirePrefix(prefix: string): void {
-  if (!(prefixes as readonly string[]).includes(prefix))
-    throw notFound(`Unknown prefix ${prefix}: use build_id or submission_date`);
 }
