@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { RejectionSchema } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
 import { ItemRefused, ingestBatch } from "../ingest-batch.js";
 import {
@@ -19,29 +19,16 @@ import {
 } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import type { TenantScope, TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { metricsType, metricsTypes, type ColumnDef, type MetricsTypeDef } from "./catalogue.js";
+import { metricsTypes, type ColumnDef } from "./catalogue.js";
 import { choiceFromDoc, choiceToDoc, columnMessage, typeMessage, type ChoiceDoc } from "./convert.js";
 import { buildPlotPipeline, buildRollupPipeline, eventMeasures } from "./pipeline.js";
-import { parseTimeParam } from "./time-param.js";
+import { pageOf, parsePlotQuery, requireType } from "./request.js";
 
 /** The catalogue as messages, built once: it is static, and handlers never mutate what they return. */
 const catalogue = metricsTypes.map(typeMessage);
 
 const MAX_BATCH = 50_000;
 const HOUR = 3_600_000;
-
-/** A page request resolved against a list length; throws NotFound "Invalid page." past the end. */
-export function pageOf(
-  page: number,
-  pageSize: number,
-  total: number,
-): { start: number; end: number; page: number; size: number; hasNext: boolean } {
-  const size = pageSize >= 1 && pageSize <= 1000 ? pageSize : 100;
-  const p = page === 0 ? 1 : page;
-  const last = Math.max(1, Math.ceil(total / size));
-  if (p < 1 || p > last) throw new ConnectError("Invalid page.", Code.NotFound);
-  return { start: (p - 1) * size, end: Math.min(total, p * size), page: p, size, hasNext: p < last };
-}
 
 /** Scale's v6 metrics over the caller's choices and hourly rows. */
 export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
@@ -68,17 +55,7 @@ export class MetricsServiceImpl implements ServiceImpl<typeof MetricsService> {
   }
 
   async getPlotData(req: GetPlotDataRequest, ctx: HandlerContext) {
-    const def = requireType(req.name);
-    const now = this.now();
-    const started = req.started === "" ? undefined : parseTimeParam(req.started, now);
-    if (req.started !== "" && !started)
-      throw invalidArgument("Invalid ISO timestamp format for parameter: started", "started");
-    const ended = req.ended === "" ? now : parseTimeParam(req.ended, now);
-    if (!ended) throw invalidArgument("Invalid ISO timestamp format for parameter: ended", "ended");
-    if (started && started.getTime() === ended.getTime())
-      throw invalidArgument("Start and end values must be different", "ended");
-    if (started && started > ended) throw invalidArgument("Start time must come before end time", "started");
-    const columns = selectColumns(def, req.column, req.group);
+    const { def, started, ended, columns } = parsePlotQuery(req, this.now());
     const scope = this.scopes(ctx);
     const choiceIds = [...new Set(req.choiceId)];
     if (choiceIds.length) {
@@ -217,26 +194,10 @@ const eventOutcomes: Readonly<Record<string, readonly string[]>> = {
   ingests: ["deferred", "ingested", "errored", "duplicate"],
 };
 
-function requireType(name: string): MetricsTypeDef {
-  const def = metricsType(name);
-  if (!def) throw new ConnectError("Not found.", Code.NotFound);
-  return def;
-}
-
 async function loadChoices(scope: TenantScope, type: string, tenantIds?: string[]): Promise<ChoiceDoc[]> {
   return scope.aggregate<ChoiceDoc>("metric_choices", [{ $match: { type } }, { $sort: { choiceId: 1 } }], {
     tenantIds,
   });
-}
-
-/** Named columns plus every column of each named group, in catalogue order; none named: all. */
-export function selectColumns(def: MetricsTypeDef, columns: readonly string[], groups: readonly string[]): ColumnDef[] {
-  for (const c of columns)
-    if (!def.columns.some((x) => x.name === c)) throw invalidArgument(`Invalid column name: ${c}`, "column");
-  for (const g of groups)
-    if (!def.groups.some((x) => x.name === g)) throw invalidArgument(`Invalid group name: ${g}`, "group");
-  if (columns.length === 0 && groups.length === 0) return [...def.columns];
-  return def.columns.filter((c) => columns.includes(c.name) || groups.includes(c.group));
 }
 
 function plotResult(c: ColumnDef, rows: Record<string, unknown>[], perChoice: boolean) {
