@@ -1,5 +1,5 @@
-import { dateTrunc, type DateUnit } from "../../platform/time/date-trunc.js";
-import { assertTimeZone, offsetAt } from "../../platform/time/timezone.js";
+import { dateTrunc, type DateUnit } from "./time/date-trunc.js";
+import { assertTimeZone, offsetAt } from "./time/timezone.js";
 import { compareValues, isBsonNumber, toNumber, valuesEqual } from "./bson-order.js";
 import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
