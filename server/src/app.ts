@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import type { DatabaseTraits } from "./db/connect.js";
 import { allPermissions } from "./auth/permissions.js";
 import { create, createFileRegistry, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -61,15 +62,15 @@ export interface App {
 /** Builds every service with its dependencies and returns the one handler that serves them. */
 /** What the composition root is given besides configuration and the database. */
 export interface AppOptions {
-  /** The database is the embedded engine (some strategies differ; see JOBS_AGG_STRATEGY). */
-  readonly embedded?: boolean;
+  /** What the database reports of itself (some strategies differ; see JOBS_AGG_STRATEGY). */
+  readonly traits?: DatabaseTraits;
   readonly metrics?: TallyMetrics;
   /** false: NOT_SERVING (and `/readyz` 503) until `health.setStarted()`, e.g. after the demo load. */
   readonly started?: boolean;
 }
 
 export async function createApp(config: Config, logger: Logger, db: Db, opts: AppOptions = {}): Promise<App> {
-  const embedded = opts.embedded ?? false;
+  const traits = opts.traits ?? { parallelAggregates: true };
   const metrics = opts.metrics ?? new TallyMetrics();
   const directory = new TenantDirectory(db);
   const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS, keyEncryptionKey(config));
@@ -83,7 +84,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
   const scopes = createTenantScopeFactory(db);
 
-  const apis = apiModules.map((m) => m.create({ config, embedded, scopes, logger }));
+  const apis = apiModules.map((m) => m.create({ config, traits, scopes, logger }));
   const apiServices: DescService[] = apis.map((a) => a.service);
   const servedServices: DescService[] = [...apiServices, AdminService];
   const health = new HealthState(

@@ -39,7 +39,7 @@ export async function startTally(
   );
   await ensureIndexes(database.db);
   const app = await createApp(config, logger, database.db, {
-    embedded: database.embedded !== undefined,
+    traits: database.traits,
     metrics,
     started: opts.started,
   });

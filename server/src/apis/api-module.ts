@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Config } from "../config.js";
+import type { DatabaseTraits } from "../db/connect.js";
 import type { TenantScopeFactory } from "../db/tenant-scope.js";
 import type { Logger } from "../platform/logger.js";
 import type { RestShape } from "../transcoding/rest-shape.js";
@@ -8,8 +9,8 @@ import type { RestShape } from "../transcoding/rest-shape.js";
 /** What an API module gets from the composition root: data only through `scopes`, never a collection. */
 export interface ApiDeps {
   readonly config: Config;
-  /** True when the database is the embedded engine (some strategies differ; see JOBS_AGG_STRATEGY). */
-  readonly embedded: boolean;
+  /** What the database reports of itself; services never ask which database it is. */
+  readonly traits: DatabaseTraits;
   readonly scopes: TenantScopeFactory;
   readonly logger: Logger;
 }

@@ -4,9 +4,24 @@ import { startEmbeddedMongoProcess, type EmbeddedMongoProcess } from "../embedde
 import type { Logger } from "../platform/logger.js";
 
 /** A connected database: real MongoDB from MONGODB_URI, or the embedded one in its own process. */
+/** What the database says of itself that changes how queries are best run. */
+export interface DatabaseTraits {
+  /** Whether aggregates sent side by side run in parallel (real MongoDB: yes). */
+  readonly parallelAggregates: boolean;
+}
+
+/** Reads the traits from `buildInfo`: a database that does not mention them is a real MongoDB. */
+async function databaseTraits(db: Db): Promise<DatabaseTraits> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return {
+    parallelAggregates: (info.tally as { parallelAggregates?: boolean } | undefined)?.parallelAggregates !== false,
+  };
+}
+
 export interface Database {
   readonly client: MongoClient;
   readonly db: Db;
+  readonly traits: DatabaseTraits;
   readonly embedded: EmbeddedMongoProcess | undefined;
   close(): Promise<void>;
 }
@@ -52,6 +67,7 @@ export async function openDatabase(
     client,
     db,
     embedded,
+    traits: await databaseTraits(db),
     async close() {
       await client.close();
       await embedded?.stop();

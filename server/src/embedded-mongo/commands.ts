@@ -101,6 +101,8 @@ export class CommandExecutor {
           versionArray: [7, 0, 0, 0],
           bits: 64,
           maxBsonObjectSize: MAX_BSON_OBJECT_BYTES,
+          // One thread runs every command: aggregates sent side by side do not run in parallel.
+          tally: { parallelAggregates: false },
           ok: 1,
         };
       case "getParameter":

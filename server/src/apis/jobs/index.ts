@@ -4,9 +4,13 @@ import { jobsRest } from "./rest.js";
 import { JobsServiceImpl } from "./service.js";
 
 export const jobsModule: ApiModule = {
-  create: ({ scopes, config, embedded }) => {
+  create: ({ scopes, config, traits }) => {
     const strategy =
-      config.JOBS_AGG_STRATEGY === "auto" ? (embedded ? "facet" : "concurrent") : config.JOBS_AGG_STRATEGY;
+      config.JOBS_AGG_STRATEGY === "auto"
+        ? traits.parallelAggregates
+          ? "concurrent"
+          : "facet"
+        : config.JOBS_AGG_STRATEGY;
     const impl = new JobsServiceImpl(scopes, strategy, {
       maxTermsCount: config.JOBS_MAX_TERMS_COUNT,
       maxClauseCount: config.JOBS_MAX_CLAUSE_COUNT,
