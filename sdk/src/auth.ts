@@ -3,6 +3,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 /** Supplies bearer tokens; `force` asks for a fresh one (after the server refused the last). */
 export type TokenProvider = (force: boolean) => Promise<string>;
 
+/** How the SDK gets tokens itself: the OAuth2 client-credentials grant against Tally's token endpoint. */
 export interface ClientCredentialsOptions {
   /** Where `/oauth2/token` lives (the server's base URL). */
   readonly baseUrl: string;

@@ -14,6 +14,7 @@ export type TallyAuth =
   | { readonly token: string }
   | { readonly tokenProvider: TokenProvider };
 
+/** Options every Tally client takes: the base URL, how to authenticate, retries. */
 export type TallyClientOptions = TallyAuth & {
   /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
   readonly baseUrl: string;
@@ -40,6 +41,7 @@ export interface TallyClient {
 /** What a platform entry point (Node or browser) supplies: a transport built with these interceptors. */
 export type TransportFactory = (interceptors: Interceptor[], defaultTimeoutMs: number) => Transport;
 
+/** The token source the options describe: a fixed token, a provider, or client credentials. */
 export function tokenProviderOf(opts: TallyClientOptions): TokenProvider {
   if ("tokenProvider" in opts) return opts.tokenProvider;
   if ("token" in opts) {

@@ -8,9 +8,13 @@ const is =
 
 /** "Doesn't exist" and "not yours" look the same, by design. */
 export const isNotFound = is(Code.NotFound);
+/** True for a ConnectError with Code.PermissionDenied (the caller lacks the permission). */
 export const isPermissionDenied = is(Code.PermissionDenied);
+/** True for a ConnectError with Code.Unauthenticated (no, expired or revoked token). */
 export const isUnauthenticated = is(Code.Unauthenticated);
+/** True for a ConnectError with Code.InvalidArgument (see `fieldViolations`). */
 export const isInvalidArgument = is(Code.InvalidArgument);
+/** True for a ConnectError with Code.Unavailable (retried by the SDK). */
 export const isUnavailable = is(Code.Unavailable);
 
 /** A field-level problem: from an ingest rejection or an InvalidArgument message. */

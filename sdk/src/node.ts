@@ -1,6 +1,7 @@
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createTallyClientWith, type TallyClient, type TallyClientOptions } from "./client.js";
 
+/** Client options on Node: TallyClientOptions plus the wire protocol and HTTP version. */
 export type NodeTallyClientOptions = TallyClientOptions & {
   /** Wire protocol (default "connect"). */
   readonly transport?: "connect" | "grpc" | "grpc-web";

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
+/** Retries of idempotent calls on Unavailable and ResourceExhausted, with jittered backoff. */
 export interface RetryOptions {
   /** Attempts in all, the first included (default 5). */
   readonly maxAttempts?: number;

@@ -1,6 +1,7 @@
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { createTallyClientWith, type TallyClient, type TallyClientOptions } from "./client.js";
 
+/** Client options in browsers: TallyClientOptions over fetch (Connect or gRPC-Web). */
 export type WebTallyClientOptions = TallyClientOptions & {
   /** Browsers speak Connect or gRPC-Web (default "connect"). */
   readonly transport?: "connect" | "grpc-web";

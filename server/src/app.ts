@@ -48,6 +48,7 @@ import { RouteTable, routesFromServices } from "./transcoding/rules.js";
 /** The version the OpenAPI document states. */
 const TALLY_VERSION = "0.1.0";
 
+/** The composed application: the one request handler, health, and what tests and the server need. */
 export interface App {
   /** The Node request handler for every protocol on the one port. */
   readonly handler: (req: NodeRequest, res: NodeResponse) => void;
@@ -69,6 +70,7 @@ export interface AppOptions {
   readonly started?: boolean;
 }
 
+/** Builds every service with its dependencies and returns the one handler that serves them. */
 export async function createApp(config: Config, logger: Logger, db: Db, opts: AppOptions = {}): Promise<App> {
   const traits = opts.traits ?? { parallelAggregates: true };
   const metrics = opts.metrics ?? new TallyMetrics();

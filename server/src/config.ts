@@ -100,6 +100,7 @@ const configZod = z.object({
     .default(16 * 1024),
 });
 
+/** The validated configuration (from the environment; see the README's Configuration). */
 export type Config = Readonly<z.infer<typeof configZod>>;
 
 /**

@@ -19,6 +19,7 @@ export interface ConnectionLimits {
   readonly maxHeaderBytes: number;
 }
 
+/** Timeouts and limits of the one listening port. */
 export interface ListenOptions {
   readonly host: string;
   readonly port: number;
@@ -37,6 +38,7 @@ export const defaultConnectionLimits: ConnectionLimits = {
   maxHeaderBytes: 16 * 1024,
 };
 
+/** The listening port: its URL and how to close it. */
 export interface Listener {
   readonly port: number;
   readonly url: string;

@@ -7,6 +7,7 @@ import { listen, type Listener } from "./listen.js";
 import type { Logger } from "./platform/logger.js";
 import { TallyMetrics } from "./platform/metrics.js";
 
+/** A started Tally: its URL, app, database, and a graceful stop. */
 export interface RunningTally {
   readonly url: string;
   readonly port: number;

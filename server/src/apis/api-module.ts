@@ -22,6 +22,7 @@ export interface ApiInstance {
   readonly rest?: RestShape;
 }
 
+/** How an API plugs into the composition root (app.ts): one per folder under apis/. */
 export interface ApiModule {
   create(deps: ApiDeps): ApiInstance;
 }

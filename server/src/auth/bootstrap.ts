@@ -3,6 +3,7 @@ import type { Logger } from "../platform/logger.js";
 import { hashSecret, newSecret } from "./secrets.js";
 import type { TenantDirectory } from "./tenant-directory.js";
 
+/** A client id and its secret, as printed once at creation. */
 export interface Credentials {
   readonly clientId: string;
   readonly clientSecret: string;

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 
+/** Failed-login budgets of the token endpoint, per client and source and per source. */
 export interface LoginGuardLimits {
   /** Failures of one client id from one source address before that pair waits out the window. */
   readonly perPair: number;

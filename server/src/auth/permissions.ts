@@ -5,6 +5,7 @@ import { MetricsService } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
 import { RecordsService } from "@tally/sdk/gen/tally/records/v1/records_pb.js";
 import { TelemetryService } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 
+/** Every permission a role can grant (also the OAuth2 scope names). */
 export const allPermissions = [
   "JOBS:READ",
   "JOBS:WRITE",
@@ -20,6 +21,7 @@ export const allPermissions = [
   "TENANT:ADMIN",
 ] as const;
 
+/** One of {@link allPermissions}. */
 export type Permission = (typeof allPermissions)[number];
 
 /** Built-in roles. `admin` holds every permission; a role named like a permission holds just it. */
@@ -37,6 +39,7 @@ export function permissionsOfRoles(roleNames: readonly string[]): Set<Permission
   return out;
 }
 
+/** Whether `name` is a built-in role. */
 export function isRoleName(name: string): boolean {
   return Object.hasOwn(roles, name);
 }

@@ -15,6 +15,7 @@ interface SigningKeyDoc {
   retiresAt: Date | null;
 }
 
+/** The key tokens are signed with now: its id and private key. */
 export interface ActiveKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;

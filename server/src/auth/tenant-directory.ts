@@ -1,5 +1,6 @@
 import type { Db } from "mongodb";
 
+/** A tenant as stored: its parent, ancestor path and status. */
 export interface TenantDoc {
   _id: string;
   name: string;
@@ -10,6 +11,7 @@ export interface TenantDoc {
   createdAt: Date;
 }
 
+/** An API client as stored: its tenant, roles and hashed secret. */
 export interface ClientDoc {
   _id: string;
   tenantId: string;

@@ -8,6 +8,7 @@ import type { SigningKeys } from "./signing-keys.js";
 export const MAX_TOKEN_BYTES = 8 * 1024;
 const CLOCK_SKEW_SECONDS = 30;
 
+/** Issuer, audience and lifetime of the access tokens Tally signs. */
 export interface TokenSettings {
   readonly issuer: string;
   readonly audience: string;
@@ -21,6 +22,7 @@ const claimsZod = z.object({
   jti: z.string().min(1).max(128),
 });
 
+/** The claims of a verified access token. */
 export type TokenClaims = z.infer<typeof claimsZod>;
 
 const CACHE_ENTRIES = 10_000;

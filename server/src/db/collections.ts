@@ -44,6 +44,7 @@ export const collectionIndexes: Readonly<Record<string, IndexDescription[]>> = {
   counters: [],
 };
 
+/** A collection Tally owns (every read and write names one). */
 export type CollectionName = keyof typeof collectionIndexes;
 
 /** Indexes earlier versions created that would now refuse valid data; dropped at start. */

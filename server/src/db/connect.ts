@@ -18,6 +18,7 @@ async function databaseTraits(db: Db): Promise<DatabaseTraits> {
   };
 }
 
+/** The connected database, its traits, and the embedded process when there is one. */
 export interface Database {
   readonly client: MongoClient;
   readonly db: Db;

@@ -26,6 +26,7 @@ export interface CallBudget {
   readonly signal?: AbortSignal;
 }
 
+/** Per-read options; the call's deadline and signal are the scope's own. */
 export interface ScopeOptions {
   /** Remaining call time; becomes `maxTimeMS` so the database stops when the caller gives up. */
   readonly timeoutMs?: number;
@@ -207,6 +208,7 @@ function assertSafeStage(stage: Document): void {
 /** Builds the TenantScope of one call (its caller, deadline and abort signal); injected into services. */
 export type TenantScopeFactory = (ctx: HandlerContext) => TenantScope;
 
+/** The factory services get: one scope per call, from the call's context. */
 export function createTenantScopeFactory(db: Db): TenantScopeFactory {
   return (ctx) => new TenantScope(db, principalOf(ctx), { timeoutMs: () => dbTimeoutMs(ctx), signal: ctx.signal });
 }

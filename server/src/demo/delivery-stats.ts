@@ -1,5 +1,6 @@
 import { Random, dailyRhythm } from "./random.js";
 
+/** A demo delivery-stats point. */
 export interface DemoPoint {
   ds: string;
   metric: string;

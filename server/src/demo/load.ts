@@ -17,6 +17,7 @@ export interface DemoSizes {
   readonly metricDays: number;
 }
 
+/** The demo data `npm start` loads (sized so that a fresh start is ready within 5 s). */
 export const defaultDemoSizes: DemoSizes = {
   jobs: 50_000,
   recordRunsPerDay: 40,

@@ -1,11 +1,13 @@
 import { Random, dailyRhythm } from "./random.js";
 
+/** A demo metrics choice. */
 export interface DemoChoice {
   type: string;
   choiceId: number;
   fields: Record<string, string | boolean | null>;
 }
 
+/** A demo hourly metrics row. */
 export interface DemoRow {
   type: string;
   choiceId: number;

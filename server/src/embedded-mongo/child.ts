@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { EmbeddedMongo, EmbeddedMongoOptions } from "./server.js";
 
+/** Options of the embedded database's own process. */
 export interface EmbeddedMongoProcessOptions extends EmbeddedMongoOptions {
   /** V8 heap cap of the database process: a runaway command ends that process, never the API. */
   readonly maxHeapMb: number;

@@ -8,6 +8,7 @@ import { MongoCommandError } from "./engine/errors.js";
 import { Journal } from "./journal.js";
 import { MAX_MESSAGE_BYTES, decodeRequest, encodeReply } from "./wire.js";
 
+/** Where the embedded database listens and keeps its data. */
 export interface EmbeddedMongoOptions {
   /** 0 or unset: an ephemeral port. */
   readonly port?: number;
@@ -31,6 +32,7 @@ function configureFromEnvironment(env: NodeJS.ProcessEnv): void {
   configureFallback({ strict: env.TALLY_ENGINE_STRICT === "1", debug: env.TALLY_ENGINE_DEBUG === "1" });
 }
 
+/** A running embedded database: its URI, and how to stop it. */
 export interface EmbeddedMongo {
   readonly uri: string;
   readonly port: number;

@@ -3,16 +3,22 @@ import { decodeDocument } from "./bson-decode.js";
 
 /** MongoDB wire protocol opcodes Tally's embedded database speaks. */
 export const OP_REPLY = 1;
+/** The legacy query opcode (only the driver's first `hello` uses it). */
 export const OP_QUERY = 2004;
+/** The opcode of every modern command. */
 export const OP_MSG = 2013;
 
+/** OP_MSG flag: a CRC-32C follows the sections. */
 export const FLAG_CHECKSUM_PRESENT = 1 << 0;
+/** OP_MSG flag: no reply is expected (or more replies follow). */
 export const FLAG_MORE_TO_COME = 1 << 1;
 
 /** Largest message the server accepts or sends (what `hello` advertises). */
 export const MAX_MESSAGE_BYTES = 48_000_000;
+/** MongoDB's document size limit (16 MiB). */
 export const MAX_BSON_OBJECT_BYTES = 16 * 1024 * 1024;
 
+/** A wire message header. */
 export interface Header {
   readonly length: number;
   readonly requestId: number;
@@ -32,6 +38,7 @@ export interface Request {
 
 const bsonOptions = { promoteValues: true, promoteLongs: true, useBigInt64: false } as const;
 
+/** The header at the start of `buf`. */
 export function readHeader(buf: Buffer): Header {
   return {
     length: buf.readInt32LE(0),

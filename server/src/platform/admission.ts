@@ -12,6 +12,7 @@ export interface ShareLimits {
   readonly burst: number;
 }
 
+/** Per-tenant concurrency, queue and rate limits. */
 export interface AdmissionLimits {
   readonly reads: ShareLimits;
   readonly ingests: ShareLimits;

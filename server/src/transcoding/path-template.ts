@@ -8,6 +8,7 @@
  */
 export type Segment = { kind: "literal"; value: string } | { kind: "any" } | { kind: "rest" };
 
+/** A `{field=pattern}` variable of a path template. */
 export interface TemplateVariable {
   /** Dotted field path, e.g. `parent` or `book.name`. */
   readonly fieldPath: string;
@@ -16,6 +17,7 @@ export interface TemplateVariable {
   readonly length: number;
 }
 
+/** A parsed `google.api.http` path template. */
 export interface PathTemplate {
   readonly source: string;
   readonly segments: readonly Segment[];

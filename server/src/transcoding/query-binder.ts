@@ -4,6 +4,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 /** Thrown for a query or path value that cannot bind; becomes InvalidArgument. */
 export class BindError extends Error {}
 
+/** Query parameters bound into a request message's JSON. */
 export interface BindResult {
   /** Query keys that name no field, in order of appearance. */
   readonly unknownKeys: string[];

@@ -13,6 +13,7 @@ import { messageToRestJson, stringifyRestJson, type RestJson } from "./rest-json
 import type { RestContext, RestReply, RestShape } from "./rest-shape.js";
 import type { RouteTable } from "./rules.js";
 
+/** What the REST handler routes with and how it dispatches. */
 export interface RestHandlerOptions {
   readonly routes: RouteTable;
   readonly dispatcher: InProcessDispatcher;

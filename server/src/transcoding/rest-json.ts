@@ -15,6 +15,7 @@ export function stringifyRestJson(value: RestJson): string {
   );
 }
 
+/** How messages become REST JSON (names, int64 as numbers). */
 export interface RestJsonOptions {
   /** Use proto field names (snake_case) instead of json_name. */
   readonly useProtoFieldName?: boolean;

@@ -51,6 +51,7 @@ function toRoute(method: DescMethodUnary<DescMessage, DescMessage>, rule: HttpRu
   return { httpMethod, template: parsePathTemplate(path), method, body: rule.body, responseBody: rule.responseBody };
 }
 
+/** A request matched to a route, with its path variables. */
 export interface RouteMatch {
   readonly route: RestRoute;
   readonly pathParams: Map<string, string>;

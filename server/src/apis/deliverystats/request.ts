@@ -4,9 +4,12 @@ import {
 } from "@tally/sdk/gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { invalidArgument } from "../../platform/errors.js";
 
+/** The `metricType`s Traffic Ops accepts. */
 export const metricTypes = ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"] as const;
+/** One of {@link metricTypes}. */
 export type MetricType = (typeof metricTypes)[number];
 
+/** A validated stats request: the service, metric, window (ns), interval and what to exclude. */
 export interface StatsQuery {
   readonly metric: MetricType;
   /** Inclusive bounds, in nanoseconds since the epoch (exact). */

@@ -6,8 +6,10 @@ import { esError } from "./es-error.js";
 import { resolveField, type FieldInfo } from "./fields.js";
 import { compileQuery, dateValue } from "./query.js";
 
+/** Elasticsearch's `calendar_interval` units. */
 export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year";
 
+/** A validated bucket aggregation (terms, histograms, ranges, filters, missing). */
 export type BucketSpec =
   | { kind: "terms"; field: FieldInfo; size: number; minDocCount: number }
   | {
@@ -31,10 +33,12 @@ export type BucketSpec =
   | { kind: "filters"; filters: { name: string; expr: unknown }[]; otherBucketKey: string | undefined }
   | { kind: "missing"; field: FieldInfo };
 
+/** A validated single- or multi-value metric aggregation. */
 export type MetricSpec =
   | { kind: "avg" | "sum" | "min" | "max" | "stats" | "value_count" | "cardinality"; field: FieldInfo }
   | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean };
 
+/** A bucket aggregation in the request tree, with its children. */
 export interface BucketNode {
   readonly type: "bucket";
   readonly id: number;
@@ -43,6 +47,7 @@ export interface BucketNode {
   readonly children: AggNode[];
 }
 
+/** A metric aggregation in the request tree (a leaf). */
 export interface MetricNode {
   readonly type: "metric";
   readonly id: number;
@@ -50,6 +55,7 @@ export interface MetricNode {
   readonly spec: MetricSpec;
 }
 
+/** A node of the validated aggregation tree. */
 export type AggNode = BucketNode | MetricNode;
 
 const calendarUnits: Readonly<Record<string, CalendarUnit>> = {

@@ -9,8 +9,10 @@ export function esError(message: string, field = "aggs"): ConnectError {
   return invalidArgument(message, field);
 }
 
+/** Elasticsearch's `search.max_buckets` default: buckets one answer may hold. */
 export const MAX_BUCKETS = 65_536;
 
+/** Elasticsearch's too_many_buckets_exception text for `count` buckets. */
 export function tooManyBuckets(count: number): ConnectError {
   return esError(
     `Trying to create too many buckets. Must be less than or equal to: [${MAX_BUCKETS}] but was [${count}]. This limit can be set by changing the [search.max_buckets] cluster level setting.`,

@@ -1,7 +1,9 @@
 import { esError } from "./es-error.js";
 
+/** How a job field may be used: terms and exact matches (keyword), ranges (date, number). */
 export type FieldType = "keyword" | "date" | "number" | "boolean" | "any";
 
+/** A field of the allowlist: its stored path and type. */
 export interface FieldInfo {
   /** Path in the stored job document (never user text: fixed, or a checked attribute name). */
   readonly path: string;

@@ -3,6 +3,7 @@ import type { ApiModule } from "../api-module.js";
 import { jobsRest } from "./rest.js";
 import { JobsServiceImpl } from "./service.js";
 
+/** The jobs aggregations API: service (strategy from the database's traits), REST shape. */
 export const jobsModule: ApiModule = {
   create: ({ scopes, config, traits }) => {
     const strategy =

@@ -16,6 +16,7 @@ export interface QueryLimits {
   readonly maxClauseCount: number;
 }
 
+/** Elasticsearch's defaults: 65,536 terms per `terms` query, 1,024 boolean clauses. */
 export const defaultQueryLimits: QueryLimits = { maxTermsCount: 65_536, maxClauseCount: 1024 };
 
 /**

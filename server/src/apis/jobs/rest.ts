@@ -124,6 +124,7 @@ function parseJobs(raw: string): JsonValue {
   });
 }
 
+/** The jobs API's REST shape: the seed's envelopes, Elasticsearch's errors, NDJSON ingest. */
 export const jobsRest: RestShape = {
   describe(route) {
     const error = obj({ status_code: { type: "integer" }, detail: { type: "string" } });

@@ -1,5 +1,6 @@
 /** Scale's three metrics types: filters, groups and full column lists. Static; choices are per tenant. */
 
+/** A column of a metrics type: its name, group, units and aggregate. */
 export interface ColumnDef {
   readonly name: string;
   readonly title: string;
@@ -9,12 +10,14 @@ export interface ColumnDef {
   readonly aggregate: "sum" | "min" | "max" | "avg";
 }
 
+/** A named group of columns (Scale's `groups`). */
 export interface GroupDef {
   readonly name: string;
   readonly title: string;
   readonly description: string;
 }
 
+/** A metrics type of Scale's catalogue: columns, groups, choice fields. */
 export interface MetricsTypeDef {
   readonly name: string;
   readonly title: string;
@@ -85,6 +88,7 @@ const jobTimes: [string, string, string][] = [
   ["stage_time", "Stage Time", "overhead time spent outside the pre, job, and post tasks"],
 ];
 
+/** Scale's three metrics types, as its v6 API lists them. */
 export const metricsTypes: readonly MetricsTypeDef[] = [
   {
     name: "job-types",
@@ -171,6 +175,7 @@ export const metricsTypes: readonly MetricsTypeDef[] = [
   },
 ];
 
+/** The catalogue entry named `name`, if any. */
 export function metricsType(name: string): MetricsTypeDef | undefined {
   return metricsTypes.find((t) => t.name === name);
 }

@@ -32,6 +32,7 @@ const choiceKeys = [
 ] as const;
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** A choice as stored (its fields, typed by its metrics type). */
 export function choiceToDoc(type: string, c: Choice): Omit<ChoiceDoc, "choiceId" | "type"> & { type: string } {
   const fields: Record<string, string | boolean | null> = {};
   for (const k of choiceKeys) {
@@ -41,16 +42,19 @@ export function choiceToDoc(type: string, c: Choice): Omit<ChoiceDoc, "choiceId"
   return { type, fields };
 }
 
+/** A stored choice as the API's message. */
 export function choiceFromDoc(d: ChoiceDoc): Choice {
   const init: Record<string, unknown> = { id: d.choiceId };
   for (const [k, v] of Object.entries(d.fields)) if (v !== null) init[camel(k)] = v;
   return create(ChoiceSchema, init);
 }
 
+/** A catalogue column as the API's message. */
 export function columnMessage(c: ColumnDef) {
   return create(MetricsColumnSchema, { ...c });
 }
 
+/** A catalogue type as the API's message (without choices). */
 export function typeMessage(t: MetricsTypeDef) {
   return create(MetricsTypeSchema, {
     name: t.name,

@@ -3,6 +3,7 @@ import type { ApiModule } from "../api-module.js";
 import { recordsRest } from "./rest.js";
 import { RecordsServiceImpl } from "./service.js";
 
+/** Tekton Results' record summaries: service, REST shape, ingest. */
 export const recordsModule: ApiModule = {
   create: ({ scopes }) => {
     const impl = new RecordsServiceImpl(scopes);

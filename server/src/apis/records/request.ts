@@ -1,5 +1,6 @@
 import { invalidArgument } from "../../platform/errors.js";
 
+/** The aggregate names `summary` may list. */
 export const summaryNames = [
   "total",
   "succeeded",
@@ -13,16 +14,21 @@ export const summaryNames = [
   "max_duration",
   "total_duration",
 ] as const;
+/** One of {@link summaryNames}. */
 export type SummaryName = (typeof summaryNames)[number];
 
+/** The time units `group_by` accepts. */
 export const timeUnits = ["year", "month", "week", "day", "hour", "minute"] as const;
+/** One of {@link timeUnits}. */
 export type TimeUnit = (typeof timeUnits)[number];
 
+/** What `group_by` asked for: nothing, a time unit over a time field, or a field. */
 export type GroupBy =
   | { kind: "none" }
   | { kind: "time"; unit: TimeUnit; field: "createTime" | "startTime" | "completionTime" }
   | { kind: "field"; field: "namespace" | "pipeline" | "repository" };
 
+/** A validated summary request. */
 export interface SummaryQuery {
   /** `undefined` for `-` (every namespace the caller may read). */
   readonly namespace: string | undefined;

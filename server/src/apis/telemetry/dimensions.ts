@@ -11,6 +11,7 @@ export const allowedAggregateParams = [
   "label",
 ] as const;
 
+/** The two ways Mozilla's aggregates are keyed: by build id or by submission date. */
 export const prefixes = ["build_id", "submission_date"] as const;
 
 const datePattern = /^\d{8}$/;

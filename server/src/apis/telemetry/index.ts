@@ -3,6 +3,7 @@ import type { ApiModule } from "../api-module.js";
 import { telemetryRest } from "./rest.js";
 import { TelemetryServiceImpl } from "./service.js";
 
+/** Mozilla's telemetry aggregates API: channels, dates, filters, aggregates, ingest. */
 export const telemetryModule: ApiModule = {
   create: ({ scopes }) => {
     const impl = new TelemetryServiceImpl(scopes);

@@ -40,6 +40,7 @@ export function buildAggregatesPipeline(match: Document, buckets: number): Docum
 /** Batch ids a histogram document remembers (the newest), guarding its additive merge. */
 export const REMEMBERED_BATCHES = 64;
 
+/** Merges one submission into the stored aggregate, element-wise, in the database (an update pipeline that remembers the batch). */
 export function buildMergeUpdate(
   histogram: readonly number[],
   sum: number,

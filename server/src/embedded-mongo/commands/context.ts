@@ -21,6 +21,7 @@ export type Event =
   | { kind: "dropIndex"; db: string; coll: string; name: string }
   | { kind: "create"; db: string; coll: string };
 
+/** A cursor's remaining documents. */
 export interface OpenCursor {
   readonly ns: string;
   docs: Document[];
@@ -29,6 +30,7 @@ export interface OpenCursor {
 
 /** Bytes a reply may spend on documents: a 16 MiB reply document minus envelope and per-element overhead. */
 const BATCH_BYTES = MAX_BSON_OBJECT_BYTES - 64 * 1024;
+/** The driver's default first batch when it names none. */
 export const DEFAULT_FIRST_BATCH = 101;
 
 /** What every command works with: the store, the open cursors, and the shared reply helpers. */

@@ -26,6 +26,7 @@ export function withIdFirst(doc: Document): Document {
   return out;
 }
 
+/** A write error entry as MongoDB reports it, for item `index`. */
 export function writeError(index: number, e: unknown): Document {
   if (e instanceof MongoCommandError) return { index, code: e.code, errmsg: e.message };
   return { index, code: 2, errmsg: e instanceof Error ? e.message : String(e) };
@@ -81,6 +82,7 @@ export function seedFromQuery(q: Document): Document {
   return out;
 }
 
+/** Sets a dotted path, creating objects on the way. */
 export function setDotted(doc: Document, path: string, v: unknown): void {
   const parts = path.split(".");
   let cur: Document = doc;
@@ -88,6 +90,7 @@ export function setDotted(doc: Document, path: string, v: unknown): void {
   cur[parts.at(-1)!] = v;
 }
 
+/** Reads a dotted path; anything but an object on the way ends it as missing. */
 export function getDotted(doc: Document, path: string): unknown {
   let cur: unknown = doc;
   for (const p of path.split(".")) {
@@ -97,6 +100,7 @@ export function getDotted(doc: Document, path: string): unknown {
   return cur;
 }
 
+/** Whether two documents are byte-for-byte the same BSON. */
 export function sameDoc(a: Document, b: Document): boolean {
   return Buffer.compare(BSON.serialize(a), BSON.serialize(b)) === 0;
 }
@@ -116,6 +120,7 @@ export function leadingMatches(pipeline: readonly Document[]): Document[] {
   return out;
 }
 
+/** A plain document (not an array, date or BSON value). */
 export function isDoc(v: unknown): v is Document {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }

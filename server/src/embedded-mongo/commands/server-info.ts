@@ -2,6 +2,7 @@ import type { Document } from "bson";
 import { fallbackCounts } from "../engine/fallback.js";
 import { MAX_BSON_OBJECT_BYTES, MAX_MESSAGE_BYTES } from "../wire.js";
 
+/** `hello` (and legacy `isMaster`): a standalone 7.0 server's handshake. */
 export function hello(legacy: boolean, connectionId: number): Document {
   return {
     helloOk: true,

@@ -3,6 +3,7 @@ import { MongoCommandError, badValue } from "./errors.js";
 import { getPath, valueKey } from "./keys.js";
 import { Partition } from "./partition.js";
 
+/** An index as created: name, key, unique, partial filter. */
 export interface IndexSpec {
   readonly name: string;
   readonly key: Document;

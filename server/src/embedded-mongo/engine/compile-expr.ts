@@ -4,7 +4,9 @@ import { compareValues, isBsonNumber, toNumber, valuesEqual } from "./bson-order
 import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 
+/** A document as the engine holds it. */
 export type Doc = Record<string, unknown>;
+/** Aggregation variables in scope (`$$this`, `$let` names). */
 export type Vars = Record<string, unknown>;
 /** A compiled aggregation expression. */
 export type Expr = (doc: Doc, vars: Vars) => unknown;
@@ -23,6 +25,7 @@ export function ownField(doc: Doc, name: string): unknown {
   return hasOwn.call(doc, name) ? doc[name] : undefined;
 }
 
+/** The value at a dotted path (MongoDB's semantics: arrays on the way yield arrays). */
 export function fieldPath(doc: unknown, parts: readonly string[], from = 0): unknown {
   let cur: unknown = doc;
   for (let i = from; i < parts.length; i++) {
@@ -70,6 +73,7 @@ export function bsonTypeName(v: unknown): string {
   return bsontype ? bsontype.toLowerCase() : "object";
 }
 
+/** MongoDB's truthiness: false, null, missing and zero are false. */
 export function truthy(v: unknown): boolean {
   return !(v === false || v === null || v === undefined || v === 0);
 }

@@ -2,6 +2,7 @@ import { compareValues, sameTypeBracket, valuesEqual } from "./bson-order.js";
 import { Unsupported, bsonTypeName, compileExpr, ownField, truthy, type Doc } from "./compile-expr.js";
 import { badValue } from "./errors.js";
 
+/** A compiled query filter. */
 export type Predicate = (doc: Doc) => boolean;
 
 /**

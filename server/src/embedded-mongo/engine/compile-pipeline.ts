@@ -220,6 +220,7 @@ export function sortDocuments(docs: Doc[], spec: Doc): Doc[] {
   return drain(compileSort(spec)(docs));
 }
 
+/** `$unwind` with MongoDB's semantics, for the mingo fallback. */
 export function unwindDocuments(docs: Doc[], spec: unknown): Doc[] {
   return drain(compileUnwind(spec)(docs));
 }

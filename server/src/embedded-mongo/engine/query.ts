@@ -27,6 +27,7 @@ export function engineOptions(store: Store, db: string): Partial<Options> {
   };
 }
 
+/** A predicate for a query filter: compiled, or mingo's for what the compiler does not cover. */
 export function matcher(filter: Document | undefined, opts: Partial<Options>): (doc: Document) => boolean {
   if (!filter || Object.keys(filter).length === 0) return () => true;
   assertNoScript(filter);
@@ -68,6 +69,7 @@ export function runFind(
   ) as Document[];
 }
 
+/** Runs a pipeline to its end (no slicing). */
 export function runPipeline(docs: Document[], pipeline: Document[], opts: Partial<Options>): Document[] {
   return drain(runPipelineSliced(docs, pipeline, opts));
 }

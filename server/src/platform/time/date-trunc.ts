@@ -1,5 +1,6 @@
 import { localToUtc, offsetAt } from "./timezone.js";
 
+/** `$dateTrunc`'s units. */
 export type DateUnit = "year" | "quarter" | "month" | "week" | "day" | "hour" | "minute" | "second" | "millisecond";
 
 const dayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];

@@ -4,6 +4,7 @@
 // test/integrity/engine-time.test.ts checks that the two agree.
 import { localToUtc, offsetAt } from "./timezone.js";
 
+/** `$dateTrunc`'s units. */
 export type DateUnit = "year" | "quarter" | "month" | "week" | "day" | "hour" | "minute" | "second" | "millisecond";
 
 const dayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
