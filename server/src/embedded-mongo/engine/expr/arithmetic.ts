@@ -1,0 +1,75 @@
+import { isBsonNumber, toNumber } from "../bson-order.js";
+import { type Expr, Unsupported, args, isNum } from "../compile-expr.js";
+import { locationError } from "../errors.js";
+import type { OperatorCompiler } from "./operator.js";
+
+function opAdd(_op: string, spec: unknown): Expr {
+  const xs = args(spec);
+  return (d, v) => {
+    let sum = 0;
+    let date = false;
+    for (const f of xs) {
+      const x = f(d, v);
+      if (x === null || x === undefined) return null;
+      if (x instanceof Date) {
+        if (date) throw locationError(16612, "only one date allowed in an $add expression");
+        date = true;
+        sum += x.getTime();
+      } else if (isBsonNumber(x)) sum += toNumber(x);
+      else throw locationError(16554, "$add only supports numeric or date types");
+    }
+    return date ? new Date(sum) : sum;
+  };
+}
+
+function opSubtract(_op: string, spec: unknown): Expr {
+  const [a, b] = args(spec, 2) as [Expr, Expr];
+  return (d, v) => {
+    const x = a(d, v);
+    const y = b(d, v);
+    if (x === null || x === undefined || y === null || y === undefined) return null;
+    if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime();
+    if (x instanceof Date && isNum(y)) return new Date(x.getTime() - y);
+    if (isNum(x) && isNum(y)) return x - y;
+    throw locationError(16556, "cant $subtract these types");
+  };
+}
+
+function opMultiply(op: string, spec: unknown): Expr {
+  const xs = args(spec);
+  if (op !== "$multiply" && xs.length !== 2) throw new Unsupported();
+  return (d, v) => {
+    const vals = xs.map((f) => f(d, v));
+    if (vals.some((x) => x === null || x === undefined)) return null;
+    if (!vals.every(isNum)) throw locationError(16555, `${op} only supports numeric types`);
+    if (op === "$multiply") return vals.reduce((p, x) => p * x, 1);
+    if (vals[1] === 0)
+      throw locationError(
+        op === "$divide" ? 2 : 16610,
+        op === "$divide" ? "can't $divide by zero" : "can't $mod by zero",
+      );
+    return op === "$divide" ? vals[0]! / vals[1]! : vals[0]! % vals[1]!;
+  };
+}
+
+function opUnaryNumeric(op: string, spec: unknown): Expr {
+  const [x] = args(spec, 1) as [Expr];
+  const fn = op === "$floor" ? Math.floor : Math.abs;
+  return (d, v) => {
+    const n = x(d, v);
+    if (n === null || n === undefined) return null;
+    if (!isBsonNumber(n)) throw locationError(28765, `${op} only supports numeric types`);
+    return fn(toNumber(n));
+  };
+}
+
+/** Arithmetic expression operators ($add, $subtract, $multiply, $divide, $mod, $floor, $abs), with MongoDB's type errors. */
+export const arithmeticOperators: Readonly<Record<string, OperatorCompiler>> = {
+  $add: opAdd,
+  $subtract: opSubtract,
+  $multiply: opMultiply,
+  $divide: opMultiply,
+  $mod: opMultiply,
+  $floor: opUnaryNumeric,
+  $abs: opUnaryNumeric,
+};
