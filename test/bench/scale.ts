@@ -1,6 +1,7 @@
 import type { Db } from "mongodb";
 import { startEmbeddedMongoProcess } from "../../server/src/embedded-mongo/child.js";
 import { demoJobs } from "../../server/src/demo/jobs.js";
+import { demoRecords } from "../../server/src/demo/records.js";
 import { dimsKey } from "../../server/src/apis/telemetry/dimensions.js";
 import { Random } from "../../server/src/demo/random.js";
 import { startBenchServers, type ApiBenchContext } from "./api.js";
@@ -28,8 +29,8 @@ export async function benchScale(scale: number): Promise<Figure[]> {
     process.stderr.write(`scale: ${g.name} | ${g.size} | ${g.value} | ${g.baseline ?? ""} | ${g.note}\n`);
     return g;
   };
-  // BENCH_SCALE_ONLY=delivery-stats,jobs,telemetry picks sections (all when unset).
-  const only = new Set((process.env.BENCH_SCALE_ONLY ?? "delivery-stats,jobs,telemetry").split(","));
+  // BENCH_SCALE_ONLY=delivery-stats,jobs,records,telemetry picks sections (all when unset).
+  const only = new Set((process.env.BENCH_SCALE_ONLY ?? "delivery-stats,jobs,records,telemetry").split(","));
   try {
     if (only.has("delivery-stats")) {
       out.push(withPeak(await deliveryStats(ctx, n(10_000_000), n(1_000_000))));
@@ -40,6 +41,10 @@ export async function benchScale(scale: number): Promise<Figure[]> {
     if (only.has("jobs")) {
       out.push(withPeak(await jobs(ctx, n(3_000_000))));
       await drop(ctx.db, "jobs");
+    }
+    if (only.has("records")) {
+      out.push(withPeak(await records(ctx, n(1_800_000))));
+      await drop(ctx.db, "records");
     }
     if (only.has("telemetry")) out.push(withPeak(await telemetry(ctx, n(3_000_000))));
   } finally {
@@ -173,6 +178,39 @@ async function jobs(ctx: ApiBenchContext, n: number): Promise<Figure> {
     section: "scale",
     name: "jobs terms + cardinality of job ids",
     size: `${n.toLocaleString("en")} jobs (${atr.toLocaleString("en")} in the application), loaded in ${fmtMs(loadMs)}`,
+    value: fmtMs(ms),
+    note,
+  };
+}
+
+/** The console's summary (total, succeeded, average duration) per namespace over `n` records. */
+async function records(ctx: ApiBenchContext, n: number): Promise<Figure> {
+  const it = demoRecords(new Date(Date.UTC(2026, 0, 1)), ["a", "b", "c"], Math.ceil(n / 240), 60, 41);
+  const byNs = new Map<string, { total: number; succeeded: number }>();
+  const loadMs = await load(ctx.db, "records", n, () => {
+    const r = it.next().value!;
+    const e = byNs.get(r.namespace) ?? { total: 0, succeeded: 0 };
+    e.total++;
+    if (r.reason === "Succeeded" || r.reason === "Completed") e.succeeded++;
+    byNs.set(r.namespace, e);
+    return r;
+  });
+  const { ms, json } = await rest(
+    ctx,
+    "/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total,succeeded,avg_duration&group_by=namespace",
+  );
+  const rows = json.summary as { group_value: string; total: number; succeeded: number }[];
+  const note = check(
+    rows.length === byNs.size &&
+      rows.every(
+        (r) => byNs.get(r.group_value)?.total === r.total && byNs.get(r.group_value)?.succeeded === r.succeeded,
+      ),
+    "records summary",
+  );
+  return {
+    section: "scale",
+    name: "records summary per namespace",
+    size: `${n.toLocaleString("en")} records, loaded in ${fmtMs(loadMs)}`,
     value: fmtMs(ms),
     note,
   };
