@@ -93,21 +93,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
     servedServices.map((s) => s.typeName),
     opts.started ?? true,
   );
-  const registry = createFileRegistry(
-    create(FileDescriptorSetSchema, {
-      file: closure(
-        [Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection, ...servedServices].map(
-          (s) => s.file,
-        ),
-      ).map((f) => f.proto),
-    }),
-  );
-  const reflection = new ReflectionResolver(registry, [
-    ...servedServices.map((s) => s.typeName),
-    Health.typeName,
-    reflectionV1.ServerReflection.typeName,
-    reflectionV1alpha.ServerReflection.typeName,
-  ]);
+  const reflection = reflectionOf(servedServices);
   const admin = new AdminServiceImpl(directory, keys, authenticator);
 
   const routes = (router: ConnectRouter): void => {
@@ -120,30 +106,8 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   const shutdown = new AbortController();
   // connect-node links every in-flight call to this signal: one listener per call, so no fixed limit.
   setMaxListeners(0, shutdown.signal);
-  const admission = createAdmissionInterceptor(
-    {
-      reads: {
-        concurrency: config.TENANT_MAX_CONCURRENT_READS,
-        perSecond: config.TENANT_READS_PER_SECOND,
-        burst: config.TENANT_READ_BURST,
-      },
-      ingests: {
-        concurrency: config.TENANT_MAX_CONCURRENT_INGESTS,
-        perSecond: config.TENANT_INGESTS_PER_SECOND,
-        burst: config.TENANT_INGEST_BURST,
-      },
-      queueMs: config.ADMISSION_QUEUE_MS,
-    },
-    (tenant, reason) => metrics.refusals.inc({ tenant, reason }),
-  );
-  const interceptors: Interceptor[] = [
-    createRequestLogInterceptor(logger, metrics),
-    createDeadlineInterceptor(config.MAX_DEADLINE_MS),
-    createAuthInterceptor(authenticator),
-    admission,
-  ];
   const routerOptions: ConnectRouterOptions = {
-    interceptors,
+    interceptors: interceptorsOf(config, logger, metrics, authenticator),
     readMaxBytes: config.MAX_MESSAGE_BYTES,
     writeMaxBytes: config.MAX_MESSAGE_BYTES,
     maxTimeoutMs: config.MAX_DEADLINE_MS,
@@ -200,6 +164,52 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
     rpc(req as never, res as never);
   };
   return { handler, health, metrics, directory, keys, shutdown };
+}
+
+/** Server reflection over every served service, health and reflection itself included. */
+function reflectionOf(servedServices: readonly DescService[]): ReflectionResolver {
+  const services = [...servedServices, Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection];
+  const registry = createFileRegistry(
+    create(FileDescriptorSetSchema, { file: closure(services.map((s) => s.file)).map((f) => f.proto) }),
+  );
+  return new ReflectionResolver(
+    registry,
+    services.map((s) => s.typeName),
+  );
+}
+
+/**
+ * The interceptors every protocol runs, outermost first: request log and metrics, deadline, auth,
+ * per-tenant admission.
+ */
+function interceptorsOf(
+  config: Config,
+  logger: Logger,
+  metrics: TallyMetrics,
+  authenticator: Authenticator,
+): Interceptor[] {
+  const admission = createAdmissionInterceptor(
+    {
+      reads: {
+        concurrency: config.TENANT_MAX_CONCURRENT_READS,
+        perSecond: config.TENANT_READS_PER_SECOND,
+        burst: config.TENANT_READ_BURST,
+      },
+      ingests: {
+        concurrency: config.TENANT_MAX_CONCURRENT_INGESTS,
+        perSecond: config.TENANT_INGESTS_PER_SECOND,
+        burst: config.TENANT_INGEST_BURST,
+      },
+      queueMs: config.ADMISSION_QUEUE_MS,
+    },
+    (tenant, reason) => metrics.refusals.inc({ tenant, reason }),
+  );
+  return [
+    createRequestLogInterceptor(logger, metrics),
+    createDeadlineInterceptor(config.MAX_DEADLINE_MS),
+    createAuthInterceptor(authenticator),
+    admission,
+  ];
 }
 
 function protocolOf(contentType: string | undefined): string {

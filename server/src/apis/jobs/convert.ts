@@ -101,6 +101,24 @@ export class Assembler {
     if (this.buckets > MAX_BUCKETS) throw tooManyBuckets(this.buckets);
   }
 
+  /** A terms node's shown buckets and the documents of all its buckets (for sum_other_doc_count). */
+  private termsTop(
+    n: BucketNode,
+    keyedAncestors: BucketNode[],
+    path: Record<string, unknown>,
+  ): { top: Row[]; all: number } {
+    const pre = this.topTerms.get(n.id);
+    if (pre) return pre;
+    const s = n.spec as Extract<BucketSpec, { kind: "terms" }>;
+    const k = `k${n.id}`;
+    const rows = this.rowsOf(n, keyedAncestors, path);
+    const top = rows
+      .filter((r) => r.doc_count >= s.minDocCount)
+      .sort((a, b) => b.doc_count - a.doc_count || compareKeys(a._id?.[k], b._id?.[k]))
+      .slice(0, s.size);
+    return { top, all: rows.reduce((a, r) => a + r.doc_count, 0) };
+  }
+
   private bucketResult(n: BucketNode, keyedAncestors: BucketNode[], path: Record<string, unknown>): AggregationResult {
     const s = n.spec;
     const k = `k${n.id}`;
@@ -115,20 +133,7 @@ export class Assembler {
         aggregations: this.level(n.children, row, childAncestors, { ...path, [k]: raw }),
       });
     };
-    const multi = (buckets: Bucket[], more: { sumOther?: number; keyed?: boolean } = {}) =>
-      create(AggregationResultSchema, {
-        result: {
-          case: "buckets",
-          value: {
-            buckets,
-            keyed: more.keyed ?? false,
-            ...(more.sumOther !== undefined
-              ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n }
-              : {}),
-          },
-        },
-      });
-
+    const multi = multiResult;
     switch (s.kind) {
       case "filter":
       case "missing": {
@@ -145,20 +150,7 @@ export class Assembler {
         });
       }
       case "terms": {
-        let top: Row[];
-        let all: number;
-        const pre = this.topTerms.get(n.id);
-        if (pre) {
-          top = pre.top;
-          all = pre.all;
-        } else {
-          const rows = this.rowsOf(n, keyedAncestors, path);
-          all = rows.reduce((a, r) => a + r.doc_count, 0);
-          top = rows
-            .filter((r) => r.doc_count >= s.minDocCount)
-            .sort((a, b) => b.doc_count - a.doc_count || compareKeys(a._id?.[k], b._id?.[k]))
-            .slice(0, s.size);
-        }
+        const { top, all } = this.termsTop(n, keyedAncestors, path);
         const shown = top.reduce((a, r) => a + r.doc_count, 0);
         const buckets = top.map((r) => {
           const v = r._id?.[k];
@@ -343,4 +335,20 @@ function jsonValue(v: unknown): Value {
   if (typeof v === "boolean") return create(ValueSchema, { kind: { case: "boolValue", value: v } });
   if (v === null || v === undefined) return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
   return create(ValueSchema, { kind: { case: "stringValue", value: String(v) } });
+}
+
+/** A multi-bucket result; terms add their sum_other_doc_count (the error bound is 0: counts are exact). */
+function multiResult(buckets: Bucket[], more: { sumOther?: number; keyed?: boolean } = {}): AggregationResult {
+  return create(AggregationResultSchema, {
+    result: {
+      case: "buckets",
+      value: {
+        buckets,
+        keyed: more.keyed ?? false,
+        ...(more.sumOther !== undefined
+          ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n }
+          : {}),
+      },
+    },
+  });
 }

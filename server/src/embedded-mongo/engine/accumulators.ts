@@ -1,0 +1,165 @@
+import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
+import { type Doc, type Expr, type Vars, Unsupported, compileExpr } from "./compile-expr.js";
+import { locationError } from "./errors.js";
+import { valueKey } from "./keys.js";
+import { MemoryBudget, accumulatorTooLarge, approxBsonSize } from "./limits.js";
+
+/** The variables of a top-level expression: none. */
+const NO_VARS: Vars = Object.freeze({});
+
+/**
+ * A `$group` accumulator. `step` updates its state in place: numeric states live in object fields,
+ * which V8 updates without allocating, so a group over a million documents makes no garbage per step.
+ */
+export interface Acc<S = unknown> {
+  /** A fresh state; `group` is the `$group`'s budget when it may not spill (array accumulators add to it). */
+  init(group?: MemoryBudget): S;
+  step(state: S, doc: Doc): void;
+  done(state: S): unknown;
+}
+
+function accSum(_op: string, f: Expr): Acc {
+  return {
+    init: () => ({ v: 0 }),
+    step: (s: { v: number }, d) => {
+      const v = f(d, NO_VARS);
+      if (typeof v === "number") s.v += v;
+      else if (v !== null && v !== undefined && isBsonNumber(v)) s.v += toNumber(v); // Long, Decimal128, Int32
+    },
+    done: (s: { v: number }) => s.v,
+  };
+}
+
+function accAvg(_op: string, f: Expr): Acc {
+  return {
+    init: () => ({ sum: 0, n: 0 }),
+    step: (s: { sum: number; n: number }, d) => {
+      const v = f(d, NO_VARS);
+      if (typeof v === "number") {
+        s.sum += v;
+        s.n++;
+      }
+    },
+    done: (s: { sum: number; n: number }) => (s.n === 0 ? null : s.sum / s.n),
+  };
+}
+
+function accExtreme(op: string, f: Expr): Acc {
+  const sign = op === "$min" ? -1 : 1;
+  return {
+    init: () => ({ v: undefined as unknown }),
+    step: (s: { v: unknown }, d) => {
+      const v = f(d, NO_VARS);
+      if (v === null || v === undefined) return;
+      const cur = s.v;
+      if (cur === undefined) s.v = v;
+      else if (typeof v === "number" && typeof cur === "number") {
+        if (sign < 0 ? v < cur : v > cur) s.v = v;
+      } else if (v instanceof Date && cur instanceof Date) {
+        if (sign < 0 ? v.getTime() < cur.getTime() : v.getTime() > cur.getTime()) s.v = v;
+      } else if (compareValues(v, cur) * sign > 0) s.v = v;
+    },
+    done: (s: { v: unknown }) => (s.v === undefined ? null : s.v),
+  };
+}
+
+function accArray(op: string, f: Expr): Acc {
+  type S = { xs: unknown[]; seen?: Set<string>; own: MemoryBudget; group?: MemoryBudget };
+  const set = op === "$addToSet";
+  return {
+    init: (group?: MemoryBudget): S => ({
+      xs: [],
+      seen: set ? new Set() : undefined,
+      own: new MemoryBudget(() => accumulatorTooLarge(op)),
+      group,
+    }),
+    step: (s: S, d) => {
+      const v = f(d, NO_VARS);
+      if (v === undefined) return;
+      if (s.seen) {
+        const k = valueKey(v);
+        if (s.seen.has(k)) return;
+        s.seen.add(k);
+      }
+      s.xs.push(v);
+      const bytes = approxBsonSize(v);
+      s.own.add(bytes);
+      s.group?.add(bytes);
+    },
+    done: (s: S) => s.xs,
+  };
+}
+
+function accFirst(_op: string, f: Expr): Acc {
+  return {
+    init: () => ({ v: null as unknown, seen: false }),
+    step: (s: { v: unknown; seen: boolean }, d) => {
+      if (s.seen) return;
+      s.seen = true;
+      s.v = f(d, NO_VARS) ?? null;
+    },
+    done: (s: { v: unknown }) => s.v,
+  };
+}
+
+function accLast(_op: string, f: Expr): Acc {
+  return {
+    init: () => ({ v: null as unknown }),
+    step: (s: { v: unknown }, d) => {
+      s.v = f(d, NO_VARS) ?? null;
+    },
+    done: (s: { v: unknown }) => s.v,
+  };
+}
+
+/** Accumulators by operator, each built from its compiled argument. */
+const byOperator: Readonly<Record<string, (op: string, f: Expr) => Acc>> = {
+  $sum: accSum,
+  $avg: accAvg,
+  $min: accExtreme,
+  $max: accExtreme,
+  $push: accArray,
+  $addToSet: accArray,
+  $first: accFirst,
+  $last: accLast,
+};
+
+/** Compiles one `$group` accumulator; throws Unsupported for an operator it does not cover. */
+export function accumulator(spec: unknown): Acc {
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new Unsupported("accumulator");
+  const [op, arg] = Object.entries(spec as Doc)[0]!;
+  if (op === "$count") return counted();
+  if (op === "$percentile" || op === "$median") {
+    const a = arg as Doc;
+    const input = compileExpr(a.input);
+    const ps = op === "$median" ? [0.5] : (a.p as number[]);
+    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "number" || p < 0 || p > 1))
+      throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
+    return {
+      init: () => [] as number[],
+      step: (s: number[], d) => {
+        const v = input(d, NO_VARS);
+        if (typeof v === "number" && !Number.isNaN(v)) s.push(v);
+      },
+      done: (s: number[]) => {
+        const xs = s.sort((x, y) => x - y);
+        const pick = (p: number) =>
+          xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))]!;
+        return op === "$median" ? pick(0.5) : ps.map(pick);
+      },
+    };
+  }
+  const make = Object.hasOwn(byOperator, op) ? byOperator[op] : undefined;
+  if (!make) throw new Unsupported(op);
+  return make(op, compileExpr(arg));
+}
+
+function counted(): Acc<{ n: number }> {
+  return {
+    init: () => ({ n: 0 }),
+    step: (s) => {
+      s.n++;
+    },
+    done: (s) => s.n,
+  };
+}
