@@ -6,6 +6,7 @@ function opLet(op: string, spec: unknown): Expr {
   return compileScoped(op, spec as Doc);
 }
 
+/** `$let`, `$map`, `$filter` and `$reduce`: expressions with variables of their own in scope. */
 export function compileScoped(op: string, spec: Doc): Expr {
   if (op === "$let") {
     const vars = Object.entries(spec.vars as Doc).map(([k, x]) => [k, compileExpr(x)] as const);
