@@ -1,3 +1,5 @@
+// Longer than our ~300-line guide on purpose: the CLI's commands and their help live together, so
+// `tally --help` and the code that runs each command cannot drift apart.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";

@@ -1,3 +1,5 @@
+// Longer than our ~300-line guide on purpose: turning grouped rows into Elasticsearch's nested result
+// tree is one walk (the Assembler), and its bucket kinds share the walk's state.
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import {

@@ -1,26 +1,15 @@
+// Longer than our ~300-line guide on purpose: the allowlisted translation is one class with one method
+// per CEL construct, so that every construct a filter may use is visible in one place.
 import { parse } from "@bufbuild/cel";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import type { Document } from "mongodb";
 import { rfc3339Micros } from "../../platform/time/rfc3339.js";
+import { type Cond, compare, computedComparison, containsText, escapeRegex, known, never } from "./cel-conditions.js";
+import { type FieldRef, resolveField } from "./cel-fields.js";
 
-/** A filter that cannot be compiled; `pos` is the 0-based character offset. */
-export class FilterError extends Error {
-  constructor(
-    readonly pos: number,
-    reason: string,
-  ) {
-    super(`invalid filter at position ${pos}: ${reason}`);
-  }
-}
-
-/** A field the filter may name, and the stored path it maps to. */
-interface FieldRef {
-  readonly path: string;
-  readonly kind: "string" | "time";
-  readonly pos: number;
-  /** Where the same instant is stored in microseconds, for time fields that keep them. */
-  readonly micros?: string;
-}
+export { decodeKey, encodeKey } from "./cel-fields.js";
+export { FilterError } from "./cel-error.js";
+import { FilterError } from "./cel-error.js";
 
 type Value =
   | { kind: "string"; v: string }
@@ -29,32 +18,11 @@ type Value =
   | { kind: "time"; v: Date; us: number | null }
   | { kind: "list"; v: Value[] };
 
-/** Known record fields (CEL name → stored path). */
-const fixedFields: Readonly<Record<string, { path: string; kind: "string" | "time"; micros?: string }>> = {
-  data_type: { path: "type", kind: "string" },
-  name: { path: "name", kind: "string" },
-  parent: { path: "namespace", kind: "string" },
-  uid: { path: "uid", kind: "string" },
-  create_time: { path: "createTime", kind: "time" },
-  update_time: { path: "updateTime", kind: "time" },
-  "data.metadata.namespace": { path: "namespace", kind: "string" },
-  "data.metadata.name": { path: "data.metadata.name", kind: "string" },
-  "data.metadata.creationTimestamp": { path: "createTime", kind: "time" },
-  "data.status.startTime": { path: "startTime", kind: "time", micros: "startUs" },
-  "data.status.completionTime": { path: "completionTime", kind: "time", micros: "completionUs" },
-  "data.status.conditions[0].reason": { path: "reason", kind: "string" },
-  'data.metadata.labels["tekton.dev/pipeline"]': { path: "pipeline", kind: "string" },
-  'data.metadata.annotations["pipelinesascode.tekton.dev/repository"]': { path: "repository", kind: "string" },
-};
-
 /** Record-type constants real clients use. */
 const constants: Readonly<Record<string, string>> = {
   PIPELINE_RUN: "tekton.dev/v1.PipelineRun",
   TASK_RUN: "tekton.dev/v1.TaskRun",
 };
-
-const identSegment = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const keySegment = /^[A-Za-z0-9_./-]{1,253}$/;
 
 /** Nesting levels (parentheses and `!`) a filter may use. */
 export const MAX_FILTER_DEPTH = 32;
@@ -466,124 +434,9 @@ class Translator {
   }
 }
 
-/**
- * A compiled condition in SQL's three-valued logic (upstream translates CEL to SQL): the documents
- * for which it is true and those for which it is false; a document in neither (a NULL field) matches
- * neither `x == "a"` nor `x != "a"` nor `!(x == "a")`.
- */
-interface Cond {
-  readonly t: Document;
-  readonly f: Document;
-}
-
-/** A field compared with a value; a missing (NULL) field is neither true nor false, as in SQL. */
-function compare(path: string, operator: string, v: unknown): Cond {
-  switch (operator) {
-    case "==":
-      return { t: { [path]: { $eq: v } }, f: { [path]: { $nin: [v, null] } } };
-    case "!=":
-      return { t: { [path]: { $nin: [v, null] } }, f: { [path]: { $eq: v } } };
-    case "<":
-      return { t: { [path]: { $lt: v } }, f: { [path]: { $gte: v } } };
-    case "<=":
-      return { t: { [path]: { $lte: v } }, f: { [path]: { $gt: v } } };
-    case ">":
-      return { t: { [path]: { $gt: v } }, f: { [path]: { $lte: v } } };
-    default:
-      return { t: { [path]: { $gte: v } }, f: { [path]: { $lt: v } } };
-  }
-}
-
 /** A timestamp constant in microseconds since the epoch, when its text is RFC 3339. */
 function microsOf(v: Value): number | null {
   return v.kind === "time" ? v.us : v.kind === "string" ? rfc3339Micros(v.v) : null;
-}
-
-/** Matches no document. */
-const never: Document = { _id: { $exists: false } };
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * `contains` as upstream's cel2sql runs it: a substring test of the field's text, which for a map or
- * object is its JSON. Here: a string containing the text, or an object one of whose keys (stored
- * encoded, so the text is encoded alike) or string values contains it. False for other values, and
- * neither true nor false where the field is missing.
- */
-function containsText(path: string, text: string): Cond {
-  const value = { $regex: escapeRegex(text) };
-  const key = escapeRegex(encodeKey(text));
-  const v = `$${path}`;
-  const inObject = {
-    $anyElementTrue: [
-      {
-        $map: {
-          input: { $objectToArray: v },
-          as: "kv",
-          in: {
-            $or: [
-              { $regexMatch: { input: "$$kv.k", regex: key } },
-              {
-                $and: [
-                  { $eq: [{ $type: "$$kv.v" }, "string"] },
-                  { $regexMatch: { input: "$$kv.v", regex: value.$regex } },
-                ],
-              },
-            ],
-          },
-        },
-      },
-    ],
-  };
-  const isObject = { $eq: [{ $type: v }, "object"] };
-  const t = { $or: [{ [path]: value }, { $expr: { $and: [isObject, inObject] } }] };
-  const f = {
-    $and: [
-      { [path]: { $exists: true, $ne: null } },
-      { [path]: { $not: value } },
-      { $expr: { $not: [{ $and: [isObject, inObject] }] } },
-    ],
-  };
-  return { t, f };
-}
-
-function resolveField(text: string, segs: readonly string[], pos: number): FieldRef {
-  const fixed = fixedFields[text];
-  if (fixed) return { ...fixed, pos };
-  // data.metadata.labels["k"] / annotations["k"]
-  if (
-    segs.length === 4 &&
-    segs[0] === "data" &&
-    segs[1] === "metadata" &&
-    (segs[2] === "labels" || segs[2] === "annotations") &&
-    segs[3]!.startsWith('"')
-  ) {
-    const key = segs[3]!.slice(1, -1);
-    if (!keySegment.test(key)) throw new FilterError(pos, `label or annotation key not allowed: ${key}`);
-    // Keys hold dots and slashes; stored under an escaped map so they never form a path.
-    return { path: `${segs[2]}.${encodeKey(key)}`, kind: "string", pos };
-  }
-  if (
-    segs.length >= 3 &&
-    segs[0] === "data" &&
-    ["metadata", "spec", "status"].includes(segs[1]!) &&
-    segs.every((s) => identSegment.test(s))
-  ) {
-    return { path: segs.join("."), kind: "string", pos };
-  }
-  throw new FilterError(pos, `field ${text} is not supported in filters`);
-}
-
-/** Label and annotation keys as stored: `.` and `$` can't appear in a field name safely. */
-export function encodeKey(key: string): string {
-  return key.replace(/%/g, "%25").replace(/\./g, "%2E").replace(/\$/g, "%24");
-}
-
-/** The inverse of {@link encodeKey}. */
-export function decodeKey(key: string): string {
-  return key.includes("%") ? key.replace(/%2E/g, ".").replace(/%24/g, "$").replace(/%25/g, "%") : key;
 }
 
 function coerce(v: Value, field: FieldRef): unknown {
@@ -601,40 +454,6 @@ function coerce(v: Value, field: FieldRef): unknown {
 function plain(v: Value, pos: number): unknown {
   if (v.kind === "list") throw new FilterError(pos, "a list is only allowed after 'in'");
   return v.v;
-}
-
-/** True where an aggregation expression is neither NULL nor missing (both sort below every value). */
-function known(x: unknown): Document {
-  return { $gt: [x, null] };
-}
-
-const exprOperators: Readonly<Record<string, string>> = {
-  "==": "$eq",
-  "!=": "$ne",
-  "<": "$lt",
-  "<=": "$lte",
-  ">": "$gt",
-  ">=": "$gte",
-};
-const negated: Readonly<Record<string, string>> = {
-  "==": "!=",
-  "!=": "==",
-  "<": ">=",
-  "<=": ">",
-  ">": "<=",
-  ">=": "<",
-};
-
-/**
- * A comparison with a computed side (or two fields), as `$expr`: true or false only where both sides
- * are known, as SQL compares.
- */
-function computedComparison(op: string, a: unknown, b: unknown): Cond {
-  const both = [known(a), known(b)];
-  return {
-    t: { $expr: { $and: [...both, { [exprOperators[op]!]: [a, b] }] } },
-    f: { $expr: { $and: [...both, { [exprOperators[negated[op]!]!]: [a, b] }] } },
-  };
 }
 
 function isTimeZone(tz: string): boolean {
