@@ -11,7 +11,7 @@ import { describeDecodeFailure } from "./offending-field.js";
 import { BindError, bindParams } from "./query-binder.js";
 import { messageToRestJson, stringifyRestJson, type RestJson } from "./rest-json.js";
 import type { RestContext, RestReply, RestShape } from "./rest-shape.js";
-import type { RouteTable } from "./rules.js";
+import type { RestRoute, RouteTable } from "./rules.js";
 
 /** What the REST handler routes with and how it dispatches. */
 export interface RestHandlerOptions {
@@ -59,27 +59,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
     let pathname = url.pathname;
     for (const s of shapes) pathname = s.alias?.(pathname) ?? pathname;
     const { match, allowed } = opts.routes.match(method, pathname);
-    if (!match) {
-      for (const s of shapes) {
-        const own = s.notFound?.(method, url.pathname);
-        if (own) return write(res, method, own);
-      }
-      if (allowed.length > 0) {
-        return write(res, method, {
-          status: 405,
-          headers: { allow: allowed.join(", ") },
-          body: {
-            code: Code.Unimplemented,
-            message: `method ${method} not allowed; use ${allowed.join(", ")}`,
-            details: [],
-          },
-        });
-      }
-      return write(res, method, {
-        status: 404,
-        body: { code: Code.NotFound, message: `no route for ${method} ${url.pathname}`, details: [] },
-      });
-    }
+    if (!match) return write(res, method, noRoute(shapes, method, url.pathname, allowed));
     const { route } = match;
     const shape = opts.shapes.get(route.method.parent.typeName) ?? {};
     const headers = new Headers();
@@ -104,17 +84,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       ctx = { ...ctx, unknownQueryKeys: bound.unknownKeys };
       if (route.body !== "") {
         const raw = await readBody(req, opts.maxBodyBytes);
-        const parsed: JsonValue = shape.parseBody ? shape.parseBody(raw, ctx) : parseJson(raw);
-        if (route.body === "*") {
-          if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-            throw new ConnectError("request body must be a JSON object", Code.InvalidArgument);
-          }
-          Object.assign(json, parsed);
-        } else {
-          const field = route.method.input.fields.find((f) => f.name === route.body);
-          if (!field) throw new Error(`body field ${route.body} missing in ${route.method.input.typeName}`);
-          json[field.jsonName] = parsed;
-        }
+        bindBody(route, json, shape.parseBody ? shape.parseBody(raw, ctx) : parseJson(raw));
       }
       shape.request?.(json, ctx);
       let input: ReturnType<typeof fromJson>;
@@ -149,6 +119,45 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       write(res, method, withRequestId(reply, err.metadata.get("x-request-id")), headers.get("accept-encoding") ?? "");
     }
   };
+}
+
+/** The answer when no route matches: an API's own (its `notFound`), 405 with `Allow`, or 404. */
+function noRoute(
+  shapes: readonly RestShape[],
+  method: string,
+  pathname: string,
+  allowed: readonly string[],
+): RestReply {
+  for (const s of shapes) {
+    const own = s.notFound?.(method, pathname);
+    if (own) return own;
+  }
+  if (allowed.length > 0) {
+    return {
+      status: 405,
+      headers: { allow: allowed.join(", ") },
+      body: {
+        code: Code.Unimplemented,
+        message: `method ${method} not allowed; use ${allowed.join(", ")}`,
+        details: [],
+      },
+    };
+  }
+  return { status: 404, body: { code: Code.NotFound, message: `no route for ${method} ${pathname}`, details: [] } };
+}
+
+/** Puts the parsed body where the route's `body` rule says: the whole message (`*`) or one field. */
+function bindBody(route: RestRoute, json: JsonObject, parsed: JsonValue): void {
+  if (route.body === "*") {
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new ConnectError("request body must be a JSON object", Code.InvalidArgument);
+    }
+    Object.assign(json, parsed);
+    return;
+  }
+  const field = route.method.input.fields.find((f) => f.name === route.body);
+  if (!field) throw new Error(`body field ${route.body} missing in ${route.method.input.typeName}`);
+  json[field.jsonName] = parsed;
 }
 
 /**
