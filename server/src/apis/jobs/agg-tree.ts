@@ -180,7 +180,7 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
         }
       }
       const bounds = v.extendedBounds
-        ? { min: boundMs(v.extendedBounds.min, name), max: boundMs(v.extendedBounds.max, name) }
+        ? { min: boundMs(v.extendedBounds.min, name, timeZone), max: boundMs(v.extendedBounds.max, name, timeZone) }
         : undefined;
       if (bounds?.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
         throw esError(
@@ -255,10 +255,11 @@ function json(v: Value | undefined): JsonValue | undefined {
   return v === undefined ? undefined : toJson(ValueSchema, v);
 }
 
-function boundMs(v: Value | undefined, name: string): number | undefined {
+/** A date histogram bound: a date, epoch milliseconds, or date math (rounded down, in the histogram's zone). */
+function boundMs(v: Value | undefined, name: string, timeZone: string | undefined): number | undefined {
   const j = json(v);
   if (j === undefined || j === null) return undefined;
-  return dateValue(j, `${name}.extended_bounds`).getTime();
+  return dateValue(j, `${name}.extended_bounds`, { now: Date.now(), roundUp: false, timeZone }).getTime();
 }
 
 function numberOf(v: Value | undefined): number | undefined {

@@ -1,6 +1,8 @@
 import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { AggregateJobsRequest, Aggregation, Query } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
+import { type DateMathOptions, isDateMath, resolveDateMath } from "../../platform/time/date-math.js";
+import { assertTimeZone } from "../../platform/time/timezone.js";
 import { esError } from "./es-error.js";
 import { resolveField, type FieldInfo } from "./fields.js";
 
@@ -97,9 +99,14 @@ export function compileQuery(q: Query, depth = 0): Expr {
     const f = resolveField(name);
     const field = { $ifNull: [`$${f.path}`, null] };
     const parts: Expr[] = [{ $ne: [field, null] }];
+    if (cond.timeZone && !isZone(cond.timeZone))
+      throw queryError(`Unknown time-zone ID: ${cond.timeZone.slice(0, 64)}`);
+    const now = Date.now();
+    // Elasticsearch rounds date math up for gt and lte, down for gte and lt.
     const add = (op: string, v: JsonValue | undefined) => {
       if (v === undefined || v === null) return;
-      parts.push({ [op]: [field, { $literal: rangeValue(f, v, name) }] });
+      const math = { now, roundUp: op === "$gt" || op === "$lte", timeZone: cond.timeZone || undefined };
+      parts.push({ [op]: [field, { $literal: rangeValue(f, v, name, math) }] });
     };
     add("$gt", json(cond.gt));
     add("$gte", json(cond.gte));
@@ -146,14 +153,25 @@ function termValue(f: FieldInfo, v: JsonValue | undefined, name: string): unknow
   return v;
 }
 
-function rangeValue(f: FieldInfo, v: JsonValue, name: string): unknown {
-  if (f.type === "date") return dateValue(v, name);
+function rangeValue(f: FieldInfo, v: JsonValue, name: string, math: DateMathOptions): unknown {
+  if (f.type === "date") return dateValue(v, name, math);
   if (typeof v === "number" || typeof v === "string") return f.type === "number" ? Number(v) : v;
   throw queryError(`[range] query on [${name}]: bounds must be numbers or strings`);
 }
 
-/** Epoch milliseconds or an ISO-8601 date, as Elasticsearch's default date format accepts. */
-export function dateValue(v: unknown, name: string): Date {
+/**
+ * Epoch milliseconds or an ISO-8601 date, as Elasticsearch's default date format accepts, or (with
+ * `math`) date math such as `now-2d/d`.
+ */
+export function dateValue(v: unknown, name: string, math?: DateMathOptions): Date {
+  if (math && typeof v === "string" && isDateMath(v)) {
+    const ms = resolveDateMath(v, math);
+    if (ms === undefined)
+      throw queryError(
+        `failed to parse date field [${v.slice(0, 256)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`,
+      );
+    return new Date(ms);
+  }
   const d =
     typeof v === "number"
       ? new Date(v)
@@ -167,4 +185,13 @@ export function dateValue(v: unknown, name: string): Date {
       `failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`,
     );
   return d;
+}
+
+function isZone(tz: string): boolean {
+  try {
+    assertTimeZone(tz);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -14,6 +14,7 @@ import { describeDecodeFailure } from "../../transcoding/offending-field.js";
 import type { RestContext, RestReply, RestShape } from "../../transcoding/rest-shape.js";
 import { obj } from "../../transcoding/openapi.js";
 import { fmt } from "./agg-tree.js";
+import { isDateMath, resolveDateMath } from "../../platform/time/date-math.js";
 import { esError } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 
@@ -162,6 +163,7 @@ export const jobsRest: RestShape = {
       return;
     }
     for (const key of ["app_type", "appType", "domain"]) if (typeof json[key] === "string") json[key] = [json[key]];
+    resolveTimeBounds(json);
     if (json.aggregations !== undefined) {
       if (json.aggs !== undefined) throw esError("Found two aggregation definitions: [aggs] and [aggregations]");
       json.aggs = json.aggregations;
@@ -251,4 +253,27 @@ function bucketJson(b: Bucket): RestJson {
     doc_count: b.docCount,
     ...resultsJson(b.aggregations),
   };
+}
+
+/**
+ * `start_time`/`end_time` may be date math in Elasticsearch's syntax (`now-7d/d`): resolved here to
+ * RFC 3339 against one `now`, rounding down for the start and up for the (inclusive) end, in UTC.
+ */
+function resolveTimeBounds(json: JsonObject): void {
+  const now = Date.now();
+  for (const [keys, roundUp] of [
+    [["start_time", "startTime"], false],
+    [["end_time", "endTime"], true],
+  ] as const) {
+    for (const key of keys) {
+      const v = json[key];
+      if (typeof v !== "string" || !isDateMath(v)) continue;
+      const ms = resolveDateMath(v, { now, roundUp });
+      if (ms === undefined)
+        throw esError(
+          `failed to parse date field [${v.slice(0, 256)}] with format [strict_date_optional_time||epoch_millis] for [${key}]`,
+        );
+      json[key] = new Date(ms).toISOString();
+    }
+  }
 }
