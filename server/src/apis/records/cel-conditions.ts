@@ -34,6 +34,7 @@ export function compare(path: string, operator: string, v: unknown): Cond {
 /** Matches no document. */
 export const never: Document = { _id: { $exists: false } };
 
+/** A text as a regex matching it literally. */
 export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -86,7 +87,7 @@ export function known(x: unknown): Document {
   return { $gt: [x, null] };
 }
 
-export const exprOperators: Readonly<Record<string, string>> = {
+const exprOperators: Readonly<Record<string, string>> = {
   "==": "$eq",
   "!=": "$ne",
   "<": "$lt",
@@ -95,7 +96,7 @@ export const exprOperators: Readonly<Record<string, string>> = {
   ">=": "$gte",
 };
 
-export const negated: Readonly<Record<string, string>> = {
+const negated: Readonly<Record<string, string>> = {
   "==": "!=",
   "!=": "==",
   "<": ">=",

@@ -29,10 +29,11 @@ export const fixedFields: Readonly<Record<string, { path: string; kind: "string"
   'data.metadata.annotations["pipelinesascode.tekton.dev/repository"]': { path: "repository", kind: "string" },
 };
 
-export const identSegment = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const identSegment = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const keySegment = /^[A-Za-z0-9_./-]{1,253}$/;
+const keySegment = /^[A-Za-z0-9_./-]{1,253}$/;
 
+/** A field path resolved through the allowlist: fixed fields, labels/annotations by key, `data.metadata|spec|status.…`. */
 export function resolveField(text: string, segs: readonly string[], pos: number): FieldRef {
   const fixed = fixedFields[text];
   if (fixed) return { ...fixed, pos };

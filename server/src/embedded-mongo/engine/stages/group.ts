@@ -6,6 +6,7 @@ import { badValue } from "../errors.js";
 import { valueKey } from "../keys.js";
 import { type Stage, NO_VARS } from "./stage.js";
 
+/** `$group`: one state per key; without allowDiskUse the groups count against the memory limit; output shuffled in the test mode. */
 export function compileGroup(spec: Doc): Stage {
   if (!("_id" in spec)) throw badValue("a group specification must include an _id");
   const id = compileExpr(spec._id);

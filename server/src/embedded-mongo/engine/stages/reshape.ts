@@ -2,6 +2,7 @@ import { Unsupported, compileExpr, fieldPath, type Doc, type Expr } from "../com
 import { tick } from "../deadline.js";
 import { type Stage, NO_VARS, setPath } from "./stage.js";
 
+/** `$set`/`$addFields`: one shallow copy per document, nested paths copying only their way. */
 export function compileSet(spec: Doc): Stage {
   const fields = Object.entries(spec).map(([k, v]) => [k.split("."), compileExpr(v)] as const);
   return function* (docs) {
@@ -25,6 +26,7 @@ export function compileSet(spec: Doc): Stage {
   };
 }
 
+/** `$project`: inclusion (with computed fields) or exclusion, `_id` kept unless excluded. */
 export function compileProject(spec: Doc): Stage {
   const entries = Object.entries(spec);
   const isFlag = (v: unknown) => v === 0 || v === 1 || v === true || v === false;
