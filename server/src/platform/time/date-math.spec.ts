@@ -29,7 +29,7 @@ describe("Elasticsearch date math", () => {
   });
 
   it("refuses what is not date math", () => {
-    for (const bad of ["now-2x", "now-", "yesterday||+1d", "now" + "+1d".repeat(20), "2024-13-45||/d"])
+    for (const bad of ["now-2x", "now-", "yesterday||+1d", `now${"+1d".repeat(20)}`, "2024-13-45||/d"])
       expect(at(bad), bad).toBeUndefined();
     expect(isDateMath("2024-01-01")).toBe(false);
     expect(isDateMath("now-1d")).toBe(true);
