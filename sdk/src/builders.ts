@@ -11,11 +11,20 @@ const agg = (kind: AggInit["kind"], aggs?: Subs): Aggregation => create(Aggregat
  * `aggs.terms("job.state", { size: 20 }, { avg_ms: aggs.avg("job.duration_ms") })`.
  */
 export const aggs = {
-  terms: (field: string, o: { size?: number; minDocCount?: number } = {}, sub?: Subs) =>
+  terms: (
+    field: string,
+    o: { size?: number; minDocCount?: number; order?: readonly { path: string; desc?: boolean }[] } = {},
+    sub?: Subs,
+  ) =>
     agg(
       {
         case: "terms",
-        value: { field, size: o.size, minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount) },
+        value: {
+          field,
+          size: o.size,
+          minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount),
+          order: (o.order ?? []).map((x) => ({ path: x.path, desc: x.desc ?? false })),
+        },
       },
       sub,
     ),

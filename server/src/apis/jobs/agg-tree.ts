@@ -9,9 +9,18 @@ import { compileQuery, dateValue } from "./query.js";
 /** Elasticsearch's `calendar_interval` units. */
 export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year";
 
+/**
+ * One terms ordering criterion: the bucket's count, its key, or a value its metric sub-aggregation
+ * computes (`field` names the row field: `m<id>`, or `m<id>_<stat>` for a stats value).
+ */
+export type TermsOrder =
+  | { by: "count"; desc: boolean }
+  | { by: "key"; desc: boolean }
+  | { by: "metric"; field: string; desc: boolean };
+
 /** A validated bucket aggregation (terms, histograms, ranges, filters, missing). */
 export type BucketSpec =
-  | { kind: "terms"; field: FieldInfo; size: number; minDocCount: number }
+  | { kind: "terms"; field: FieldInfo; size: number; minDocCount: number; order: TermsOrder[] }
   | {
       kind: "date_histogram";
       field: FieldInfo;
@@ -101,7 +110,10 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
         out.push({ type: "metric", id, name, spec: metricSpec(name, k) });
         continue;
       }
-      out.push({ type: "bucket", id, name, spec: bucketSpec(name, k), children: walk(agg.aggs, depth + 1) });
+      const children = walk(agg.aggs, depth + 1);
+      const spec = bucketSpec(name, k);
+      if (spec.kind === "terms" && k.case === "terms") spec.order = resolveTermsOrder(k.value.order, children);
+      out.push({ type: "bucket", id, name, spec, children });
     }
     return out;
   };
@@ -148,7 +160,8 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
       const minDocCount = Number(k.value.minDocCount ?? 1n);
       if (minDocCount < 0)
         throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
-      return { kind: "terms", field: requireField(name, k.value.field, "terms"), size, minDocCount };
+      // Order paths name sub-aggregations: resolved once the children are known (resolveTermsOrder).
+      return { kind: "terms", field: requireField(name, k.value.field, "terms"), size, minDocCount, order: [] };
     }
     case "dateHistogram": {
       const v = k.value;
@@ -274,4 +287,44 @@ function numberOf(v: Value | undefined): number | undefined {
 /** Elasticsearch prints range bounds as doubles: `100.0`, `2.5`. */
 export function fmt(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);
+}
+
+const statsValues = new Set(["count", "min", "max", "avg", "sum"]);
+
+/**
+ * Elasticsearch's terms `order`: `_count`, `_key` (or the deprecated `_term`), a single-value metric
+ * sub-aggregation, or `<stats>.<value>`; `_key` ascending breaks ties, as Elasticsearch adds it.
+ * Cardinality and percentiles are computed apart from the buckets' rows and cannot order them here.
+ */
+function resolveTermsOrder(
+  order: readonly { path: string; desc: boolean }[],
+  children: readonly AggNode[],
+): TermsOrder[] {
+  if (order.length === 0)
+    return [
+      { by: "count", desc: true },
+      { by: "key", desc: false },
+    ];
+  const out: TermsOrder[] = order.map(({ path, desc }) => {
+    if (path === "_count") return { by: "count", desc };
+    if (path === "_key" || path === "_term") return { by: "key", desc };
+    const [aggName, value] = path.split(".", 2) as [string, string | undefined];
+    const child = children.find((c) => c.name === aggName);
+    if (!child || child.type !== "metric")
+      throw esError(
+        `Invalid aggregation order path [${path}]. The provided aggregation [${aggName}] either does not exist, or is a pipeline aggregation and cannot be used to sort the buckets.`,
+      );
+    const kind = child.spec.kind;
+    if (kind === "stats") {
+      if (!value || !statsValues.has(value))
+        throw esError(
+          `Invalid aggregation order path [${path}]. When ordering on a multi-value metrics aggregation a metric name must be specified.`,
+        );
+      return { by: "metric", field: `m${child.id}_${value}`, desc };
+    }
+    if (value !== undefined || kind === "cardinality" || kind === "percentiles")
+      throw esError(`Invalid aggregation order path [${path}]: ordering by [${kind}] is not supported`);
+    return { by: "metric", field: `m${child.id}`, desc };
+  });
+  return out.some((o) => o.by === "key") ? out : [...out, { by: "key", desc: false }];
 }

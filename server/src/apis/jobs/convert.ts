@@ -116,7 +116,18 @@ export class Assembler {
     const rows = this.rowsOf(n, keyedAncestors, path);
     const top = rows
       .filter((r) => r.doc_count >= s.minDocCount)
-      .sort((a, b) => b.doc_count - a.doc_count || compareKeys(a._id?.[k], b._id?.[k]))
+      .sort((a, b) => {
+        for (const o of s.order) {
+          const c =
+            o.by === "count"
+              ? a.doc_count - b.doc_count
+              : o.by === "key"
+                ? compareKeys(a._id?.[k], b._id?.[k])
+                : compareMetric(a[o.field], b[o.field]);
+          if (c !== 0) return o.desc ? -c : c;
+        }
+        return 0;
+      })
       .slice(0, s.size);
     return { top, all: rows.reduce((a, r) => a + r.doc_count, 0) };
   }
@@ -325,6 +336,14 @@ function metricResult(m: MetricNode, row: Row | undefined): AggregationResult {
 
 function prefixOf(keyed: readonly BucketNode[], id: Record<string, unknown>): string {
   return JSON.stringify(keyed.map((a) => id[`k${a.id}`] ?? null));
+}
+
+/** Metric values as MongoDB's `$sort` orders them: null (no value) before every number. */
+function compareMetric(a: unknown, b: unknown): number {
+  const an = a === null || a === undefined;
+  const bn = b === null || b === undefined;
+  if (an || bn) return an && bn ? 0 : an ? -1 : 1;
+  return compareKeys(a, b);
 }
 
 function compareKeys(a: unknown, b: unknown): number {

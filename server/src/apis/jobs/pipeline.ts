@@ -1,5 +1,5 @@
 import type { Document } from "mongodb";
-import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js";
+import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
 
 /** Rows a single node's `$group` may return before the request is refused as too many buckets. */
 export const MAX_GROUP_ROWS = 200_000;
@@ -54,7 +54,7 @@ export function planAggregations(tree: readonly AggNode[]): Plan {
       };
       stages.push(
         { $match: { doc_count: { $gte: n.spec.minDocCount } } },
-        { $sort: { doc_count: -1, _id: 1 } },
+        { $sort: termsSort(n.spec.order) },
         { $limit: n.spec.size },
       );
     } else {
@@ -272,4 +272,14 @@ function accumulators(metrics: readonly MetricNode[]): Document {
     }
   }
   return out;
+}
+
+/** A terms `order` as a `$sort` on the grouped rows (`_key` is the group id, holding only this key). */
+export function termsSort(order: readonly TermsOrder[]): Document {
+  const sort: Document = {};
+  for (const o of order) {
+    const field = o.by === "count" ? "doc_count" : o.by === "key" ? "_id" : o.field;
+    if (!(field in sort)) sort[field] = o.desc ? -1 : 1;
+  }
+  return sort;
 }

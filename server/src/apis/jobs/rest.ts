@@ -60,7 +60,14 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
       } else if (aggTypes.has(k)) {
         if (type) throw esError(`Found two aggregation type definitions in [${name}]: [${type}] and [${k}]`);
         type = k;
-        agg[k] = k === "filter" ? normalizeQuery(v) : k === "filters" ? normalizeFilters(v, name) : v;
+        agg[k] =
+          k === "filter"
+            ? normalizeQuery(v)
+            : k === "filters"
+              ? normalizeFilters(v, name)
+              : k === "terms"
+                ? normalizeTerms(v, name)
+                : v;
       } else {
         throw esError(`Unknown aggregation type [${k}]`);
       }
@@ -69,6 +76,24 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
     out[name] = agg;
   }
   return out;
+}
+
+/**
+ * Terms as Elasticsearch takes them: `order` is `{"<path>": "asc"|"desc"}` or an array of those
+ * (becoming the contract's list of `{path, desc}`).
+ */
+function normalizeTerms(v: JsonValue, name: string): JsonValue {
+  if (v === null || typeof v !== "object" || Array.isArray(v) || v.order === undefined) return v;
+  const list = Array.isArray(v.order) ? v.order : [v.order];
+  if (list.length > 8) throw esError(`[order] of [${name}]: at most 8 criteria`);
+  const order = list.map((o) => {
+    const entries = o !== null && typeof o === "object" && !Array.isArray(o) ? Object.entries(o) : [];
+    const [path, dir] = entries[0] ?? [];
+    if (entries.length !== 1 || typeof dir !== "string" || !["asc", "desc"].includes(dir.toLowerCase()))
+      throw esError(`Unknown order direction [${JSON.stringify(o)}] in [${name}]: use {"<path>": "asc"|"desc"}`);
+    return { path: path!, desc: dir.toLowerCase() === "desc" };
+  });
+  return { ...v, order };
 }
 
 function normalizeFilters(v: JsonValue, name: string): JsonValue {

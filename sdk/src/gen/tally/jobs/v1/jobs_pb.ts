@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tally/jobs/v1/jobs.proto.
  */
 export const file_tally_jobs_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("Chh0YWxseS9qb2JzL3YxL2pvYnMucHJvdG8SDXRhbGx5LmpvYnMudjEigAMKFEFnZ3JlZ2F0ZUpvYnNSZXF1ZXN0EhMKC2FwcGxpY2F0aW9uGAEgASgJEhAKCGFwcF90eXBlGAIgAygJEg4KBmRvbWFpbhgDIAMoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLaW5jbHVkZXNfZXUYBiABKAhIAIgBARI7CgRhZ2dzGAcgAygLMi0udGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdC5BZ2dzRW50cnkSIwoFcXVlcnkYCCABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIOCgxfaW5jbHVkZXNfZXUi5QYKC0FnZ3JlZ2F0aW9uEjAKBXRlcm1zGAEgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASQQoOZGF0ZV9oaXN0b2dyYW0YAiABKAsyJy50YWxseS5qb2JzLnYxLkRhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEjgKCWhpc3RvZ3JhbRgDIAEoCzIjLnRhbGx5LmpvYnMudjEuSGlzdG9ncmFtQWdncmVnYXRpb25IABIwCgVyYW5nZRgEIAEoCzIfLnRhbGx5LmpvYnMudjEuUmFuZ2VBZ2dyZWdhdGlvbkgAEiYKBmZpbHRlchgFIAEoCzIULnRhbGx5LmpvYnMudjEuUXVlcnlIABI0CgdmaWx0ZXJzGAYgASgLMiEudGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb25IABIqCgdtaXNzaW5nGAcgASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA2F2ZxgIIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABImCgNzdW0YCSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmSAASJgoDbWluGAogASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA21heBgLIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIoCgVzdGF0cxgMIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgt2YWx1ZV9jb3VudBgNIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgtjYXJkaW5hbGl0eRgOIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABI8CgtwZXJjZW50aWxlcxgPIAEoCzIlLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNBZ2dyZWdhdGlvbkgAEjIKBGFnZ3MYECADKAsyJC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uLkFnZ3NFbnRyeRpHCglBZ2dzRW50cnkSCwoDa2V5GAEgASgJEikKBXZhbHVlGAIgASgLMhoudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbjoCOAFCBgoEa2luZCIZCghGaWVsZFJlZhINCgVmaWVsZBgBIAEoCSJrChBUZXJtc0FnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEhEKBHNpemUYAiABKAVIAIgBARIaCg1taW5fZG9jX2NvdW50GAMgASgDSAGIAQFCBwoFX3NpemVCEAoOX21pbl9kb2NfY291bnQi3wEKGERhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIWCg5maXhlZF9pbnRlcnZhbBgCIAEoCRIZChFjYWxlbmRhcl9pbnRlcnZhbBgDIAEoCRIRCgl0aW1lX3pvbmUYBCABKAkSGgoNbWluX2RvY19jb3VudBgFIAEoA0gAiAEBEi4KD2V4dGVuZGVkX2JvdW5kcxgGIAEoCzIVLnRhbGx5LmpvYnMudjEuQm91bmRzEhAKCGludGVydmFsGAcgASgJQhAKDl9taW5fZG9jX2NvdW50IlIKBkJvdW5kcxIjCgNtaW4YASABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIwoDbWF4GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIqUBChRIaXN0b2dyYW1BZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghpbnRlcnZhbBgCIAEoARIaCg1taW5fZG9jX2NvdW50GAMgASgDSACIAQESLgoPZXh0ZW5kZWRfYm91bmRzGAQgASgLMhUudGFsbHkuam9icy52MS5Cb3VuZHMSDgoGb2Zmc2V0GAUgASgBQhAKDl9taW5fZG9jX2NvdW50IloKEFJhbmdlQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSKAoGcmFuZ2VzGAIgAygLMhgudGFsbHkuam9icy52MS5SYW5nZVNwZWMSDQoFa2V5ZWQYAyABKAgiTAoJUmFuZ2VTcGVjEhEKBGZyb20YASABKAFIAIgBARIPCgJ0bxgCIAEoAUgBiAEBEgsKA2tleRgDIAEoCUIHCgVfZnJvbUIFCgNfdG8iywEKEkZpbHRlcnNBZ2dyZWdhdGlvbhI/CgdmaWx0ZXJzGAEgAygLMi4udGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb24uRmlsdGVyc0VudHJ5EhQKDG90aGVyX2J1Y2tldBgCIAEoCBIYChBvdGhlcl9idWNrZXRfa2V5GAMgASgJGkQKDEZpbHRlcnNFbnRyeRILCgNrZXkYASABKAkSIwoFdmFsdWUYAiABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5OgI4ASJIChZQZXJjZW50aWxlc0FnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEhAKCHBlcmNlbnRzGAIgAygBEg0KBWtleWVkGAMgASgIIu4DCgVRdWVyeRIsCgR0ZXJtGAEgAygLMh4udGFsbHkuam9icy52MS5RdWVyeS5UZXJtRW50cnkSLgoFdGVybXMYAiADKAsyHy50YWxseS5qb2JzLnYxLlF1ZXJ5LlRlcm1zRW50cnkSLgoFcmFuZ2UYAyADKAsyHy50YWxseS5qb2JzLnYxLlF1ZXJ5LlJhbmdlRW50cnkSJgoEYm9vbBgEIAEoCzIYLnRhbGx5LmpvYnMudjEuQm9vbFF1ZXJ5EicKBmV4aXN0cxgFIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWYSKgoJbWF0Y2hfYWxsGAYgASgLMhcudGFsbHkuam9icy52MS5NYXRjaEFsbBpDCglUZXJtRW50cnkSCwoDa2V5GAEgASgJEiUKBXZhbHVlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlOgI4ARpICgpUZXJtc0VudHJ5EgsKA2tleRgBIAEoCRIpCgV2YWx1ZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWU6AjgBGksKClJhbmdlRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0udGFsbHkuam9icy52MS5SYW5nZUNvbmRpdGlvbjoCOAEiCgoITWF0Y2hBbGwitQEKDlJhbmdlQ29uZGl0aW9uEiIKAmd0GAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiMKA2d0ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIiCgJsdBgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIjCgNsdGUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJdGltZV96b25lGAUgASgJIqMBCglCb29sUXVlcnkSIgoEbXVzdBgBIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkSJAoGZmlsdGVyGAIgAygLMhQudGFsbHkuam9icy52MS5RdWVyeRIkCgZzaG91bGQYAyADKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5EiYKCG11c3Rfbm90GAQgAygLMhQudGFsbHkuam9icy52MS5RdWVyeSJFChVBZ2dyZWdhdGVKb2JzUmVzcG9uc2USLAoEZGF0YRgBIAEoCzIeLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25EYXRhIr8BCg9BZ2dyZWdhdGlvbkRhdGESDQoFdG90YWwYASABKAMSRgoMYWdncmVnYXRpb25zGAIgAygLMjAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbkRhdGEuQWdncmVnYXRpb25zRW50cnkaVQoRQWdncmVnYXRpb25zRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgLMiAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvblJlc3VsdDoCOAEimgIKEUFnZ3JlZ2F0aW9uUmVzdWx0EjMKB2J1Y2tldHMYASABKAsyIC50YWxseS5qb2JzLnYxLk11bHRpQnVja2V0UmVzdWx0SAASMwoGc2luZ2xlGAIgASgLMiEudGFsbHkuam9icy52MS5TaW5nbGVCdWNrZXRSZXN1bHRIABIrCgV2YWx1ZRgDIAEoCzIaLnRhbGx5LmpvYnMudjEuTWV0cmljVmFsdWVIABIrCgVzdGF0cxgEIAEoCzIaLnRhbGx5LmpvYnMudjEuU3RhdHNSZXN1bHRIABI3CgtwZXJjZW50aWxlcxgFIAEoCzIgLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNSZXN1bHRIAEIICgZyZXN1bHQizgEKEU11bHRpQnVja2V0UmVzdWx0EiYKB2J1Y2tldHMYASADKAsyFS50YWxseS5qb2JzLnYxLkJ1Y2tldBIgChNzdW1fb3RoZXJfZG9jX2NvdW50GAIgASgDSACIAQESKAobZG9jX2NvdW50X2Vycm9yX3VwcGVyX2JvdW5kGAMgASgDSAGIAQESDQoFa2V5ZWQYBCABKAhCFgoUX3N1bV9vdGhlcl9kb2NfY291bnRCHgocX2RvY19jb3VudF9lcnJvcl91cHBlcl9ib3VuZCK4AgoGQnVja2V0EiMKA2tleRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIaCg1rZXlfYXNfc3RyaW5nGAIgASgJSACIAQESEQoJZG9jX2NvdW50GAMgASgDEhEKBGZyb20YBCABKAFIAYgBARIPCgJ0bxgFIAEoAUgCiAEBEj0KDGFnZ3JlZ2F0aW9ucxgGIAMoCzInLnRhbGx5LmpvYnMudjEuQnVja2V0LkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBQhAKDl9rZXlfYXNfc3RyaW5nQgcKBV9mcm9tQgUKA190byLJAQoSU2luZ2xlQnVja2V0UmVzdWx0EhEKCWRvY19jb3VudBgBIAEoAxJJCgxhZ2dyZWdhdGlvbnMYAiADKAsyMy50YWxseS5qb2JzLnYxLlNpbmdsZUJ1Y2tldFJlc3VsdC5BZ2dyZWdhdGlvbnNFbnRyeRpVChFBZ2dyZWdhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKAsyIC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uUmVzdWx0OgI4ASIrCgtNZXRyaWNWYWx1ZRISCgV2YWx1ZRgBIAEoAUgAiAEBQggKBl92YWx1ZSJ3CgtTdGF0c1Jlc3VsdBINCgVjb3VudBgBIAEoAxIQCgNtaW4YAiABKAFIAIgBARIQCgNtYXgYAyABKAFIAYgBARIQCgNhdmcYBCABKAFIAogBARILCgNzdW0YBSABKAFCBgoEX21pbkIGCgRfbWF4QgYKBF9hdmciQwoRUGVyY2VudGlsZXNSZXN1bHQSLgoGdmFsdWVzGAEgAygLMh4udGFsbHkuam9icy52MS5QZXJjZW50aWxlVmFsdWUiQAoPUGVyY2VudGlsZVZhbHVlEg8KB3BlcmNlbnQYASABKAESEgoFdmFsdWUYAiABKAFIAIgBAUIICgZfdmFsdWUihQEKEUluZ2VzdEpvYnNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEigKBGpvYnMYAiADKAsyGi50YWxseS5qb2JzLnYxLkpvYkRvY3VtZW50EjQKDHByZV9yZWplY3RlZBgDIAMoCzIaLnRhbGx5LmNvbW1vbi52MS5SZWplY3Rpb25CAhgBIsgBCgtKb2JEb2N1bWVudBITCgthcHBsaWNhdGlvbhgBIAEoCRIQCghhcHBfdHlwZRgCIAEoCRIOCgZkb21haW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KAmV1GAUgASgISACIAQESOQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIKQHRpbWVzdGFtcBIfCgNqb2IYByABKAsyEi50YWxseS5qb2JzLnYxLkpvYkIFCgNfZXUivAIKA0pvYhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEi4KCnN0YXJ0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYCgtkdXJhdGlvbl9tcxgGIAEoAUgAiAEBEjYKCmF0dHJpYnV0ZXMYByADKAsyIi50YWxseS5qb2JzLnYxLkpvYi5BdHRyaWJ1dGVzRW50cnkaSQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAFCDgoMX2R1cmF0aW9uX21zIkMKEkluZ2VzdEpvYnNSZXNwb25zZRItCgZyZXN1bHQYASABKAsyHS50YWxseS5jb21tb24udjEuSW5nZXN0UmVzdWx0MvEBCgtKb2JzU2VydmljZRJ3Cg1BZ2dyZWdhdGVKb2JzEiMudGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdBokLnRhbGx5LmpvYnMudjEuQWdncmVnYXRlSm9ic1Jlc3BvbnNlIhuQAgGC0+STAhI6ASoiDS92My9qb2JzL2FnZ3MSaQoKSW5nZXN0Sm9icxIgLnRhbGx5LmpvYnMudjEuSW5nZXN0Sm9ic1JlcXVlc3QaIS50YWxseS5qb2JzLnYxLkluZ2VzdEpvYnNSZXNwb25zZSIWgtPkkwIQOgRqb2JzIggvdjMvam9ic2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp, file_tally_common_v1_ingest]);
+  fileDesc("Chh0YWxseS9qb2JzL3YxL2pvYnMucHJvdG8SDXRhbGx5LmpvYnMudjEigAMKFEFnZ3JlZ2F0ZUpvYnNSZXF1ZXN0EhMKC2FwcGxpY2F0aW9uGAEgASgJEhAKCGFwcF90eXBlGAIgAygJEg4KBmRvbWFpbhgDIAMoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLaW5jbHVkZXNfZXUYBiABKAhIAIgBARI7CgRhZ2dzGAcgAygLMi0udGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdC5BZ2dzRW50cnkSIwoFcXVlcnkYCCABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIOCgxfaW5jbHVkZXNfZXUi5QYKC0FnZ3JlZ2F0aW9uEjAKBXRlcm1zGAEgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASQQoOZGF0ZV9oaXN0b2dyYW0YAiABKAsyJy50YWxseS5qb2JzLnYxLkRhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEjgKCWhpc3RvZ3JhbRgDIAEoCzIjLnRhbGx5LmpvYnMudjEuSGlzdG9ncmFtQWdncmVnYXRpb25IABIwCgVyYW5nZRgEIAEoCzIfLnRhbGx5LmpvYnMudjEuUmFuZ2VBZ2dyZWdhdGlvbkgAEiYKBmZpbHRlchgFIAEoCzIULnRhbGx5LmpvYnMudjEuUXVlcnlIABI0CgdmaWx0ZXJzGAYgASgLMiEudGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb25IABIqCgdtaXNzaW5nGAcgASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA2F2ZxgIIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABImCgNzdW0YCSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmSAASJgoDbWluGAogASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA21heBgLIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIoCgVzdGF0cxgMIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgt2YWx1ZV9jb3VudBgNIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgtjYXJkaW5hbGl0eRgOIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABI8CgtwZXJjZW50aWxlcxgPIAEoCzIlLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNBZ2dyZWdhdGlvbkgAEjIKBGFnZ3MYECADKAsyJC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uLkFnZ3NFbnRyeRpHCglBZ2dzRW50cnkSCwoDa2V5GAEgASgJEikKBXZhbHVlGAIgASgLMhoudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbjoCOAFCBgoEa2luZCIZCghGaWVsZFJlZhINCgVmaWVsZBgBIAEoCSLhAQoQVGVybXNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIRCgRzaXplGAIgASgFSACIAQESGgoNbWluX2RvY19jb3VudBgDIAEoA0gBiAEBEikKBW9yZGVyGAQgAygLMhoudGFsbHkuam9icy52MS5CdWNrZXRPcmRlchIXCgpzaGFyZF9zaXplGAUgASgFSAKIAQESIQoZc2hvd190ZXJtX2RvY19jb3VudF9lcnJvchgGIAEoCEIHCgVfc2l6ZUIQCg5fbWluX2RvY19jb3VudEINCgtfc2hhcmRfc2l6ZSIpCgtCdWNrZXRPcmRlchIMCgRwYXRoGAEgASgJEgwKBGRlc2MYAiABKAgi3wEKGERhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIWCg5maXhlZF9pbnRlcnZhbBgCIAEoCRIZChFjYWxlbmRhcl9pbnRlcnZhbBgDIAEoCRIRCgl0aW1lX3pvbmUYBCABKAkSGgoNbWluX2RvY19jb3VudBgFIAEoA0gAiAEBEi4KD2V4dGVuZGVkX2JvdW5kcxgGIAEoCzIVLnRhbGx5LmpvYnMudjEuQm91bmRzEhAKCGludGVydmFsGAcgASgJQhAKDl9taW5fZG9jX2NvdW50IlIKBkJvdW5kcxIjCgNtaW4YASABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIwoDbWF4GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIqUBChRIaXN0b2dyYW1BZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghpbnRlcnZhbBgCIAEoARIaCg1taW5fZG9jX2NvdW50GAMgASgDSACIAQESLgoPZXh0ZW5kZWRfYm91bmRzGAQgASgLMhUudGFsbHkuam9icy52MS5Cb3VuZHMSDgoGb2Zmc2V0GAUgASgBQhAKDl9taW5fZG9jX2NvdW50IloKEFJhbmdlQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSKAoGcmFuZ2VzGAIgAygLMhgudGFsbHkuam9icy52MS5SYW5nZVNwZWMSDQoFa2V5ZWQYAyABKAgiTAoJUmFuZ2VTcGVjEhEKBGZyb20YASABKAFIAIgBARIPCgJ0bxgCIAEoAUgBiAEBEgsKA2tleRgDIAEoCUIHCgVfZnJvbUIFCgNfdG8iywEKEkZpbHRlcnNBZ2dyZWdhdGlvbhI/CgdmaWx0ZXJzGAEgAygLMi4udGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb24uRmlsdGVyc0VudHJ5EhQKDG90aGVyX2J1Y2tldBgCIAEoCBIYChBvdGhlcl9idWNrZXRfa2V5GAMgASgJGkQKDEZpbHRlcnNFbnRyeRILCgNrZXkYASABKAkSIwoFdmFsdWUYAiABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5OgI4ASJIChZQZXJjZW50aWxlc0FnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEhAKCHBlcmNlbnRzGAIgAygBEg0KBWtleWVkGAMgASgIIu4DCgVRdWVyeRIsCgR0ZXJtGAEgAygLMh4udGFsbHkuam9icy52MS5RdWVyeS5UZXJtRW50cnkSLgoFdGVybXMYAiADKAsyHy50YWxseS5qb2JzLnYxLlF1ZXJ5LlRlcm1zRW50cnkSLgoFcmFuZ2UYAyADKAsyHy50YWxseS5qb2JzLnYxLlF1ZXJ5LlJhbmdlRW50cnkSJgoEYm9vbBgEIAEoCzIYLnRhbGx5LmpvYnMudjEuQm9vbFF1ZXJ5EicKBmV4aXN0cxgFIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWYSKgoJbWF0Y2hfYWxsGAYgASgLMhcudGFsbHkuam9icy52MS5NYXRjaEFsbBpDCglUZXJtRW50cnkSCwoDa2V5GAEgASgJEiUKBXZhbHVlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlOgI4ARpICgpUZXJtc0VudHJ5EgsKA2tleRgBIAEoCRIpCgV2YWx1ZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWU6AjgBGksKClJhbmdlRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0udGFsbHkuam9icy52MS5SYW5nZUNvbmRpdGlvbjoCOAEiCgoITWF0Y2hBbGwitQEKDlJhbmdlQ29uZGl0aW9uEiIKAmd0GAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiMKA2d0ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIiCgJsdBgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIjCgNsdGUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJdGltZV96b25lGAUgASgJIqMBCglCb29sUXVlcnkSIgoEbXVzdBgBIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkSJAoGZmlsdGVyGAIgAygLMhQudGFsbHkuam9icy52MS5RdWVyeRIkCgZzaG91bGQYAyADKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5EiYKCG11c3Rfbm90GAQgAygLMhQudGFsbHkuam9icy52MS5RdWVyeSJFChVBZ2dyZWdhdGVKb2JzUmVzcG9uc2USLAoEZGF0YRgBIAEoCzIeLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25EYXRhIr8BCg9BZ2dyZWdhdGlvbkRhdGESDQoFdG90YWwYASABKAMSRgoMYWdncmVnYXRpb25zGAIgAygLMjAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbkRhdGEuQWdncmVnYXRpb25zRW50cnkaVQoRQWdncmVnYXRpb25zRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgLMiAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvblJlc3VsdDoCOAEimgIKEUFnZ3JlZ2F0aW9uUmVzdWx0EjMKB2J1Y2tldHMYASABKAsyIC50YWxseS5qb2JzLnYxLk11bHRpQnVja2V0UmVzdWx0SAASMwoGc2luZ2xlGAIgASgLMiEudGFsbHkuam9icy52MS5TaW5nbGVCdWNrZXRSZXN1bHRIABIrCgV2YWx1ZRgDIAEoCzIaLnRhbGx5LmpvYnMudjEuTWV0cmljVmFsdWVIABIrCgVzdGF0cxgEIAEoCzIaLnRhbGx5LmpvYnMudjEuU3RhdHNSZXN1bHRIABI3CgtwZXJjZW50aWxlcxgFIAEoCzIgLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNSZXN1bHRIAEIICgZyZXN1bHQizgEKEU11bHRpQnVja2V0UmVzdWx0EiYKB2J1Y2tldHMYASADKAsyFS50YWxseS5qb2JzLnYxLkJ1Y2tldBIgChNzdW1fb3RoZXJfZG9jX2NvdW50GAIgASgDSACIAQESKAobZG9jX2NvdW50X2Vycm9yX3VwcGVyX2JvdW5kGAMgASgDSAGIAQESDQoFa2V5ZWQYBCABKAhCFgoUX3N1bV9vdGhlcl9kb2NfY291bnRCHgocX2RvY19jb3VudF9lcnJvcl91cHBlcl9ib3VuZCK4AgoGQnVja2V0EiMKA2tleRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIaCg1rZXlfYXNfc3RyaW5nGAIgASgJSACIAQESEQoJZG9jX2NvdW50GAMgASgDEhEKBGZyb20YBCABKAFIAYgBARIPCgJ0bxgFIAEoAUgCiAEBEj0KDGFnZ3JlZ2F0aW9ucxgGIAMoCzInLnRhbGx5LmpvYnMudjEuQnVja2V0LkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBQhAKDl9rZXlfYXNfc3RyaW5nQgcKBV9mcm9tQgUKA190byLJAQoSU2luZ2xlQnVja2V0UmVzdWx0EhEKCWRvY19jb3VudBgBIAEoAxJJCgxhZ2dyZWdhdGlvbnMYAiADKAsyMy50YWxseS5qb2JzLnYxLlNpbmdsZUJ1Y2tldFJlc3VsdC5BZ2dyZWdhdGlvbnNFbnRyeRpVChFBZ2dyZWdhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKAsyIC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uUmVzdWx0OgI4ASIrCgtNZXRyaWNWYWx1ZRISCgV2YWx1ZRgBIAEoAUgAiAEBQggKBl92YWx1ZSJ3CgtTdGF0c1Jlc3VsdBINCgVjb3VudBgBIAEoAxIQCgNtaW4YAiABKAFIAIgBARIQCgNtYXgYAyABKAFIAYgBARIQCgNhdmcYBCABKAFIAogBARILCgNzdW0YBSABKAFCBgoEX21pbkIGCgRfbWF4QgYKBF9hdmciQwoRUGVyY2VudGlsZXNSZXN1bHQSLgoGdmFsdWVzGAEgAygLMh4udGFsbHkuam9icy52MS5QZXJjZW50aWxlVmFsdWUiQAoPUGVyY2VudGlsZVZhbHVlEg8KB3BlcmNlbnQYASABKAESEgoFdmFsdWUYAiABKAFIAIgBAUIICgZfdmFsdWUihQEKEUluZ2VzdEpvYnNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEigKBGpvYnMYAiADKAsyGi50YWxseS5qb2JzLnYxLkpvYkRvY3VtZW50EjQKDHByZV9yZWplY3RlZBgDIAMoCzIaLnRhbGx5LmNvbW1vbi52MS5SZWplY3Rpb25CAhgBIsgBCgtKb2JEb2N1bWVudBITCgthcHBsaWNhdGlvbhgBIAEoCRIQCghhcHBfdHlwZRgCIAEoCRIOCgZkb21haW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KAmV1GAUgASgISACIAQESOQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIKQHRpbWVzdGFtcBIfCgNqb2IYByABKAsyEi50YWxseS5qb2JzLnYxLkpvYkIFCgNfZXUivAIKA0pvYhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEi4KCnN0YXJ0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYCgtkdXJhdGlvbl9tcxgGIAEoAUgAiAEBEjYKCmF0dHJpYnV0ZXMYByADKAsyIi50YWxseS5qb2JzLnYxLkpvYi5BdHRyaWJ1dGVzRW50cnkaSQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAFCDgoMX2R1cmF0aW9uX21zIkMKEkluZ2VzdEpvYnNSZXNwb25zZRItCgZyZXN1bHQYASABKAsyHS50YWxseS5jb21tb24udjEuSW5nZXN0UmVzdWx0MvEBCgtKb2JzU2VydmljZRJ3Cg1BZ2dyZWdhdGVKb2JzEiMudGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdBokLnRhbGx5LmpvYnMudjEuQWdncmVnYXRlSm9ic1Jlc3BvbnNlIhuQAgGC0+STAhI6ASoiDS92My9qb2JzL2FnZ3MSaQoKSW5nZXN0Sm9icxIgLnRhbGx5LmpvYnMudjEuSW5nZXN0Sm9ic1JlcXVlc3QaIS50YWxseS5qb2JzLnYxLkluZ2VzdEpvYnNSZXNwb25zZSIWgtPkkwIQOgRqb2JzIggvdjMvam9ic2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp, file_tally_common_v1_ingest]);
 
 /**
  * @generated from message tally.jobs.v1.AggregateJobsRequest
@@ -240,6 +240,27 @@ export type TermsAggregation = Message<"tally.jobs.v1.TermsAggregation"> & {
    * @generated from field: optional int64 min_doc_count = 3;
    */
   minDocCount?: bigint | undefined;
+
+  /**
+   * Bucket order, first criterion first (default: `_count` descending, then `_key` ascending).
+   *
+   * @generated from field: repeated tally.jobs.v1.BucketOrder order = 4;
+   */
+  order: BucketOrder[];
+
+  /**
+   * Accepted for Elasticsearch clients; counts here are exact, so it changes nothing.
+   *
+   * @generated from field: optional int32 shard_size = 5;
+   */
+  shardSize?: number | undefined;
+
+  /**
+   * Accepted for Elasticsearch clients; the error bound is always 0 (counts are exact).
+   *
+   * @generated from field: bool show_term_doc_count_error = 6;
+   */
+  showTermDocCountError: boolean;
 };
 
 /**
@@ -248,6 +269,31 @@ export type TermsAggregation = Message<"tally.jobs.v1.TermsAggregation"> & {
  */
 export const TermsAggregationSchema: GenMessage<TermsAggregation> = /*@__PURE__*/
   messageDesc(file_tally_jobs_v1_jobs, 3);
+
+/**
+ * One ordering criterion: `_count`, `_key`, a single-value metric sub-aggregation (`avg_time`), or
+ * a value of a multi-value one (`time_stats.avg`).
+ *
+ * @generated from message tally.jobs.v1.BucketOrder
+ */
+export type BucketOrder = Message<"tally.jobs.v1.BucketOrder"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bool desc = 2;
+   */
+  desc: boolean;
+};
+
+/**
+ * Describes the message tally.jobs.v1.BucketOrder.
+ * Use `create(BucketOrderSchema)` to create a new message.
+ */
+export const BucketOrderSchema: GenMessage<BucketOrder> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 4);
 
 /**
  * @generated from message tally.jobs.v1.DateHistogramAggregation
@@ -302,7 +348,7 @@ export type DateHistogramAggregation = Message<"tally.jobs.v1.DateHistogramAggre
  * Use `create(DateHistogramAggregationSchema)` to create a new message.
  */
 export const DateHistogramAggregationSchema: GenMessage<DateHistogramAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 4);
+  messageDesc(file_tally_jobs_v1_jobs, 5);
 
 /**
  * Histogram bounds; numbers, or (for date histograms) RFC 3339 strings or epoch milliseconds.
@@ -326,7 +372,7 @@ export type Bounds = Message<"tally.jobs.v1.Bounds"> & {
  * Use `create(BoundsSchema)` to create a new message.
  */
 export const BoundsSchema: GenMessage<Bounds> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 5);
+  messageDesc(file_tally_jobs_v1_jobs, 6);
 
 /**
  * @generated from message tally.jobs.v1.HistogramAggregation
@@ -363,7 +409,7 @@ export type HistogramAggregation = Message<"tally.jobs.v1.HistogramAggregation">
  * Use `create(HistogramAggregationSchema)` to create a new message.
  */
 export const HistogramAggregationSchema: GenMessage<HistogramAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 6);
+  messageDesc(file_tally_jobs_v1_jobs, 7);
 
 /**
  * @generated from message tally.jobs.v1.RangeAggregation
@@ -390,7 +436,7 @@ export type RangeAggregation = Message<"tally.jobs.v1.RangeAggregation"> & {
  * Use `create(RangeAggregationSchema)` to create a new message.
  */
 export const RangeAggregationSchema: GenMessage<RangeAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 7);
+  messageDesc(file_tally_jobs_v1_jobs, 8);
 
 /**
  * @generated from message tally.jobs.v1.RangeSpec
@@ -417,7 +463,7 @@ export type RangeSpec = Message<"tally.jobs.v1.RangeSpec"> & {
  * Use `create(RangeSpecSchema)` to create a new message.
  */
 export const RangeSpecSchema: GenMessage<RangeSpec> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 8);
+  messageDesc(file_tally_jobs_v1_jobs, 9);
 
 /**
  * @generated from message tally.jobs.v1.FiltersAggregation
@@ -444,7 +490,7 @@ export type FiltersAggregation = Message<"tally.jobs.v1.FiltersAggregation"> & {
  * Use `create(FiltersAggregationSchema)` to create a new message.
  */
 export const FiltersAggregationSchema: GenMessage<FiltersAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 9);
+  messageDesc(file_tally_jobs_v1_jobs, 10);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesAggregation
@@ -473,7 +519,7 @@ export type PercentilesAggregation = Message<"tally.jobs.v1.PercentilesAggregati
  * Use `create(PercentilesAggregationSchema)` to create a new message.
  */
 export const PercentilesAggregationSchema: GenMessage<PercentilesAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 10);
+  messageDesc(file_tally_jobs_v1_jobs, 11);
 
 /**
  * An Elasticsearch query clause; exactly one member is set.
@@ -523,7 +569,7 @@ export type Query = Message<"tally.jobs.v1.Query"> & {
  * Use `create(QuerySchema)` to create a new message.
  */
 export const QuerySchema: GenMessage<Query> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 11);
+  messageDesc(file_tally_jobs_v1_jobs, 12);
 
 /**
  * @generated from message tally.jobs.v1.MatchAll
@@ -536,7 +582,7 @@ export type MatchAll = Message<"tally.jobs.v1.MatchAll"> & {
  * Use `create(MatchAllSchema)` to create a new message.
  */
 export const MatchAllSchema: GenMessage<MatchAll> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 12);
+  messageDesc(file_tally_jobs_v1_jobs, 13);
 
 /**
  * @generated from message tally.jobs.v1.RangeCondition
@@ -577,7 +623,7 @@ export type RangeCondition = Message<"tally.jobs.v1.RangeCondition"> & {
  * Use `create(RangeConditionSchema)` to create a new message.
  */
 export const RangeConditionSchema: GenMessage<RangeCondition> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 13);
+  messageDesc(file_tally_jobs_v1_jobs, 14);
 
 /**
  * @generated from message tally.jobs.v1.BoolQuery
@@ -609,7 +655,7 @@ export type BoolQuery = Message<"tally.jobs.v1.BoolQuery"> & {
  * Use `create(BoolQuerySchema)` to create a new message.
  */
 export const BoolQuerySchema: GenMessage<BoolQuery> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 14);
+  messageDesc(file_tally_jobs_v1_jobs, 15);
 
 /**
  * @generated from message tally.jobs.v1.AggregateJobsResponse
@@ -628,7 +674,7 @@ export type AggregateJobsResponse = Message<"tally.jobs.v1.AggregateJobsResponse
  * Use `create(AggregateJobsResponseSchema)` to create a new message.
  */
 export const AggregateJobsResponseSchema: GenMessage<AggregateJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 15);
+  messageDesc(file_tally_jobs_v1_jobs, 16);
 
 /**
  * @generated from message tally.jobs.v1.AggregationData
@@ -652,7 +698,7 @@ export type AggregationData = Message<"tally.jobs.v1.AggregationData"> & {
  * Use `create(AggregationDataSchema)` to create a new message.
  */
 export const AggregationDataSchema: GenMessage<AggregationData> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 16);
+  messageDesc(file_tally_jobs_v1_jobs, 17);
 
 /**
  * The result of one aggregation, shaped as Elasticsearch's over REST.
@@ -703,7 +749,7 @@ export type AggregationResult = Message<"tally.jobs.v1.AggregationResult"> & {
  * Use `create(AggregationResultSchema)` to create a new message.
  */
 export const AggregationResultSchema: GenMessage<AggregationResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 17);
+  messageDesc(file_tally_jobs_v1_jobs, 18);
 
 /**
  * @generated from message tally.jobs.v1.MultiBucketResult
@@ -739,7 +785,7 @@ export type MultiBucketResult = Message<"tally.jobs.v1.MultiBucketResult"> & {
  * Use `create(MultiBucketResultSchema)` to create a new message.
  */
 export const MultiBucketResultSchema: GenMessage<MultiBucketResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 18);
+  messageDesc(file_tally_jobs_v1_jobs, 19);
 
 /**
  * @generated from message tally.jobs.v1.Bucket
@@ -783,7 +829,7 @@ export type Bucket = Message<"tally.jobs.v1.Bucket"> & {
  * Use `create(BucketSchema)` to create a new message.
  */
 export const BucketSchema: GenMessage<Bucket> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 19);
+  messageDesc(file_tally_jobs_v1_jobs, 20);
 
 /**
  * @generated from message tally.jobs.v1.SingleBucketResult
@@ -805,7 +851,7 @@ export type SingleBucketResult = Message<"tally.jobs.v1.SingleBucketResult"> & {
  * Use `create(SingleBucketResultSchema)` to create a new message.
  */
 export const SingleBucketResultSchema: GenMessage<SingleBucketResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 20);
+  messageDesc(file_tally_jobs_v1_jobs, 21);
 
 /**
  * @generated from message tally.jobs.v1.MetricValue
@@ -822,7 +868,7 @@ export type MetricValue = Message<"tally.jobs.v1.MetricValue"> & {
  * Use `create(MetricValueSchema)` to create a new message.
  */
 export const MetricValueSchema: GenMessage<MetricValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 21);
+  messageDesc(file_tally_jobs_v1_jobs, 22);
 
 /**
  * @generated from message tally.jobs.v1.StatsResult
@@ -859,7 +905,7 @@ export type StatsResult = Message<"tally.jobs.v1.StatsResult"> & {
  * Use `create(StatsResultSchema)` to create a new message.
  */
 export const StatsResultSchema: GenMessage<StatsResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 22);
+  messageDesc(file_tally_jobs_v1_jobs, 23);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesResult
@@ -878,7 +924,7 @@ export type PercentilesResult = Message<"tally.jobs.v1.PercentilesResult"> & {
  * Use `create(PercentilesResultSchema)` to create a new message.
  */
 export const PercentilesResultSchema: GenMessage<PercentilesResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 23);
+  messageDesc(file_tally_jobs_v1_jobs, 24);
 
 /**
  * @generated from message tally.jobs.v1.PercentileValue
@@ -900,7 +946,7 @@ export type PercentileValue = Message<"tally.jobs.v1.PercentileValue"> & {
  * Use `create(PercentileValueSchema)` to create a new message.
  */
 export const PercentileValueSchema: GenMessage<PercentileValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 24);
+  messageDesc(file_tally_jobs_v1_jobs, 25);
 
 /**
  * @generated from message tally.jobs.v1.IngestJobsRequest
@@ -933,7 +979,7 @@ export type IngestJobsRequest = Message<"tally.jobs.v1.IngestJobsRequest"> & {
  * Use `create(IngestJobsRequestSchema)` to create a new message.
  */
 export const IngestJobsRequestSchema: GenMessage<IngestJobsRequest> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 25);
+  messageDesc(file_tally_jobs_v1_jobs, 26);
 
 /**
  * One job as stored and served.
@@ -984,7 +1030,7 @@ export type JobDocument = Message<"tally.jobs.v1.JobDocument"> & {
  * Use `create(JobDocumentSchema)` to create a new message.
  */
 export const JobDocumentSchema: GenMessage<JobDocument> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 26);
+  messageDesc(file_tally_jobs_v1_jobs, 27);
 
 /**
  * @generated from message tally.jobs.v1.Job
@@ -1035,7 +1081,7 @@ export type Job = Message<"tally.jobs.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 27);
+  messageDesc(file_tally_jobs_v1_jobs, 28);
 
 /**
  * @generated from message tally.jobs.v1.IngestJobsResponse
@@ -1052,7 +1098,7 @@ export type IngestJobsResponse = Message<"tally.jobs.v1.IngestJobsResponse"> & {
  * Use `create(IngestJobsResponseSchema)` to create a new message.
  */
 export const IngestJobsResponseSchema: GenMessage<IngestJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 28);
+  messageDesc(file_tally_jobs_v1_jobs, 29);
 
 /**
  * Job aggregations: an Elasticsearch-style `aggs` DSL over the caller's jobs.
