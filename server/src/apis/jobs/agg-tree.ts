@@ -310,7 +310,7 @@ function resolveTermsOrder(
     if (path === "_key" || path === "_term") return { by: "key", desc };
     const [aggName, value] = path.split(".", 2) as [string, string | undefined];
     const child = children.find((c) => c.name === aggName);
-    if (!child || child.type !== "metric")
+    if (child?.type !== "metric")
       throw esError(
         `Invalid aggregation order path [${path}]. The provided aggregation [${aggName}] either does not exist, or is a pipeline aggregation and cannot be used to sort the buckets.`,
       );
