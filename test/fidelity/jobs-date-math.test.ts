@@ -63,6 +63,9 @@ describe("jobs: Elasticsearch date math", () => {
   });
 
   it("bad date math is Elasticsearch's parse error, a 400", async () => {
+    const zone = await aggs({ query: { range: { "@timestamp": { gte: "now/d", time_zone: "Mars/Base" } } } });
+    expect(zone.status).toBe(400);
+    expect(zone.body.detail).toBe("Unknown time-zone ID: Mars/Base");
     for (const body of [{ query: { range: { "@timestamp": { gte: "now-2x" } } } }, { start_time: "now+1q" }]) {
       const r = await aggs(body);
       expect(r.status, JSON.stringify(body)).toBe(400);

@@ -83,6 +83,23 @@ describe("jobs: terms order", () => {
     ]);
   });
 
+  it("bounds the criteria on every protocol: nine are refused over REST and RPC", async () => {
+    const nine = Array.from({ length: 9 }, () => ({ _key: "asc" }));
+    const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
+      method: "POST",
+      body: JSON.stringify({ application: "ord", aggs: { t: { terms: { field: "app_type", order: nine } } } }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toBe("[order] takes at most 8 criteria");
+    const tally = createTallyClient({ baseUrl: s.url, ...s.admin, retry: false });
+    const order = Array.from({ length: 9 }, () => ({ path: "_key" }));
+    await expect(
+      tally.jobs.aggregateJobs({ application: "ord", aggs: { t: a.terms("app_type", { order }) } }),
+    ).rejects.toMatchObject({
+      rawMessage: "[order] takes at most 8 criteria",
+    });
+  });
+
   it("refuses what Elasticsearch refuses, in its words", async () => {
     const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
       method: "POST",

@@ -249,6 +249,21 @@ describe("telemetry bad input and tenancy", () => {
     expect((await get(moz, "/filters/?channel=nightly&version=1")).status).toBe(404);
   });
 
+  it("a metric may have at most 1000 buckets (each is an accumulator of every read)", async () => {
+    const r = await post(moz, "/telemetry/v1/metrics", {
+      metrics: [
+        { name: "WIDE_OK", kind: "linear", buckets: Array.from({ length: 1000 }, (_, i) => i), description: "ok" },
+        { name: "TOO_WIDE", kind: "linear", buckets: Array.from({ length: 1001 }, (_, i) => i), description: "no" },
+      ],
+    });
+    expect(r.result).toMatchObject({ inserted: 1, rejected: 1 });
+    expect(r.result.rejections[0]).toMatchObject({
+      index: 1,
+      field: "buckets",
+      reason: "at most 1000 buckets per metric",
+    });
+  });
+
   it("ingest rejects a histogram whose length doesn't match its metric, by index and field", async () => {
     const r = await post(moz, "/telemetry/v1/histograms", {
       batch_id: "bad-1",

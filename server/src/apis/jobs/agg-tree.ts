@@ -290,6 +290,8 @@ export function fmt(n: number): string {
 }
 
 const statsValues = new Set(["count", "min", "max", "avg", "sum"]);
+/** Criteria one terms `order` may list (checked before any is resolved). */
+const MAX_ORDER_CRITERIA = 8;
 
 /**
  * Elasticsearch's terms `order`: `_count`, `_key` (or the deprecated `_term`), a single-value metric
@@ -305,9 +307,11 @@ function resolveTermsOrder(
       { by: "count", desc: true },
       { by: "key", desc: false },
     ];
+  if (order.length > MAX_ORDER_CRITERIA) throw esError(`[order] takes at most ${MAX_ORDER_CRITERIA} criteria`);
   const out: TermsOrder[] = order.map(({ path, desc }) => {
     if (path === "_count") return { by: "count", desc };
     if (path === "_key" || path === "_term") return { by: "key", desc };
+    if (path.length > 256) throw esError(`Invalid aggregation order path [${path.slice(0, 256)}…]`);
     const [aggName, value] = path.split(".", 2) as [string, string | undefined];
     const child = children.find((c) => c.name === aggName);
     if (child?.type !== "metric")

@@ -85,7 +85,6 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
 function normalizeTerms(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v) || v.order === undefined) return v;
   const list = Array.isArray(v.order) ? v.order : [v.order];
-  if (list.length > 8) throw esError(`[order] of [${name}]: at most 8 criteria`);
   const order = list.map((o) => {
     const entries = o !== null && typeof o === "object" && !Array.isArray(o) ? Object.entries(o) : [];
     const [path, dir] = entries[0] ?? [];

@@ -71,6 +71,13 @@ describe("compileFilter", () => {
     expect(compileFilter('!(data.metadata.name == "x")')).toEqual({ "data.metadata.name": { $nin: ["x", null] } });
   });
 
+  it("refuses a filter whose MongoDB form would nest past MongoDB's 100 levels, before any query", () => {
+    const started = performance.now();
+    expect(() => compileFilter(`data.spec.x${" + 1".repeat(1000)} == 3`)).toThrow(/too complex/);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(() => compileFilter(`data.spec.x${" + 1".repeat(10)} == 11`)).not.toThrow();
+  });
+
   it("refuses what it can't compile, with the position", () => {
     const bad: [string, RegExp][] = [
       ['$where == "1"', /position 0: unexpected '\$'/],

@@ -56,7 +56,25 @@ export function compileFilter(src: string): Document {
     throw new FilterError(m ? Math.max(0, Number(m[2]) - 1) : 0, reason);
   }
   const positions = parsed.sourceInfo?.positions ?? {};
-  return new Translator((id) => Number(positions[String(id)] ?? 0)).cond(parsed.expr, 0).t;
+  const filter = new Translator((id) => Number(positions[String(id)] ?? 0)).cond(parsed.expr, 0).t;
+  // MongoDB refuses documents nested more than 100 levels, and the filter sits inside the command.
+  if (nestingDepth(filter, MAX_QUERY_DEPTH) > MAX_QUERY_DEPTH)
+    throw new FilterError(0, `expression too complex (its MongoDB form would nest over ${MAX_QUERY_DEPTH} levels)`);
+  return filter;
+}
+
+/** Levels the compiled filter may nest: MongoDB's 100, less the command and pipeline around it. */
+const MAX_QUERY_DEPTH = 90;
+
+/** How deep a document nests, counting no further than `limit + 1`. */
+function nestingDepth(v: unknown, limit: number): number {
+  if (v === null || typeof v !== "object" || v instanceof Date || limit < 0) return 0;
+  let deepest = 0;
+  for (const x of Object.values(v)) {
+    deepest = Math.max(deepest, nestingDepth(x, limit - 1));
+    if (deepest > limit) break;
+  }
+  return deepest + 1;
 }
 
 /**

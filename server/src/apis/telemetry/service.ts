@@ -44,6 +44,8 @@ function int64Of(v: unknown, where: string): bigint {
 const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
 const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
 const MAX_BATCH = 20_000;
+/** Buckets one metric may have: a read sums each in its own accumulator. */
+const MAX_BUCKETS = 1000;
 
 /** Mozilla's telemetry aggregates over the caller's histograms. */
 export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService> {
@@ -116,6 +118,11 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       );
     }
     const length = def.kind === "categorical" ? def.labels.length : def.buckets.length;
+    if (length > MAX_BUCKETS)
+      throw new ConnectError(
+        `${req.metric} has more than ${MAX_BUCKETS} buckets; redefine it`,
+        Code.FailedPrecondition,
+      );
     const data = await scope.aggregate<{
       date: string;
       label: string;
@@ -161,6 +168,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       else if (!kinds.includes(m.kind)) reject(i, "kind", `kind must be one of ${kinds.join(", ")}`);
       else if (m.kind === "categorical" ? m.labels.length === 0 : m.buckets.length === 0)
         reject(i, m.kind === "categorical" ? "labels" : "buckets", "at least one bucket is required");
+      else if ((m.kind === "categorical" ? m.labels.length : m.buckets.length) > MAX_BUCKETS)
+        reject(i, m.kind === "categorical" ? "labels" : "buckets", `at most ${MAX_BUCKETS} buckets per metric`);
       else if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!))
         reject(i, "buckets", "bucket lower bounds must increase");
       else
