@@ -1,4 +1,5 @@
 import type { Db } from "mongodb";
+import { syntheticHistogram } from "./synthetic.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
 import { createClient, ensureTenant } from "../../server/src/auth/bootstrap.js";
 import { loadConfig } from "../../server/src/config.js";
@@ -55,7 +56,8 @@ async function insert(db: Db, coll: string, docs: object[]): Promise<void> {
     await db.collection(coll).insertMany(docs.slice(i, i + 10_000).map((d) => ({ ...d, tenantId: "bench" })));
 }
 
-const rest = async (ctx: ApiBenchContext, path: string, body?: unknown, server = ctx.tally) => {
+/** A bench call through REST (GET, or POST with a JSON body); anything but 200 fails the bench. */
+export const rest = async (ctx: ApiBenchContext, path: string, body?: unknown, server = ctx.tally) => {
   const res = await fetch(`${server.url}${path}`, {
     method: body === undefined ? "GET" : "POST",
     headers: { authorization: `Bearer ${ctx.token}`, "content-type": "application/json" },
@@ -342,16 +344,10 @@ export async function benchTelemetry(ctx: ApiBenchContext): Promise<Figure[]> {
   for (let d = 0; d < 30; d++) {
     const date = `202401${String(d + 1).padStart(2, "0")}`;
     for (let k = 0; k < 1000; k++) {
-      const dims = {
-        label: "",
-        application: `app${k % 4}`,
-        architecture: `arch${k % 2}`,
-        os: `os${k % 5}`,
-        osVersion: `v${k}`,
-        child: k % 2 ? "true" : "false",
-      };
-      const histogram = buckets.map(() => Math.floor(r.next() * 100));
-      const count = histogram.reduce((a, b) => a + b, 0);
+      const synth = syntheticHistogram(k, r, buckets);
+      const dims = synth.dims;
+      const histogram = synth.histogram;
+      const count = synth.count;
       docs.push(
         Object.assign({
           prefix: "build_id",

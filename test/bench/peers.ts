@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { syntheticHistogram } from "./synthetic.js";
 import { chownSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,17 +136,10 @@ async function telemetryVsPostgres(ctx: ApiBenchContext, db: pg.Client): Promise
   for (let d = 0; d < 30; d++) {
     const date = `202403${String(d + 1).padStart(2, "0")}`;
     for (let k = 0; k < 1000; k++) {
-      const dims = {
-        metric: "PEER_MS",
-        label: "",
-        application: `app${k % 4}`,
-        architecture: `arch${k % 2}`,
-        os: `os${k % 5}`,
-        osVersion: `v${k}`,
-        child: k % 2 ? "true" : "false",
-      };
-      const histogram = buckets.map(() => Math.floor(r.next() * 100));
-      const count = histogram.reduce((a, b) => a + b, 0);
+      const synth = syntheticHistogram(k, r, buckets);
+      const dims = { metric: "PEER_MS", ...synth.dims };
+      const histogram = synth.histogram;
+      const count = synth.count;
       rows.push({ date, dims, histogram, sum: count * 3, count });
     }
   }

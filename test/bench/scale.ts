@@ -1,10 +1,11 @@
 import type { Db } from "mongodb";
+import { syntheticHistogram } from "./synthetic.js";
 import { startEmbeddedMongoProcess } from "../../server/src/embedded-mongo/child.js";
 import { demoJobs } from "../../server/src/demo/jobs.js";
 import { demoRecords } from "../../server/src/demo/records.js";
 import { dimsKey } from "../../server/src/apis/telemetry/dimensions.js";
 import { Random } from "../../server/src/demo/random.js";
-import { startBenchServers, type ApiBenchContext } from "./api.js";
+import { rest, startBenchServers, type ApiBenchContext } from "./api.js";
 import { fmtMs, type Figure } from "./stats.js";
 
 /**
@@ -77,17 +78,11 @@ async function load(db: Db, coll: string, count: number, make: (i: number) => ob
   return performance.now() - t;
 }
 
-async function rest(ctx: ApiBenchContext, path: string, body?: unknown): Promise<{ ms: number; json: any }> {
+/** A REST call and how long it took. */
+async function timedRest(ctx: ApiBenchContext, path: string, body?: unknown): Promise<{ ms: number; json: any }> {
   const t = performance.now();
-  const res = await fetch(`${ctx.tally.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${ctx.token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30 * 60_000),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return { ms: performance.now() - t, json: JSON.parse(text) };
+  const json = await rest(ctx, path, body);
+  return { ms: performance.now() - t, json };
 }
 
 function check(ok: boolean, what: string): string {
@@ -122,7 +117,7 @@ async function deliveryStats(ctx: ApiBenchContext, big: number, other: number): 
   const pick = (p: number) => values[Math.floor((big * p) / 100 + 0.5) - 1]!;
   const expected = { count: big, p5: pick(5), p95: pick(95), p98: pick(98), average: sum / big };
   const loopMs = performance.now() - t;
-  const { ms, json } = await rest(
+  const { ms, json } = await timedRest(
     ctx,
     `/api/4.0/deliveryservice_stats?deliveryServiceName=scale1&metricType=tps_total&interval=1d&exclude=series&startDate=${new Date(end - big * 60_000).toISOString()}&endDate=${new Date(end).toISOString()}`,
   );
@@ -159,7 +154,7 @@ async function jobs(ctx: ApiBenchContext, n: number): Promise<Figure> {
     }
     return j;
   });
-  const { ms, json } = await rest(ctx, "/v3/jobs/aggs", {
+  const { ms, json } = await timedRest(ctx, "/v3/jobs/aggs", {
     application: "atr",
     aggs: { types: { terms: { field: "app_type", size: 100 } }, ids: { cardinality: { field: "job.id" } } },
   });
@@ -195,7 +190,7 @@ async function records(ctx: ApiBenchContext, n: number): Promise<Figure> {
     byNs.set(r.namespace, e);
     return r;
   });
-  const { ms, json } = await rest(
+  const { ms, json } = await timedRest(
     ctx,
     "/apis/results.tekton.dev/v1alpha2/parents/-/results/-/records/summary?summary=total,succeeded,avg_duration&group_by=namespace",
   );
@@ -232,16 +227,10 @@ async function telemetry(ctx: ApiBenchContext, n: number): Promise<Figure> {
   const total = new Array<number>(20).fill(0);
   let count = 0;
   const loadMs = await load(ctx.db, "histograms", n, (k) => {
-    const dims = {
-      label: "",
-      application: `app${k % 4}`,
-      architecture: `arch${k % 2}`,
-      os: `os${k % 5}`,
-      osVersion: `v${k}`,
-      child: k % 2 ? "true" : "false",
-    };
-    const histogram = buckets.map(() => Math.floor(r.next() * 100));
-    const c = histogram.reduce((a, b) => a + b, 0);
+    const synth = syntheticHistogram(k, r, buckets);
+    const dims = synth.dims;
+    const histogram = synth.histogram;
+    const c = synth.count;
     for (const [i, v] of histogram.entries()) total[i]! += v;
     count += c;
     return {
@@ -257,7 +246,7 @@ async function telemetry(ctx: ApiBenchContext, n: number): Promise<Figure> {
       count: c,
     };
   });
-  const { ms, json } = await rest(
+  const { ms, json } = await timedRest(
     ctx,
     "/aggregates_by/build_id/channels/nightly/?version=1&dates=20260101&metric=SCALE_MS",
   );

@@ -5,7 +5,7 @@ import {
   MetricsTypeSchema,
   type Choice,
 } from "@tally/sdk/gen/tally/metrics/v1/metrics_pb.js";
-import type { ColumnDef, MetricsTypeDef } from "./catalogue.js";
+import { type ColumnDef, type MetricsTypeDef, metricsTypes } from "./catalogue.js";
 
 /** A stored choice (job type, error type or strike process). */
 export interface ChoiceDoc {
@@ -14,22 +14,8 @@ export interface ChoiceDoc {
   fields: Record<string, string | boolean | null>;
 }
 
-const choiceKeys = [
-  "name",
-  "version",
-  "title",
-  "description",
-  "category",
-  "author_name",
-  "author_url",
-  "is_system",
-  "is_long_running",
-  "is_active",
-  "is_operational",
-  "is_paused",
-  "icon_code",
-  "is_builtin",
-] as const;
+/** Every choice field of the catalogue's types (`id` is the choice's own key). */
+const choiceKeys = [...new Set(metricsTypes.flatMap((t) => t.choiceFields))].filter((k) => k !== "id");
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** A choice as stored (its fields, typed by its metrics type). */
