@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Health } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { startEmbeddedMongo } from "../../server/src/embedded-mongo/index.js";
-import { freePort, restCall, startTestServer } from "../helpers/server.js";
+import { freePort, restCall, startTestServer, seedJobs } from "../helpers/server.js";
 
 describe("faults", () => {
   it("the database stopping mid-flight gives Unavailable; service resumes without a restart once it is back", async () => {
@@ -40,15 +40,7 @@ describe("faults", () => {
   it("a deadline expiring during a slow aggregation answers DeadlineExceeded, and the server stays healthy", async () => {
     const s = await startTestServer();
     try {
-      const docs = Array.from({ length: 150_000 }, (_, i) => ({
-        tenantId: "root",
-        jobId: `j${i}`,
-        application: "x",
-        timestamp: new Date(i * 60_000),
-        job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
-      }));
-      for (let i = 0; i < docs.length; i += 10_000)
-        await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+      await seedJobs(s, "root", 150_000);
       const client = createClient(JobsService, createConnectTransport({ baseUrl: s.url, httpVersion: "2" }));
       const headers = { authorization: `Bearer ${await s.token(s.admin)}` };
       const aggs = Object.fromEntries(

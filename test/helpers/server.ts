@@ -134,6 +134,22 @@ export async function restCall(
   return fetch(`${s.url}${path}`, { ...init, headers });
 }
 
+/**
+ * Stores `n` synthetic jobs for `tenantId` straight into the database (one a minute from the epoch,
+ * application "x"), for tests that need a read to have real work to do.
+ */
+export async function seedJobs(s: TestServer, tenantId: string, n: number): Promise<void> {
+  const docs = Array.from({ length: n }, (_, i) => ({
+    tenantId,
+    jobId: `j${i}`,
+    application: "x",
+    timestamp: new Date(i * 60_000),
+    job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
+  }));
+  for (let i = 0; i < docs.length; i += 10_000)
+    await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+}
+
 /** A TCP port that was free a moment ago, for tests that must know the port before the server starts. */
 export async function freePort(): Promise<number> {
   const srv = createServer();

@@ -3,7 +3,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
-import { createTenantWithClient, restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { createTenantWithClient, restCall, startTestServer, type TestServer, seedJobs } from "../helpers/server.js";
 
 let s: TestServer;
 let heavy: Credentials;
@@ -18,15 +18,7 @@ beforeAll(async () => {
   });
   heavy = await createTenantWithClient(s, "noisy", "root");
   quiet = await createTenantWithClient(s, "quiet", "root");
-  const docs = Array.from({ length: 100_000 }, (_, i) => ({
-    tenantId: "noisy",
-    jobId: `j${i}`,
-    application: "x",
-    timestamp: new Date(i * 60_000),
-    job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
-  }));
-  for (let i = 0; i < docs.length; i += 10_000)
-    await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+  await seedJobs(s, "noisy", 100_000);
   const few = Array.from({ length: 20 }, (_, i) => ({
     application: "x",
     timestamp: new Date(Date.now() - i * 1000).toISOString(),

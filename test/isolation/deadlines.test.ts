@@ -3,22 +3,14 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
 import { JobsService } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { restCall, startTestServer, type TestServer, seedJobs } from "../helpers/server.js";
 
 let s: TestServer;
 const CAP_MS = 1500;
 
 beforeAll(async () => {
   s = await startTestServer({ MAX_DEADLINE_MS: String(CAP_MS) });
-  const docs = Array.from({ length: 150_000 }, (_, i) => ({
-    tenantId: "root",
-    jobId: `j${i}`,
-    application: "x",
-    timestamp: new Date(i * 60_000),
-    job: { id: `j${i}`, state: i % 3 ? "OK" : "FAILED", duration_ms: i },
-  }));
-  for (let i = 0; i < docs.length; i += 10_000)
-    await s.tally.database.db.collection("jobs").insertMany(docs.slice(i, i + 10_000));
+  await seedJobs(s, "root", 150_000);
 }, 120_000);
 afterAll(async () => {
   await s?.stop();
