@@ -146,7 +146,6 @@ export class Assembler {
         aggregations: this.level(n.children, row, childAncestors, { ...path, [k]: raw }),
       });
     };
-    const multi = multiResult;
     switch (s.kind) {
       case "filter":
       case "missing": {
@@ -174,7 +173,7 @@ export class Assembler {
             typeof v === "boolean" ? { keyAsString: String(v) } : {},
           );
         });
-        return multi(buckets, { sumOther: all - shown });
+        return multiResult(buckets, { sumOther: all - shown });
       }
       case "date_histogram":
       case "histogram": {
@@ -193,12 +192,12 @@ export class Assembler {
             bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}),
           );
         }
-        return multi(buckets);
+        return multiResult(buckets);
       }
       case "range": {
         const rows = this.rowsOf(n, keyedAncestors, path);
         const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
-        return multi(
+        return multiResult(
           s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to })),
           { keyed: s.keyed },
         );
@@ -207,7 +206,7 @@ export class Assembler {
         const rows = this.rowsOf(n, keyedAncestors, path);
         const byName = new Map(rows.map((r) => [String(r._id?.[k]), r]));
         const names = [...s.filters.map((f) => f.name), ...(s.otherBucketKey !== undefined ? [s.otherBucketKey] : [])];
-        return multi(
+        return multiResult(
           names.map((name) => bucket(name, name, byName.get(name))),
           { keyed: true },
         );

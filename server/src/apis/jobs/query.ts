@@ -2,7 +2,7 @@ import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { AggregateJobsRequest, Aggregation, Query } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { type DateMathOptions, isDateMath, resolveDateMath } from "../../platform/time/date-math.js";
-import { assertTimeZone } from "../../platform/time/timezone.js";
+import { isTimeZone } from "../../platform/time/timezone.js";
 import { esError } from "./es-error.js";
 import { resolveField, type FieldInfo } from "./fields.js";
 
@@ -99,7 +99,7 @@ export function compileQuery(q: Query, depth = 0): Expr {
     const f = resolveField(name);
     const field = { $ifNull: [`$${f.path}`, null] };
     const parts: Expr[] = [{ $ne: [field, null] }];
-    if (cond.timeZone && !isZone(cond.timeZone))
+    if (cond.timeZone && !isTimeZone(cond.timeZone))
       throw queryError(`Unknown time-zone ID: ${cond.timeZone.slice(0, 64)}`);
     const now = Date.now();
     // Elasticsearch rounds date math up for gt and lte, down for gte and lt.
@@ -185,13 +185,4 @@ export function dateValue(v: unknown, name: string, math?: DateMathOptions): Dat
       `failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`,
     );
   return d;
-}
-
-function isZone(tz: string): boolean {
-  try {
-    assertTimeZone(tz);
-    return true;
-  } catch {
-    return false;
-  }
 }

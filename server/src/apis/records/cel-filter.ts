@@ -4,6 +4,7 @@ import { parse } from "@bufbuild/cel";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import type { Document } from "mongodb";
 import { rfc3339Micros } from "../../platform/time/rfc3339.js";
+import { isTimeZone } from "../../platform/time/timezone.js";
 import { type Cond, compare, computedComparison, containsText, escapeRegex, known, never } from "./cel-conditions.js";
 import { type FieldRef, resolveField } from "./cel-fields.js";
 
@@ -472,14 +473,4 @@ function coerce(v: Value, field: FieldRef): unknown {
 function plain(v: Value, pos: number): unknown {
   if (v.kind === "list") throw new FilterError(pos, "a list is only allowed after 'in'");
   return v.v;
-}
-
-function isTimeZone(tz: string): boolean {
-  if (tz.length > 64) return false;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -31,6 +31,16 @@ export function assertTimeZone(tz: string): void {
   Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(tz);
 }
 
+/** Whether `tz` is a zone {@link assertTimeZone} accepts. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    assertTimeZone(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Offset of `tz` from UTC at the instant `utcMs`, in milliseconds (local = utc + offset). */
 export function offsetAt(tz: string | undefined, utcMs: number): number {
   if (isUtc(tz)) return 0;
