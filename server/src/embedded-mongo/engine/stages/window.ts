@@ -22,10 +22,12 @@ export function compileWindowRanks(spec: Doc): Stage {
   });
   const partition = spec.partitionBy === undefined ? undefined : compileExpr(spec.partitionBy);
   const sortKeys = Object.entries(sortBy).map(([k]) => k.split("."));
-  const sort = compileSort(partition ? { __partition: 1, ...sortBy } : sortBy);
+  // The partition key rides on a copy of each document under a `$`-prefixed name (operator syntax,
+  // not a field name documents use).
+  const sort = compileSort(partition ? { $partition: 1, ...sortBy } : sortBy);
   const needsTies = outputs.some(([, op]) => op !== "$documentNumber");
   return function* (docs) {
-    const keyed = partition ? docs.map((d) => ({ ...d, __partition: partition(d, NO_VARS) ?? null })) : docs;
+    const keyed = partition ? docs.map((d) => ({ ...d, $partition: partition(d, NO_VARS) ?? null })) : docs;
     const sorted = yield* sort(keyed);
     const out: Doc[] = new Array<Doc>(sorted.length);
     let part: string | undefined;
@@ -36,7 +38,7 @@ export function compileWindowRanks(spec: Doc): Stage {
     for (let i = 0; i < sorted.length; i++) {
       if (tick()) yield;
       let d = sorted[i]!;
-      const p = partition ? valueKey(d.__partition) : "";
+      const p = partition ? valueKey(d.$partition) : "";
       if (p !== part) {
         part = p;
         n = 0;
@@ -54,9 +56,9 @@ export function compileWindowRanks(spec: Doc): Stage {
         }
         prev = key;
       }
-      // One copy per document (it may be a stored one); the partition key is dropped from it.
-      d = { ...d };
-      if (partition) delete d.__partition;
+      // One copy per document (the input may be stored documents): partitioned ones were copied above.
+      if (partition) delete d.$partition;
+      else d = { ...d };
       for (const [path, op] of outputs) {
         const v = op === "$documentNumber" ? n : op === "$rank" ? rank : dense;
         if (path.length === 1) d[path[0]!] = v;
