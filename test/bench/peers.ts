@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { demoRecords } from "../../server/src/demo/records.js";
-import { dimsKey } from "../../server/src/apis/telemetry/dimensions.js";
+import { type Dimensions, dimsKey } from "../../server/src/apis/telemetry/dimensions.js";
 import { Random } from "../../server/src/demo/random.js";
 import type { ApiBenchContext } from "./api.js";
 
@@ -123,15 +123,7 @@ async function telemetryVsPostgres(ctx: ApiBenchContext, db: pg.Client): Promise
     keyed: false,
   });
   const r = new Random(77);
-  type Dims = {
-    metric: string;
-    label: string;
-    application: string;
-    architecture: string;
-    os: string;
-    osVersion: string;
-    child: string;
-  };
+  type Dims = Dimensions & { metric: string };
   const rows: { date: string; dims: Dims; histogram: number[]; sum: number; count: number }[] = [];
   for (let d = 0; d < 30; d++) {
     const date = `202403${String(d + 1).padStart(2, "0")}`;

@@ -34,14 +34,17 @@ export function normalizeChild(v: string): string {
   return v;
 }
 
-/** The dimension part of a histogram's identity, as one stable key. */
-export function dimsKey(d: {
+/** The dimensions a histogram is kept apart by (besides prefix, channel, version, date and metric). */
+export interface Dimensions {
   label: string;
   application: string;
   architecture: string;
   os: string;
   osVersion: string;
   child: string;
-}): string {
+}
+
+/** The dimension part of a histogram's identity, as one stable key. */
+export function dimsKey(d: Dimensions): string {
   return JSON.stringify([d.label, d.application, d.architecture, d.os, d.osVersion, d.child]);
 }
