@@ -159,6 +159,28 @@ describe("$percentile and $median (manual: testScores)", () => {
       .toArray();
     expect(med[0]!.m).toBe(10);
   });
+
+  // The manual: "$percentile ... method: 'approximate'" is the only method in 7.0, and non-numeric
+  // inputs are ignored while every numeric type counts (mongod coerces Long and Decimal128 to double).
+  it("refuses a method other than approximate (BadValue), and counts Long and Decimal128 inputs", async () => {
+    const { Long, Decimal128 } = await import("mongodb");
+    await db
+      .collection("pnum")
+      .insertMany([{ v: 1 }, { v: Long.fromNumber(2) }, { v: Decimal128.fromString("3") }, { v: "4" }]);
+    const out = await db
+      .collection("pnum")
+      .aggregate([
+        { $group: { _id: null, p: { $percentile: { input: "$v", p: [0, 0.5, 1], method: "approximate" } } } },
+      ])
+      .toArray();
+    expect(out).toEqual([{ _id: null, p: [1, 2, 3] }]);
+    await expect(
+      db
+        .collection("pnum")
+        .aggregate([{ $group: { _id: null, p: { $percentile: { input: "$v", p: [0.5], method: "discrete" } } } }])
+        .toArray(),
+    ).rejects.toMatchObject({ code: 2, message: "Currently only 'approximate' can be used as percentile 'method'." });
+  });
 });
 
 describe("$dateTrunc (manual: cakeSales)", () => {

@@ -1,8 +1,8 @@
 import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
 import { type Doc, type Expr, type Vars, Unsupported, compileExpr } from "./compile-expr.js";
-import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 import { MemoryBudget, accumulatorTooLarge, approxBsonSize } from "./limits.js";
+import { TDigest, percentileInput, percentileSpec } from "./percentile.js";
 
 /** The variables of a top-level expression: none. */
 const NO_VARS: Vars = Object.freeze({});
@@ -129,29 +129,24 @@ export function accumulator(spec: unknown): Acc {
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new Unsupported("accumulator");
   const [op, arg] = Object.entries(spec as Doc)[0]!;
   if (op === "$count") return counted();
-  if (op === "$percentile" || op === "$median") {
-    const a = arg as Doc;
-    const input = compileExpr(a.input);
-    const ps = op === "$median" ? [0.5] : (a.p as number[]);
-    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "number" || p < 0 || p > 1))
-      throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
-    return {
-      init: () => [] as number[],
-      step: (s: number[], d) => {
-        const v = input(d, NO_VARS);
-        if (typeof v === "number" && !Number.isNaN(v)) s.push(v);
-      },
-      done: (s: number[]) => {
-        const xs = s.sort((x, y) => x - y);
-        const pick = (p: number) =>
-          xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))]!;
-        return op === "$median" ? pick(0.5) : ps.map(pick);
-      },
-    };
-  }
+  if (op === "$percentile" || op === "$median") return percentile(op, arg);
   const make = Object.hasOwn(byOperator, op) ? byOperator[op] : undefined;
   if (!make) throw new Unsupported(op);
   return make(op, compileExpr(arg));
+}
+
+/** `$percentile`/`$median` (method "approximate"): a t-digest per group, bounded whatever the group's size. */
+function percentile(op: "$percentile" | "$median", arg: unknown): Acc<TDigest> {
+  const ps = percentileSpec(op, arg);
+  const input = compileExpr((arg as Doc).input);
+  return {
+    init: () => new TDigest(),
+    step: (s, d) => {
+      const v = percentileInput(input(d, NO_VARS));
+      if (v !== undefined) s.add(v);
+    },
+    done: (s) => (op === "$median" ? s.percentile(0.5) : ps.map((p) => s.percentile(p))),
+  };
 }
 
 function counted(): Acc<{ n: number }> {

@@ -10,6 +10,7 @@ import * as windowOps from "mingo/operators/window";
 import { bsonTypeName, cmp, evalDateTrunc, type Doc } from "./compile-expr.js";
 import { sortDocuments, unwindDocuments } from "./compile-pipeline.js";
 import { badValue, locationError } from "./errors.js";
+import { TDigest, nearestRank, percentileInput, percentileSpec } from "./percentile.js";
 
 type AnyObj = Record<string, unknown>;
 
@@ -108,44 +109,37 @@ function comparison(test: (c: number) => boolean) {
 }
 
 function percentileOp(obj: unknown, expr: unknown, options: Options): unknown {
-  const spec = expr as AnyObj;
-  if (!spec || typeof spec !== "object" || !("input" in spec) || !Array.isArray(spec.p)) {
-    throw locationError(7436100, "$percentile requires 'input', 'p' and 'method'");
-  }
-  const values = inputValues(obj, spec.input, options);
-  return (spec.p as unknown[]).map((p) => {
-    if (typeof p !== "number" || p < 0 || p > 1)
-      throw locationError(7750301, "$percentile 'p' must be an array of numbers in [0.0, 1.0]");
-    return discretePercentile(values, p);
-  });
+  const ps = percentileSpec("$percentile", expr);
+  return percentiles(obj, (expr as AnyObj).input, ps, options);
 }
 
 function medianOp(obj: unknown, expr: unknown, options: Options): unknown {
-  const spec = expr as AnyObj;
-  if (!spec || typeof spec !== "object" || !("input" in spec))
-    throw locationError(7436100, "$median requires 'input' and 'method'");
-  return discretePercentile(inputValues(obj, spec.input, options), 0.5);
+  percentileSpec("$median", expr);
+  return percentiles(obj, (expr as AnyObj).input, [0.5], options)[0];
 }
 
-/** Accumulator use (a group of documents): one input per document. Expression use: the input is an array (or a number). */
-function inputValues(obj: unknown, input: unknown, options: Options): number[] {
-  if (Array.isArray(obj)) return numericSorted(obj, input, options);
+/**
+ * Accumulator use (a group of documents, one input each): the t-digest, as mongod. Expression use (an
+ * array, or a number): mongod skips the digest for such small inputs and answers the exact nearest rank.
+ */
+function percentiles(obj: unknown, input: unknown, ps: readonly number[], options: Options): (number | null)[] {
+  if (Array.isArray(obj)) {
+    const digest = new TDigest();
+    const values = (accumulatorOps.$push as (c: unknown[], e: unknown, o: Options) => unknown[])(obj, input, options);
+    for (const v of values) {
+      const x = percentileInput(v);
+      if (x !== undefined) digest.add(x);
+    }
+    return ps.map((p) => digest.percentile(p));
+  }
   const v = evalExpr(obj, input, options);
-  const xs = Array.isArray(v) ? v : [v];
-  return xs.filter((x): x is number => typeof x === "number" && !Number.isNaN(x)).sort((a, b) => a - b);
-}
-
-/** Each document's input (mingo's own `$push` sets every document as the root), numbers only, sorted numerically. */
-function numericSorted(coll: unknown[], input: unknown, options: Options): number[] {
-  const values = (accumulatorOps.$push as (c: unknown[], e: unknown, o: Options) => unknown[])(coll, input, options);
-  return values.filter((v): v is number => typeof v === "number" && !Number.isNaN(v)).sort((a, b) => a - b);
-}
-
-/** The discrete percentile MongoDB returns for small inputs: the value at rank ceil(p·n). */
-function discretePercentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const i = Math.max(0, Math.ceil(p * sorted.length) - 1);
-  return sorted[Math.min(i, sorted.length - 1)]!;
+  const xs: number[] = [];
+  for (const x of Array.isArray(v) ? v : [v]) {
+    const n = percentileInput(x);
+    if (n !== undefined && !Number.isNaN(n)) xs.push(n);
+  }
+  xs.sort((a, b) => a - b);
+  return ps.map((p) => (xs.length === 0 ? null : xs[nearestRank(xs.length, p)]!));
 }
 
 /**
