@@ -31,24 +31,82 @@ export interface EmbeddedMongoProcess extends EmbeddedMongo {
  * journal, backing off up to 5 s between attempts; the driver reconnects by itself.
  */
 export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOptions): Promise<EmbeddedMongoProcess> {
-  const self = fileURLToPath(import.meta.url);
-  const ts = self.endsWith(".ts");
-  const entry = join(dirname(self), ts ? "child-main.ts" : "child-main.js");
-  // Under tsx (development, tests) the child loads TypeScript through tsx's loader; builds run .js.
-  const execArgv = [`--max-old-space-size=${opts.maxHeapMb}`, ...(ts ? ["--import", tsxLoaderUrl()] : [])];
-  const { onServing, maxHeapMb: _cap, ...serverOpts } = opts;
-  let port = opts.port ?? 0;
-  let restarts = 0;
-  let replayed = 0;
-  let stopping = false;
-  let current: ChildProcess;
-  let memory: { rss: number; heapUsed: number } | undefined;
+  const db = new ChildDatabase(opts);
+  await db.start();
+  return db;
+}
 
-  const spawn = () =>
-    new Promise<ChildProcess>((resolve, reject) => {
-      const child = fork(entry, [], {
-        execArgv,
-        env: { ...process.env, TALLY_EMBEDDED_OPTIONS: JSON.stringify({ ...serverOpts, port }) },
+/** A message from the database process: ready (with its port), or its memory figures. */
+interface ChildMessage {
+  type: string;
+  port?: number;
+  replayed?: number;
+  rss?: number;
+  heapUsed?: number;
+}
+
+/** The parent's handle on the database process: starts it, restarts it when it dies, stops it. */
+class ChildDatabase implements EmbeddedMongoProcess {
+  readonly dataDir: string | undefined;
+  port: number;
+  replayed = 0;
+  restarts = 0;
+  private readonly entry: string;
+  private readonly execArgv: string[];
+  private readonly serverOpts: EmbeddedMongoOptions;
+  private readonly host: string;
+  private stopping = false;
+  private current: ChildProcess | undefined;
+  private lastMemory: { rss: number; heapUsed: number } | undefined;
+
+  constructor(private readonly opts: EmbeddedMongoProcessOptions) {
+    const self = fileURLToPath(import.meta.url);
+    const ts = self.endsWith(".ts");
+    this.entry = join(dirname(self), ts ? "child-main.ts" : "child-main.js");
+    // Under tsx (development, tests) the child loads TypeScript through tsx's loader; builds run .js.
+    this.execArgv = [`--max-old-space-size=${opts.maxHeapMb}`, ...(ts ? ["--import", tsxLoaderUrl()] : [])];
+    const { onServing: _onServing, maxHeapMb: _cap, ...serverOpts } = opts;
+    this.serverOpts = serverOpts;
+    this.port = opts.port ?? 0;
+    this.host = opts.host ?? "127.0.0.1";
+    this.dataDir = opts.dataDir;
+  }
+
+  get uri(): string {
+    return `mongodb://${this.host}:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.current?.pid;
+  }
+
+  memory(): { rss: number; heapUsed: number } | undefined {
+    return this.lastMemory;
+  }
+
+  async start(): Promise<void> {
+    this.current = await this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.current;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.send({ type: "stop" });
+    // A process busy in a long command gets a while to finish, then is killed (the journal holds
+    // every acknowledged write).
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Forks the process; resolves once it serves, rejects if it dies first (with its last stderr lines). */
+  private spawn(): Promise<ChildProcess> {
+    return new Promise<ChildProcess>((resolve, reject) => {
+      const child = fork(this.entry, [], {
+        execArgv: this.execArgv,
+        env: { ...process.env, TALLY_EMBEDDED_OPTIONS: JSON.stringify({ ...this.serverOpts, port: this.port }) },
         stdio: ["ignore", "ignore", "pipe", "ipc"],
       });
       let stderr = "";
@@ -56,12 +114,12 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
         stderr = (stderr + d.toString("utf8")).slice(-2000);
       });
       let ready = false;
-      child.on("message", (m: { type: string; port?: number; replayed?: number; rss?: number; heapUsed?: number }) => {
-        if (m.type === "memory") memory = { rss: m.rss ?? 0, heapUsed: m.heapUsed ?? 0 };
+      child.on("message", (m: ChildMessage) => {
+        if (m.type === "memory") this.lastMemory = { rss: m.rss ?? 0, heapUsed: m.heapUsed ?? 0 };
         if (m.type !== "ready") return;
         ready = true;
-        port = m.port!;
-        replayed = m.replayed ?? 0;
+        this.port = m.port!;
+        this.replayed = m.replayed ?? 0;
         resolve(child);
       });
       child.on("error", (e) => {
@@ -69,70 +127,34 @@ export async function startEmbeddedMongoProcess(opts: EmbeddedMongoProcessOption
       });
       child.on("exit", (code, signal) => {
         if (!ready) {
-          reject(
-            new Error(
-              `embedded database exited at start (${signal ?? code}): ${stderr.trim().split("\n").slice(-3).join(" ")}`,
-            ),
-          );
-          return;
-        }
-        if (stopping || child !== current) return;
-        restarts++;
-        const reason = /heap out of memory/.test(stderr) ? "out of memory" : `exit ${signal ?? code}`;
-        onServing?.(false, { reason, restarts });
-        void restart();
+          const last = stderr.trim().split("\n").slice(-3).join(" ");
+          reject(new Error(`embedded database exited at start (${signal ?? code}): ${last}`));
+        } else if (!this.stopping && child === this.current) this.died(/heap out of memory/.test(stderr), code, signal);
       });
     });
+  }
 
-  const restart = async () => {
-    for (let attempt = 0; !stopping; attempt++) {
+  private died(outOfMemory: boolean, code: number | null, signal: NodeJS.Signals | null): void {
+    this.restarts++;
+    const reason = outOfMemory ? "out of memory" : `exit ${signal ?? code}`;
+    this.opts.onServing?.(false, { reason, restarts: this.restarts });
+    void this.restart();
+  }
+
+  /** Starts the process again on the same port, backing off up to 5 s between attempts. */
+  private async restart(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
       await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
-      if (stopping) return;
+      if (this.stopping) return;
       try {
-        current = await spawn();
-        onServing?.(true, { restarts });
+        this.current = await this.spawn();
+        this.opts.onServing?.(true, { restarts: this.restarts });
         return;
       } catch {
         // again after the next back-off
       }
     }
-  };
-
-  current = await spawn();
-  const host = opts.host ?? "127.0.0.1";
-  return {
-    get uri() {
-      return `mongodb://${host}:${port}`;
-    },
-    get port() {
-      return port;
-    },
-    dataDir: opts.dataDir,
-    get replayed() {
-      return replayed;
-    },
-    get restarts() {
-      return restarts;
-    },
-    get pid() {
-      return current.pid;
-    },
-    memory() {
-      return memory;
-    },
-    async stop() {
-      stopping = true;
-      const child = current;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.send({ type: "stop" });
-      // A process busy in a long command gets a while to finish, then is killed (the journal holds
-      // every acknowledged write).
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  }
 }
 
 /** The URL of tsx's ESM loader (its package's `.` export). */

@@ -6,7 +6,8 @@ import { CommandExecutor, type Event } from "./commands.js";
 import { Store } from "./engine/database.js";
 import { MongoCommandError } from "./engine/errors.js";
 import { Journal } from "./journal.js";
-import { MAX_MESSAGE_BYTES, decodeRequest, encodeReply } from "./wire.js";
+import { decodeRequest, encodeReply } from "./wire.js";
+import { serveConnection } from "./connection.js";
 
 /** Where the embedded database listens and keeps its data. */
 export interface EmbeddedMongoOptions {
@@ -54,81 +55,12 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   const executor = new CommandExecutor(store);
   const sockets = new Set<net.Socket>();
   let connections = 0;
-
   const server = net.createServer((socket) => {
     const connectionId = ++connections;
     sockets.add(socket);
-    socket.setNoDelay(true);
-    // Chunks are kept in a list and joined once per complete message (re-concatenating on every
-    // chunk is quadratic for multi-megabyte insert batches).
-    const chunks: Buffer[] = [];
-    let buffered = 0;
-    // Commands of one connection answer in order: while one runs (a sliced aggregation), the
-    // connection's next messages wait for it.
-    let queue: Promise<void> = Promise.resolve();
-    let pending = 0;
-    const enqueue = (msg: Buffer) => {
-      if (pending === 0) {
-        const running = handle(msg, socket, connectionId);
-        if (running) {
-          pending++;
-          queue = running.finally(() => pending--);
-        }
-        return;
-      }
-      pending++;
-      queue = queue.then(() => handle(msg, socket, connectionId)).finally(() => pending--);
-    };
-    socket.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-      buffered += chunk.length;
-      while (buffered >= 4) {
-        const head = chunks[0]!.length >= 4 ? chunks[0]! : Buffer.concat(chunks);
-        const len = head.readInt32LE(0);
-        if (len < 16 || len > MAX_MESSAGE_BYTES) {
-          socket.destroy();
-          return;
-        }
-        if (buffered < len) break;
-        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
-        chunks.length = 0;
-        const rest = all.subarray(len);
-        if (rest.length) chunks.push(rest);
-        buffered = rest.length;
-        enqueue(all.subarray(0, len));
-      }
-    });
-    socket.on("error", () => socket.destroy());
     socket.on("close", () => sockets.delete(socket));
+    serveConnection(socket, (msg) => handleMessage(executor, journal, msg, socket, connectionId));
   });
-
-  /** Executes one message; returns a promise only while a sliced command is still running. */
-  function handle(msg: Buffer, socket: net.Socket, connectionId: number): Promise<void> | undefined {
-    let req: ReturnType<typeof decodeRequest>;
-    try {
-      req = decodeRequest(msg);
-    } catch {
-      socket.destroy();
-      return undefined;
-    }
-    const send = (reply: Document) => {
-      if (!req.moreToCome && !socket.destroyed) socket.write(encodeReply(req, reply));
-    };
-    // What writes changed, for the journal; nothing is collected for an in-memory database.
-    const events: Event[] | undefined = journal ? [] : undefined;
-    let reply: Document | Promise<Document>;
-    try {
-      reply = executor.execute(req.command, connectionId, events);
-    } catch (e) {
-      reply = errorReply(e);
-    }
-    if (reply instanceof Promise) return reply.then(send, (e: unknown) => send(errorReply(e)));
-    // Acknowledge only what is on disk.
-    if (journal && events?.length) journal.append(events);
-    send(reply);
-    return undefined;
-  }
-
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
@@ -149,6 +81,39 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
       }
     },
   };
+}
+
+/** Executes one message; returns a promise only while a sliced command is still running. */
+function handleMessage(
+  executor: CommandExecutor,
+  journal: Journal | undefined,
+  msg: Buffer,
+  socket: net.Socket,
+  connectionId: number,
+): Promise<void> | undefined {
+  let req: ReturnType<typeof decodeRequest>;
+  try {
+    req = decodeRequest(msg);
+  } catch {
+    socket.destroy();
+    return undefined;
+  }
+  const send = (reply: Document) => {
+    if (!req.moreToCome && !socket.destroyed) socket.write(encodeReply(req, reply));
+  };
+  // What writes changed, for the journal; nothing is collected for an in-memory database.
+  const events: Event[] | undefined = journal ? [] : undefined;
+  let reply: Document | Promise<Document>;
+  try {
+    reply = executor.execute(req.command, connectionId, events);
+  } catch (e) {
+    reply = errorReply(e);
+  }
+  if (reply instanceof Promise) return reply.then(send, (e: unknown) => send(errorReply(e)));
+  // Acknowledge only what is on disk.
+  if (journal && events?.length) journal.append(events);
+  send(reply);
+  return undefined;
 }
 
 function errorReply(e: unknown): Document {

@@ -2,6 +2,7 @@ import type { DescField } from "@bufbuild/protobuf";
 import { SchemaRegistry, type JsonSchema } from "./json-schema.js";
 import type { RestShape } from "./rest-shape.js";
 import type { RestRoute } from "./rules.js";
+import { platformPaths } from "./openapi-platform.js";
 
 /** What an API's REST shape says of one route's answers, where they differ from the proto JSON. */
 export interface RouteDoc {
@@ -43,51 +44,14 @@ export function buildOpenApi(
   for (const route of routes) {
     const shape = shapes.get(route.method.parent.typeName);
     const doc: RouteDoc = shape?.describe?.(route, answers) ?? {};
-    const bound = new Set(route.template.variables.map((v) => v.fieldPath.split(".")[0]!));
-    const parameters: Record<string, unknown>[] = route.template.variables.map((v) => ({
-      name: v.fieldPath,
-      in: "path",
-      required: true,
-      schema: { type: "string" },
-    }));
-    if (route.body === "") {
-      for (const f of route.method.input.fields)
-        if (!bound.has(f.name) && queryable(f))
-          parameters.push({ name: f.jsonName, in: "query", required: false, schema: querySchema(f) });
-    }
-    const operation: Record<string, unknown> = {
-      operationId: `${route.method.parent.name}.${route.method.name}`,
-      tags: [route.method.parent.typeName],
-      summary: `${route.method.parent.name}.${route.method.name}`,
-      parameters,
-      security: [{ oauth2: [] }],
-      responses: {
-        "200": {
-          description: "success",
-          content: { "application/json": { schema: doc.ok ?? okSchema(route, answers) } },
-        },
-        default: {
-          description: "error, in this API's documented shape",
-          content: { "application/json": { schema: doc.error ?? defaultError } },
-        },
-      },
-    };
-    if (route.body !== "") {
-      const field = route.body === "*" ? undefined : route.method.input.fields.find((f) => f.name === route.body);
-      const schema = field
-        ? field.fieldKind === "message"
-          ? inputs.ref(field.message)
-          : {}
-        : inputs.ref(route.method.input);
-      operation.requestBody = { required: true, content: { "application/json": { schema } } };
-    }
+    const operation = operationOf(route, doc, answers, inputs);
     for (const [i, path] of [openApiPath(route.template.source), ...(doc.aliases ?? [])].entries()) {
       paths[path] ??= {};
       paths[path][route.httpMethod.toLowerCase()] =
         i === 0 ? operation : { ...operation, operationId: `${operation.operationId as string}.${i}` };
     }
   }
-  Object.assign(paths, platformPaths());
+  Object.assign(paths, structuredClone(platformPaths));
   return {
     openapi: "3.1.0",
     info: {
@@ -114,6 +78,59 @@ export function buildOpenApi(
   };
 }
 
+/** One route's operation: parameters from its template and query fields, answers from its REST shape. */
+function operationOf(
+  route: RestRoute,
+  doc: RouteDoc,
+  answers: SchemaRegistry,
+  inputs: SchemaRegistry,
+): Record<string, unknown> {
+  const operation: Record<string, unknown> = {
+    operationId: `${route.method.parent.name}.${route.method.name}`,
+    tags: [route.method.parent.typeName],
+    summary: `${route.method.parent.name}.${route.method.name}`,
+    parameters: parametersOf(route),
+    security: [{ oauth2: [] }],
+    responses: {
+      "200": {
+        description: "success",
+        content: { "application/json": { schema: doc.ok ?? okSchema(route, answers) } },
+      },
+      default: {
+        description: "error, in this API's documented shape",
+        content: { "application/json": { schema: doc.error ?? defaultError } },
+      },
+    },
+  };
+  if (route.body !== "") {
+    const field = route.body === "*" ? undefined : route.method.input.fields.find((f) => f.name === route.body);
+    const schema = field
+      ? field.fieldKind === "message"
+        ? inputs.ref(field.message)
+        : {}
+      : inputs.ref(route.method.input);
+    operation.requestBody = { required: true, content: { "application/json": { schema } } };
+  }
+  return operation;
+}
+
+/** Path variables, then (for a route without a body) every other scalar field as a query parameter. */
+function parametersOf(route: RestRoute): Record<string, unknown>[] {
+  const bound = new Set(route.template.variables.map((v) => v.fieldPath.split(".")[0]!));
+  const parameters: Record<string, unknown>[] = route.template.variables.map((v) => ({
+    name: v.fieldPath,
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  if (route.body === "") {
+    for (const f of route.method.input.fields)
+      if (!bound.has(f.name) && queryable(f))
+        parameters.push({ name: f.jsonName, in: "query", required: false, schema: querySchema(f) });
+  }
+  return parameters;
+}
+
 function okSchema(route: RestRoute, answers: SchemaRegistry): JsonSchema {
   if (route.responseBody === "") return answers.ref(route.method.output);
   const f = route.method.output.fields.find((x) => x.name === route.responseBody);
@@ -134,104 +151,4 @@ function queryable(f: DescField): boolean {
 /** Query values arrive as text; repeated fields as repeated keys. */
 function querySchema(f: DescField): JsonSchema {
   return f.fieldKind === "list" ? { type: "array", items: { type: "string" } } : { type: "string" };
-}
-
-/** The routes outside the APIs: the token endpoint, JWKS and the operations surface. */
-function platformPaths(): Record<string, Record<string, unknown>> {
-  const json = (schema: JsonSchema) => ({ "application/json": { schema } });
-  const oauthError = {
-    type: "object",
-    properties: { error: { type: "string" }, error_description: { type: "string" } },
-    required: ["error"],
-  };
-  return {
-    "/oauth2/token": {
-      post: {
-        operationId: "token",
-        summary: "OAuth2 client credentials (RFC 6749 §4.4): HTTP Basic or client_id/client_secret in the form",
-        requestBody: {
-          required: true,
-          content: {
-            "application/x-www-form-urlencoded": {
-              schema: {
-                type: "object",
-                properties: {
-                  grant_type: { const: "client_credentials" },
-                  client_id: { type: "string" },
-                  client_secret: { type: "string" },
-                  scope: { type: "string" },
-                },
-                required: ["grant_type"],
-              },
-            },
-          },
-        },
-        responses: {
-          "200": {
-            description: "a token",
-            content: json({
-              type: "object",
-              properties: {
-                access_token: { type: "string" },
-                token_type: { const: "Bearer" },
-                expires_in: { type: "integer" },
-                scope: { type: "string" },
-              },
-              required: ["access_token", "token_type", "expires_in"],
-            }),
-          },
-          default: { description: "refused", content: json(oauthError) },
-        },
-      },
-    },
-    "/.well-known/jwks.json": {
-      get: {
-        operationId: "jwks",
-        summary: "The public signing keys",
-        responses: {
-          "200": {
-            description: "JWKS",
-            content: json({ type: "object", properties: { keys: { type: "array" } }, required: ["keys"] }),
-          },
-        },
-      },
-    },
-    "/healthz": {
-      get: {
-        operationId: "healthz",
-        summary: "Liveness",
-        responses: {
-          "200": { description: "alive", content: json({ type: "object", properties: { status: { const: "ok" } } }) },
-        },
-      },
-    },
-    "/readyz": {
-      get: {
-        operationId: "readyz",
-        summary: "Readiness (start-up done, database up, not shutting down)",
-        responses: {
-          "200": {
-            description: "ready",
-            content: json({ type: "object", properties: { status: { const: "ready" } } }),
-          },
-          "503": {
-            description: "not ready",
-            content: json({
-              type: "object",
-              properties: { status: { const: "not ready" }, reasons: { type: "array", items: { type: "string" } } },
-            }),
-          },
-        },
-      },
-    },
-    "/metrics": {
-      get: {
-        operationId: "metrics",
-        summary: "Prometheus metrics (loopback callers unless METRICS_ACCESS=public)",
-        responses: {
-          "200": { description: "text exposition format", content: { "text/plain": { schema: { type: "string" } } } },
-        },
-      },
-    },
-  };
 }
