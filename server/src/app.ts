@@ -60,7 +60,6 @@ export interface App {
   readonly shutdown: AbortController;
 }
 
-/** Builds every service with its dependencies and returns the one handler that serves them. */
 /** What the composition root is given besides configuration and the database. */
 export interface AppOptions {
   /** What the database reports of itself (some strategies differ; see JOBS_AGG_STRATEGY). */
@@ -74,28 +73,16 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, db: Db, opts: AppOptions = {}): Promise<App> {
   const traits = opts.traits ?? { parallelAggregates: true };
   const metrics = opts.metrics ?? new TallyMetrics();
-  const directory = new TenantDirectory(db);
-  const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS, keyEncryptionKey(config));
-  await keys.init();
-  const tokens = new Tokens(keys, {
-    issuer: config.TALLY_ISSUER,
-    audience: config.TALLY_AUDIENCE,
-    ttlSeconds: config.TOKEN_TTL_SECONDS,
-  });
-  const authenticator = new Authenticator(tokens, directory);
-  const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
+  const auth = await createAuth(config, db, logger);
   const scopes = createTenantScopeFactory(db);
-
   const apis = apiModules.map((m) => m.create({ config, traits, scopes, logger }));
-  const apiServices: DescService[] = apis.map((a) => a.service);
-  const servedServices: DescService[] = [...apiServices, AdminService];
+  const servedServices: DescService[] = [...apis.map((a) => a.service), AdminService];
   const health = new HealthState(
     servedServices.map((s) => s.typeName),
     opts.started ?? true,
   );
   const reflection = reflectionOf(servedServices);
-  const admin = new AdminServiceImpl(directory, keys, authenticator);
-
+  const admin = new AdminServiceImpl(auth.directory, auth.keys, auth.authenticator);
   const routes = (router: ConnectRouter): void => {
     router.service(Health, new HealthServiceImpl(health));
     router.service(reflectionV1.ServerReflection, new ReflectionV1Impl(reflection));
@@ -107,7 +94,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
   // connect-node links every in-flight call to this signal: one listener per call, so no fixed limit.
   setMaxListeners(0, shutdown.signal);
   const routerOptions: ConnectRouterOptions = {
-    interceptors: interceptorsOf(config, logger, metrics, authenticator),
+    interceptors: interceptorsOf(config, logger, metrics, auth.authenticator),
     readMaxBytes: config.MAX_MESSAGE_BYTES,
     writeMaxBytes: config.MAX_MESSAGE_BYTES,
     maxTimeoutMs: config.MAX_DEADLINE_MS,
@@ -116,39 +103,12 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
     grpc: true,
     grpcWeb: true,
   };
-
-  // REST dispatches through a router built from the same routes and options: same handlers, same interceptors.
-  const restRouter = createConnectRouter(routerOptions);
-  routes(restRouter);
   const shapes = new Map<string, RestShape>(apis.filter((a) => a.rest).map((a) => [a.service.typeName, a.rest!]));
   const routeTable = new RouteTable(routesFromServices(servedServices));
-  const rest = createRestHandler({
-    routes: routeTable,
-    dispatcher: new InProcessDispatcher(restRouter.handlers),
-    shapes,
-    maxBodyBytes: config.MAX_MESSAGE_BYTES,
-    deadlineMs: config.MAX_DEADLINE_MS,
-  });
-
-  const rpc = connectNodeAdapter({
-    ...routerOptions,
-    routes,
-    contextValues: (req) => createContextValues().set(kProtocol, protocolOf(req.headers["content-type"])),
-    fallback: (nreq, nres) => {
-      const req = nreq as NodeRequest;
-      const res = nres as unknown as NodeResponse;
-      const pathname = (req.url ?? "/").split("?")[0]!;
-      void tokenEndpoint
-        .handle(req, res, pathname)
-        .then((handled) => (handled ? undefined : rest(req, res)))
-        .catch((e: unknown) => {
-          logger.error({ err: e }, "unhandled error in HTTP handler");
-          if (!res.headersSent)
-            (res as import("node:http").ServerResponse).writeHead(500, { "content-type": "application/json" });
-          res.end('{"code":13,"message":"internal error","details":[]}');
-        });
-    },
-  });
+  const rest = restHandlerOf(config, routes, routerOptions, routeTable, shapes);
+  const rpc = rpcHandlerOf(routes, routerOptions, logger, (req, res, pathname) =>
+    auth.tokenEndpoint.handle(req, res, pathname).then((handled) => (handled ? undefined : rest(req, res))),
+  );
   const ops = createOpsHandler(
     health,
     metrics,
@@ -161,9 +121,72 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
     const ct = req.headers["content-type"];
     if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web"))
       normalizeGrpcMessageTrailer(res);
-    rpc(req as never, res as never);
+    rpc(req, res);
   };
-  return { handler, health, metrics, directory, keys, shutdown };
+  return { handler, health, metrics, directory: auth.directory, keys: auth.keys, shutdown };
+}
+
+/** Tenants, signing keys, tokens, the authenticator and the OAuth2 token endpoint. */
+async function createAuth(config: Config, db: Db, logger: Logger) {
+  const directory = new TenantDirectory(db);
+  const keys = new SigningKeys(db, config.TOKEN_TTL_SECONDS, keyEncryptionKey(config));
+  await keys.init();
+  const tokens = new Tokens(keys, {
+    issuer: config.TALLY_ISSUER,
+    audience: config.TALLY_AUDIENCE,
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+  });
+  const authenticator = new Authenticator(tokens, directory);
+  const tokenEndpoint = new TokenEndpoint(directory, tokens, keys, logger);
+  return { directory, keys, authenticator, tokenEndpoint };
+}
+
+/** REST dispatches through a router built from the same routes and options: same handlers, same interceptors. */
+function restHandlerOf(
+  config: Config,
+  routes: (router: ConnectRouter) => void,
+  routerOptions: ConnectRouterOptions,
+  routeTable: RouteTable,
+  shapes: ReadonlyMap<string, RestShape>,
+) {
+  const restRouter = createConnectRouter(routerOptions);
+  routes(restRouter);
+  return createRestHandler({
+    routes: routeTable,
+    dispatcher: new InProcessDispatcher(restRouter.handlers),
+    shapes,
+    maxBodyBytes: config.MAX_MESSAGE_BYTES,
+    deadlineMs: config.MAX_DEADLINE_MS,
+  });
+}
+
+/**
+ * Connect, gRPC and gRPC-Web; whatever is not an RPC path goes to `fallback` (the token endpoint, then
+ * REST). A fallback that throws answers 500 in Connect's error shape.
+ */
+function rpcHandlerOf(
+  routes: (router: ConnectRouter) => void,
+  routerOptions: ConnectRouterOptions,
+  logger: Logger,
+  fallback: (req: NodeRequest, res: NodeResponse, pathname: string) => Promise<void>,
+): (req: NodeRequest, res: NodeResponse) => void {
+  const adapter = connectNodeAdapter({
+    ...routerOptions,
+    routes,
+    contextValues: (req) => createContextValues().set(kProtocol, protocolOf(req.headers["content-type"])),
+    fallback: (nreq, nres) => {
+      const req = nreq as NodeRequest;
+      const res = nres as unknown as NodeResponse;
+      const pathname = (req.url ?? "/").split("?")[0]!;
+      fallback(req, res, pathname).catch((e: unknown) => {
+        logger.error({ err: e }, "unhandled error in HTTP handler");
+        if (!res.headersSent)
+          (res as import("node:http").ServerResponse).writeHead(500, { "content-type": "application/json" });
+        res.end('{"code":13,"message":"internal error","details":[]}');
+      });
+    },
+  });
+  return (req, res) => adapter(req as never, res as never);
 }
 
 /** Server reflection over every served service, health and reflection itself included. */

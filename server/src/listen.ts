@@ -62,71 +62,14 @@ export async function listen(
   const limits = opts.limits ?? defaultConnectionLimits;
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
-
-  const h1 = http.createServer(
-    {
-      keepAliveTimeout: Math.min(5_000, limits.idleTimeoutMs),
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      maxHeaderSize: limits.maxHeaderBytes,
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    },
-    handler as never,
-  );
-  // Node checks headersTimeout/requestTimeout from a timer it starts on 'listening'; this server is
-  // handed its sockets instead of listening, so start that timer the same way (close() stops it).
-  h1.emit("listening");
-
-  const h2 = http2.createServer(
-    {
-      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
-      maxSessionMemory: 32,
-    },
-    ((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-      bodyDeadline(req, limits.requestTimeoutMs);
-      handler(req as never, res as never);
-    }) as never,
-  );
-  // An HTTP/2 session with no traffic for idleTimeoutMs is closed, unless a call is still running on it
-  // (a long call sends nothing until it answers; its deadline bounds it instead).
-  const openStreams = new WeakMap<http2.Http2Session, number>();
-  h2.setTimeout(limits.idleTimeoutMs);
-  h2.on("timeout", (s: http2.Http2Session) => {
-    if (!openStreams.get(s)) s.close();
-  });
-  h2.on("stream", (stream: http2.ServerHttp2Stream) => {
-    const s = stream.session;
-    if (!s) return;
-    openStreams.set(s, (openStreams.get(s) ?? 0) + 1);
-    stream.once("close", () => openStreams.set(s, (openStreams.get(s) ?? 1) - 1));
-  });
-  h2.on("session", (s: http2.Http2Session) => {
-    sessions.add(s);
-    s.on("close", () => sessions.delete(s));
-  });
-
+  const h1 = http1Server(handler, limits);
+  const h2 = http2Server(handler, limits, sessions);
   const track = (s: net.Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
     s.on("error", () => s.destroy());
   };
-  let front: net.Server;
-  if (opts.tls) {
-    front = tls.createServer(
-      { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), ALPNProtocols: ["h2", "http/1.1"] },
-      (socket) => {
-        track(socket);
-        (socket.alpnProtocol === "h2" ? h2 : h1).emit("connection", socket);
-      },
-    );
-    front.on("tlsClientError", (_e, socket) => socket.destroy());
-  } else {
-    front = net.createServer((socket) => {
-      track(socket);
-      sniff(socket, limits.sniffTimeoutMs, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
-    });
-  }
-
+  const front = frontServer(opts, limits, track, (socket, isH2) => (isH2 ? h2 : h1).emit("connection", socket));
   await new Promise<void>((resolve, reject) => {
     front.once("error", reject);
     front.listen(opts.port, opts.host, () => resolve());
@@ -151,6 +94,88 @@ export async function listen(
       clearTimeout(timer);
     },
   };
+}
+
+/** The HTTP/1.1 server: handed its sockets by the front server, never listening itself. */
+function http1Server(handler: (req: NodeRequest, res: NodeResponse) => void, limits: ConnectionLimits): http.Server {
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: Math.min(5_000, limits.idleTimeoutMs),
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    handler as never,
+  );
+  // Node checks headersTimeout/requestTimeout from a timer it starts on 'listening'; this server is
+  // handed its sockets instead of listening, so start that timer the same way (close() stops it).
+  h1.emit("listening");
+  return h1;
+}
+
+/**
+ * The HTTP/2 server, with the HTTP/1.1 server's caps: header size, concurrent streams, a body deadline,
+ * and an idle timeout that spares a session while a call is still running on it (a long call sends
+ * nothing until it answers; its deadline bounds it instead).
+ */
+function http2Server(
+  handler: (req: NodeRequest, res: NodeResponse) => void,
+  limits: ConnectionLimits,
+  sessions: Set<http2.Http2Session>,
+): http2.Http2Server {
+  const h2 = http2.createServer(
+    {
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+      maxSessionMemory: 32,
+    },
+    ((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      bodyDeadline(req, limits.requestTimeoutMs);
+      handler(req as never, res as never);
+    }) as never,
+  );
+  const openStreams = new WeakMap<http2.Http2Session, number>();
+  h2.setTimeout(limits.idleTimeoutMs);
+  h2.on("timeout", (s: http2.Http2Session) => {
+    if (!openStreams.get(s)) s.close();
+  });
+  h2.on("stream", (stream: http2.ServerHttp2Stream) => {
+    const s = stream.session;
+    if (!s) return;
+    openStreams.set(s, (openStreams.get(s) ?? 0) + 1);
+    stream.once("close", () => openStreams.set(s, (openStreams.get(s) ?? 1) - 1));
+  });
+  h2.on("session", (s: http2.Http2Session) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  return h2;
+}
+
+/**
+ * The listening server: under TLS, ALPN picks the protocol; in plaintext, the first bytes do. Every
+ * socket is tracked from its first moment (so a shutdown can end one still being sniffed).
+ */
+function frontServer(
+  opts: ListenOptions,
+  limits: ConnectionLimits,
+  track: (socket: net.Socket) => void,
+  accept: (socket: net.Socket, isH2: boolean) => void,
+): net.Server {
+  if (!opts.tls)
+    return net.createServer((socket) => {
+      track(socket);
+      sniff(socket, limits.sniffTimeoutMs, (isH2) => accept(socket, isH2));
+    });
+  const front = tls.createServer(
+    { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), ALPNProtocols: ["h2", "http/1.1"] },
+    (socket) => {
+      track(socket);
+      accept(socket, socket.alpnProtocol === "h2");
+    },
+  );
+  front.on("tlsClientError", (_e, socket) => socket.destroy());
+  return front;
 }
 
 /**
