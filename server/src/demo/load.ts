@@ -48,57 +48,7 @@ export async function loadDemo(
   await ensureTenant(directory, "demo-eu", "Demo EU", "demo");
   await ensureTenant(directory, "demo-us", "Demo US", "demo");
   const db = tally.database.db;
-  // The collections load concurrently (their documents are generated while earlier batches are
-  // being stored), which is what makes a fresh start with demo data take seconds.
-  const [
-    jobs,
-    recordsA,
-    recordsB,
-    metricChoices,
-    metricRows,
-    deliveryServices,
-    dsDemo1,
-    dsDemo2,
-    metricDefinitions,
-    histograms,
-  ] = await Promise.all([
-    insertAll(db, "jobs", "demo", demoJobs(now, sizes.jobs)),
-    insertAll(db, "records", "demo", demoRecords(now, ["frontend", "backend", "data"], sizes.recordRunsPerDay)),
-    insertAll(db, "records", "demo-eu", demoRecords(now, ["payments"], Math.ceil(sizes.recordRunsPerDay / 4), 60, 12)),
-    insertAll(db, "metric_choices", "demo", demoChoices()),
-    insertAll(db, "metric_rows", "demo", demoMetricRows(now, sizes.metricDays)),
-    insertAll(db, "delivery_services", "demo", [
-      { xmlId: "demo1", id: 1 },
-      { xmlId: "demo2", id: 2 },
-      { xmlId: "eu-video", id: 3, tenantId: "demo-eu" },
-    ]),
-    insertAll(
-      db,
-      "ds_points",
-      "demo",
-      demoPoints(
-        now,
-        "demo1",
-        ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"],
-        1200,
-        sizes.deliveryDays,
-      ),
-    ),
-    insertAll(db, "ds_points", "demo", demoPoints(now, "demo2", ["kbps", "tps_total"], 300, sizes.deliveryDays)),
-    insertAll(db, "metric_definitions", "demo", demoDefinitions),
-    insertAll(db, "histograms", "demo", demoHistograms(now, sizes.telemetryDates)),
-    insertAll(db, "ds_points", "demo-eu", demoPoints(now, "eu-video", ["kbps", "tps_total"], 500, sizes.deliveryDays)),
-  ]);
-  const counts = {
-    jobs,
-    records: recordsA + recordsB,
-    metricChoices,
-    metricRows,
-    deliveryServices,
-    dsPoints: dsDemo1 + dsDemo2,
-    metricDefinitions,
-    histograms,
-  };
+  const counts = await loadCollections(db, sizes, now);
   await db
     .collection<{ _id: string; seq: number }>("counters")
     .updateOne({ _id: "delivery_service" }, { $max: { seq: 3 } }, { upsert: true });
@@ -108,6 +58,51 @@ export async function loadDemo(
     "loaded demo data for tenants demo, demo-eu, demo-us",
   );
   out(`demo credentials (shown once): client_id=${creds.clientId} client_secret=${creds.clientSecret}`);
+}
+
+/**
+ * Every collection's demo documents, loaded concurrently (their documents are generated while earlier
+ * batches are being stored, which is what makes a fresh start with demo data take seconds). Returns
+ * the documents stored per collection.
+ */
+async function loadCollections(db: Db, sizes: DemoSizes, now: Date): Promise<Record<string, number>> {
+  const loads: [collection: string, tenantId: string, docs: Iterable<object>][] = [
+    ["jobs", "demo", demoJobs(now, sizes.jobs)],
+    ["records", "demo", demoRecords(now, ["frontend", "backend", "data"], sizes.recordRunsPerDay)],
+    ["records", "demo-eu", demoRecords(now, ["payments"], Math.ceil(sizes.recordRunsPerDay / 4), 60, 12)],
+    ["metric_choices", "demo", demoChoices()],
+    ["metric_rows", "demo", demoMetricRows(now, sizes.metricDays)],
+    [
+      "delivery_services",
+      "demo",
+      [
+        { xmlId: "demo1", id: 1 },
+        { xmlId: "demo2", id: 2 },
+        { xmlId: "eu-video", id: 3, tenantId: "demo-eu" },
+      ],
+    ],
+    [
+      "ds_points",
+      "demo",
+      demoPoints(
+        now,
+        "demo1",
+        ["kbps", "tps_total", "tps_2xx", "tps_3xx", "tps_4xx", "tps_5xx"],
+        1200,
+        sizes.deliveryDays,
+      ),
+    ],
+    ["ds_points", "demo", demoPoints(now, "demo2", ["kbps", "tps_total"], 300, sizes.deliveryDays)],
+    ["ds_points", "demo-eu", demoPoints(now, "eu-video", ["kbps", "tps_total"], 500, sizes.deliveryDays)],
+    ["metric_definitions", "demo", demoDefinitions],
+    ["histograms", "demo", demoHistograms(now, sizes.telemetryDates)],
+  ];
+  const stored = await Promise.all(loads.map(([c, t, docs]) => insertAll(db, c, t, docs)));
+  const counts: Record<string, number> = {};
+  loads.forEach(([c], i) => {
+    counts[c] = (counts[c] ?? 0) + stored[i]!;
+  });
+  return counts;
 }
 
 /** Inserts in batches of 5,000, with a second batch generated and sent while one is being stored. */

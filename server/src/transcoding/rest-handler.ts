@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { fromJson, type JsonObject, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { kProtocol } from "../platform/context.js";
@@ -42,20 +42,15 @@ const dropHeaders = new Set([
  * the API's REST shape.
  */
 export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, res: NodeResponse) => Promise<void> {
+  const shapes = [...opts.shapes.values()];
   return async (req, res) => {
-    const host = req.headers[":authority"] ?? req.headers.host ?? "localhost";
-    const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
-    let url: URL;
-    try {
-      url = new URL(req.url ?? "/", `${scheme}://${String(host)}`);
-    } catch {
+    const url = requestUrl(req);
+    if (!url)
       return write(res, req.method, {
         status: 400,
         body: { code: Code.InvalidArgument, message: "malformed request URL", details: [] },
       });
-    }
     const method = req.method ?? "GET";
-    const shapes = [...opts.shapes.values()];
     let pathname = url.pathname;
     for (const s of shapes) pathname = s.alias?.(pathname) ?? pathname;
     const { match, allowed } = opts.routes.match(method, pathname);
@@ -67,57 +62,87 @@ export function createRestHandler(opts: RestHandlerOptions): (req: NodeRequest, 
       if (k.startsWith(":") || v === undefined) continue;
       headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     }
-    const json: JsonObject = {};
-    const skip = new Set<string>(route.body && route.body !== "*" ? [route.body] : []);
-    let ctx: RestContext = {
+    const unknownQueryKeys: string[] = [];
+    const ctx: RestContext = {
       httpMethod: method,
       url,
       headers,
       route,
-      unknownQueryKeys: [],
+      unknownQueryKeys,
       values: createContextValues().set(kProtocol, "rest"),
     };
     const abort = new AbortController();
     res.on("close", () => abort.abort());
+    let reply: RestReply;
+    let requestId: string | null;
     try {
-      const bound = bindParams(route.method.input, json, match.pathParams, url.searchParams, skip);
-      ctx = { ...ctx, unknownQueryKeys: bound.unknownKeys };
-      if (route.body !== "") {
-        const raw = await readBody(req, opts.maxBodyBytes);
-        bindBody(route, json, shape.parseBody ? shape.parseBody(raw, ctx) : parseJson(raw));
-      }
-      shape.request?.(json, ctx);
-      let input: ReturnType<typeof fromJson>;
-      try {
-        input = fromJson(route.method.input, json, { ignoreUnknownFields: false });
-      } catch {
-        const { field, reason } = describeDecodeFailure(route.method.input, json);
-        throw field
-          ? invalidArgument(`invalid request field ${field}: ${reason}`, field)
-          : invalidArgument(`invalid request: ${reason}`);
-      }
+      const input = await bindRequest(req, opts, match, shape, ctx, unknownQueryKeys);
       const fwd = new Headers();
       for (const [k, v] of headers) if (!dropHeaders.has(k)) fwd.set(k, v);
       const result = await opts.dispatcher.unary(route.method, input, fwd, ctx.values, abort.signal, opts.deadlineMs);
-      const requestId = result.header.get("x-request-id");
-      let reply: RestReply;
-      if (shape.response) reply = shape.response(result.message, ctx, result.header);
-      else {
-        const body = messageToRestJson(route.method.output, result.message, {
-          useProtoFieldName: true,
-          emitDefaults: true,
-        });
-        reply = {
-          status: 200,
-          body: route.responseBody ? ((body as Record<string, RestJson>)[route.responseBody] ?? []) : body,
-        };
-      }
-      write(res, method, withRequestId(privateToCaller(reply), requestId), headers.get("accept-encoding") ?? "");
+      requestId = result.header.get("x-request-id");
+      reply = privateToCaller(
+        shape.response ? shape.response(result.message, ctx, result.header) : defaultReply(route, result.message),
+      );
     } catch (e) {
       const err = e instanceof BindError ? new ConnectError(e.message, Code.InvalidArgument) : toConnectError(e);
-      const reply = withErrorHeaders(shape.error ? shape.error(err, ctx) : defaultErrorReply(err), err);
-      write(res, method, withRequestId(reply, err.metadata.get("x-request-id")), headers.get("accept-encoding") ?? "");
+      reply = withErrorHeaders(shape.error ? shape.error(err, ctx) : defaultErrorReply(err), err);
+      requestId = err.metadata.get("x-request-id");
     }
+    write(res, method, withRequestId(reply, requestId), headers.get("accept-encoding") ?? "");
+  };
+}
+
+/** The request's URL, or undefined when its target or Host cannot make one. */
+function requestUrl(req: NodeRequest): URL | undefined {
+  const host = req.headers[":authority"] ?? req.headers.host ?? "localhost";
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  try {
+    return new URL(req.url ?? "/", `${scheme}://${String(host)}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The request message: path and query parameters, then the body (through the API's `parseBody`, if
+ * any), then the API's `request` hook; a field that does not decode is named in the error.
+ * `unknownQueryKeys` (the context's) is filled in for the shape's hooks.
+ */
+async function bindRequest(
+  req: NodeRequest,
+  opts: RestHandlerOptions,
+  match: NonNullable<ReturnType<RouteTable["match"]>["match"]>,
+  shape: RestShape,
+  ctx: RestContext,
+  unknownQueryKeys: string[],
+) {
+  const { route } = match;
+  const json: JsonObject = {};
+  const skip = new Set<string>(route.body && route.body !== "*" ? [route.body] : []);
+  const bound = bindParams(route.method.input, json, match.pathParams, ctx.url.searchParams, skip);
+  unknownQueryKeys.push(...bound.unknownKeys);
+  if (route.body !== "") {
+    const raw = await readBody(req, opts.maxBodyBytes);
+    bindBody(route, json, shape.parseBody ? shape.parseBody(raw, ctx) : parseJson(raw));
+  }
+  shape.request?.(json, ctx);
+  try {
+    return fromJson(route.method.input, json, { ignoreUnknownFields: false });
+  } catch {
+    const { field, reason } = describeDecodeFailure(route.method.input, json);
+    throw field
+      ? invalidArgument(`invalid request field ${field}: ${reason}`, field)
+      : invalidArgument(`invalid request: ${reason}`);
+  }
+}
+
+/** Without a `response` hook: the output message's proto JSON (or its `response_body` field), 200. */
+function defaultReply(route: RestRoute, message: Message): RestReply {
+  const body = messageToRestJson(route.method.output, message, { useProtoFieldName: true, emitDefaults: true });
+  return {
+    status: 200,
+    body: route.responseBody ? ((body as Record<string, RestJson>)[route.responseBody] ?? []) : body,
   };
 }
 

@@ -152,85 +152,19 @@ function requireField(name: string, field: string, kind: string): FieldInfo {
   return f;
 }
 
+/** The request message of one aggregation kind (`AggValue<"terms">` is a TermsAggregation). */
+type AggValue<C extends string> = Extract<Aggregation["kind"], { case: C }>["value"];
+
 function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
   switch (k.case) {
-    case "terms": {
-      const size = k.value.size ?? 10;
-      if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
-      const minDocCount = Number(k.value.minDocCount ?? 1n);
-      if (minDocCount < 0)
-        throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
-      // Order paths name sub-aggregations: resolved once the children are known (resolveTermsOrder).
-      return { kind: "terms", field: requireField(name, k.value.field, "terms"), size, minDocCount, order: [] };
-    }
-    case "dateHistogram": {
-      const v = k.value;
-      const field = requireField(name, v.field, "date_histogram");
-      if (field.type !== "date")
-        throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_histogram]`);
-      if (v.fixedInterval && v.calendarInterval)
-        throw esError("Cannot use [fixed_interval] with [calendar_interval] configuration option.");
-      let interval: { fixedMs: number } | { calendar: CalendarUnit };
-      if (v.calendarInterval) {
-        const unit = calendarUnits[v.calendarInterval];
-        if (!unit)
-          throw esError(`The supplied interval [${v.calendarInterval}] could not be parsed as a calendar interval.`);
-        interval = { calendar: unit };
-      } else if (v.fixedInterval) {
-        interval = { fixedMs: parseFixed(v.fixedInterval, "date_histogram.fixedInterval") };
-      } else if (v.interval) {
-        const unit = calendarUnits[v.interval];
-        interval = unit ? { calendar: unit } : { fixedMs: parseFixed(v.interval, "date_histogram.interval") };
-      } else throw esError("Invalid interval specified, must be non-null and non-empty");
-      let timeZone: string | undefined;
-      if (v.timeZone) {
-        try {
-          if (!/^[A-Za-z0-9_+\-/:]{1,64}$/.test(v.timeZone)) throw new Error();
-          assertTimeZone(v.timeZone === "Z" ? "UTC" : v.timeZone);
-          timeZone = v.timeZone === "Z" || v.timeZone === "UTC" || v.timeZone === "+00:00" ? undefined : v.timeZone;
-        } catch {
-          throw esError(`Unknown time-zone ID: ${v.timeZone}`);
-        }
-      }
-      const bounds = v.extendedBounds
-        ? { min: boundMs(v.extendedBounds.min, name, timeZone), max: boundMs(v.extendedBounds.max, name, timeZone) }
-        : undefined;
-      if (bounds?.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
-        throw esError(
-          `[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`,
-        );
-      }
-      return { kind: "date_histogram", field, interval, timeZone, minDocCount: Number(v.minDocCount ?? 0n), bounds };
-    }
-    case "histogram": {
-      const v = k.value;
-      const field = requireField(name, v.field, "histogram");
-      if (field.type !== "number" && field.type !== "any")
-        throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [histogram]`);
-      if (!(v.interval > 0)) throw esError(`[interval] must be >0 for histogram aggregation [${name}]`);
-      const bounds = v.extendedBounds
-        ? { min: numberOf(v.extendedBounds.min), max: numberOf(v.extendedBounds.max) }
-        : undefined;
-      return {
-        kind: "histogram",
-        field,
-        interval: v.interval,
-        offset: v.offset,
-        minDocCount: Number(v.minDocCount ?? 0n),
-        bounds,
-      };
-    }
-    case "range": {
-      const v = k.value;
-      const field = requireField(name, v.field, "range");
-      if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
-      const ranges = v.ranges.map((r) => ({
-        from: r.from,
-        to: r.to,
-        key: r.key || `${r.from === undefined ? "*" : fmt(r.from)}-${r.to === undefined ? "*" : fmt(r.to)}`,
-      }));
-      return { kind: "range", field, ranges, keyed: v.keyed };
-    }
+    case "terms":
+      return termsSpec(name, k.value);
+    case "dateHistogram":
+      return dateHistogramSpec(name, k.value);
+    case "histogram":
+      return histogramSpec(name, k.value);
+    case "range":
+      return rangeSpec(name, k.value);
     case "filter":
       return { kind: "filter", expr: compileQuery(k.value) };
     case "filters": {
@@ -247,6 +181,91 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
     default:
       throw esError(`Unknown aggregation type [${String(k.case)}]`);
   }
+}
+
+function termsSpec(name: string, v: AggValue<"terms">): BucketSpec {
+  const size = v.size ?? 10;
+  if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+  const minDocCount = Number(v.minDocCount ?? 1n);
+  if (minDocCount < 0)
+    throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
+  // Order paths name sub-aggregations: resolved once the children are known (resolveTermsOrder).
+  return { kind: "terms", field: requireField(name, v.field, "terms"), size, minDocCount, order: [] };
+}
+
+function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): BucketSpec {
+  const field = requireField(name, v.field, "date_histogram");
+  if (field.type !== "date")
+    throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_histogram]`);
+  const interval = dateInterval(v);
+  const timeZone = v.timeZone ? histogramZone(v.timeZone) : undefined;
+  const bounds = v.extendedBounds
+    ? { min: boundMs(v.extendedBounds.min, name, timeZone), max: boundMs(v.extendedBounds.max, name, timeZone) }
+    : undefined;
+  if (bounds?.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
+    throw esError(
+      `[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`,
+    );
+  }
+  return { kind: "date_histogram", field, interval, timeZone, minDocCount: Number(v.minDocCount ?? 0n), bounds };
+}
+
+/** `calendar_interval`, `fixed_interval`, or the legacy `interval` (a calendar unit if it names one). */
+function dateInterval(v: AggValue<"dateHistogram">): { fixedMs: number } | { calendar: CalendarUnit } {
+  if (v.fixedInterval && v.calendarInterval)
+    throw esError("Cannot use [fixed_interval] with [calendar_interval] configuration option.");
+  if (v.calendarInterval) {
+    const unit = calendarUnits[v.calendarInterval];
+    if (!unit)
+      throw esError(`The supplied interval [${v.calendarInterval}] could not be parsed as a calendar interval.`);
+    return { calendar: unit };
+  }
+  if (v.fixedInterval) return { fixedMs: parseFixed(v.fixedInterval, "date_histogram.fixedInterval") };
+  if (v.interval) {
+    const unit = calendarUnits[v.interval];
+    return unit ? { calendar: unit } : { fixedMs: parseFixed(v.interval, "date_histogram.interval") };
+  }
+  throw esError("Invalid interval specified, must be non-null and non-empty");
+}
+
+/** A histogram's `time_zone`: undefined for UTC (plain arithmetic), else a checked zone name or offset. */
+function histogramZone(zone: string): string | undefined {
+  try {
+    if (!/^[A-Za-z0-9_+\-/:]{1,64}$/.test(zone)) throw new Error();
+    assertTimeZone(zone === "Z" ? "UTC" : zone);
+    return zone === "Z" || zone === "UTC" || zone === "+00:00" ? undefined : zone;
+  } catch {
+    throw esError(`Unknown time-zone ID: ${zone}`);
+  }
+}
+
+function histogramSpec(name: string, v: AggValue<"histogram">): BucketSpec {
+  const field = requireField(name, v.field, "histogram");
+  if (field.type !== "number" && field.type !== "any")
+    throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [histogram]`);
+  if (!(v.interval > 0)) throw esError(`[interval] must be >0 for histogram aggregation [${name}]`);
+  const bounds = v.extendedBounds
+    ? { min: numberOf(v.extendedBounds.min), max: numberOf(v.extendedBounds.max) }
+    : undefined;
+  return {
+    kind: "histogram",
+    field,
+    interval: v.interval,
+    offset: v.offset,
+    minDocCount: Number(v.minDocCount ?? 0n),
+    bounds,
+  };
+}
+
+function rangeSpec(name: string, v: AggValue<"range">): BucketSpec {
+  const field = requireField(name, v.field, "range");
+  if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
+  const ranges = v.ranges.map((r) => ({
+    from: r.from,
+    to: r.to,
+    key: r.key || `${r.from === undefined ? "*" : fmt(r.from)}-${r.to === undefined ? "*" : fmt(r.to)}`,
+  }));
+  return { kind: "range", field, ranges, keyed: v.keyed };
 }
 
 /** The Elasticsearch name of a oneof case (`dateHistogram` → `date_histogram`). */

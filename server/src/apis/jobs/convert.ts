@@ -136,8 +136,7 @@ export class Assembler {
     const s = n.spec;
     const k = `k${n.id}`;
     const childAncestors = isKeyed(n) ? [...keyedAncestors, n] : keyedAncestors;
-    /** `raw` is the bucket's key as grouped (its children find their rows by it); `shown` is the key clients see. */
-    const bucket = (raw: unknown, shown: unknown, row: Row | undefined, extra: Partial<Bucket> = {}): Bucket => {
+    const bucket: MakeBucket = (raw, shown, row, extra = {}) => {
       this.count();
       return create(BucketSchema, {
         key: jsonValue(shown),
@@ -146,72 +145,39 @@ export class Assembler {
         aggregations: this.level(n.children, row, childAncestors, { ...path, [k]: raw }),
       });
     };
-    switch (s.kind) {
-      case "filter":
-      case "missing": {
-        const row = this.rowsOf(n, keyedAncestors, path)[0];
-        this.count();
-        return create(AggregationResultSchema, {
-          result: {
-            case: "single",
-            value: {
-              docCount: BigInt(row?.doc_count ?? 0),
-              aggregations: this.level(n.children, row, childAncestors, path),
-            },
-          },
-        });
-      }
-      case "terms": {
-        const { top, all } = this.termsTop(n, keyedAncestors, path);
-        const shown = top.reduce((a, r) => a + r.doc_count, 0);
-        const buckets = top.map((r) => {
-          const v = r._id?.[k];
-          return bucket(
-            v,
-            typeof v === "boolean" ? (v ? 1 : 0) : v,
-            r,
-            typeof v === "boolean" ? { keyAsString: String(v) } : {},
-          );
-        });
-        return multiResult(buckets, { sumOther: all - shown });
-      }
-      case "date_histogram":
-      case "histogram": {
-        const rows = this.rowsOf(n, keyedAncestors, path);
-        const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
-        const keys = histogramKeys(
-          s,
-          [...byKey.keys()].sort((a, b) => a - b),
-          this.buckets,
-        );
-        const buckets: Bucket[] = [];
-        for (const key of keys) {
-          const row = byKey.get(key);
-          if ((row?.doc_count ?? 0) < s.minDocCount) continue;
-          buckets.push(
-            bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}),
-          );
-        }
-        return multiResult(buckets);
-      }
-      case "range": {
-        const rows = this.rowsOf(n, keyedAncestors, path);
-        const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
-        return multiResult(
-          s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to })),
-          { keyed: s.keyed },
-        );
-      }
-      case "filters": {
-        const rows = this.rowsOf(n, keyedAncestors, path);
-        const byName = new Map(rows.map((r) => [String(r._id?.[k]), r]));
-        const names = [...s.filters.map((f) => f.name), ...(s.otherBucketKey !== undefined ? [s.otherBucketKey] : [])];
-        return multiResult(
-          names.map((name) => bucket(name, name, byName.get(name))),
-          { keyed: true },
-        );
-      }
+    if (s.kind === "filter" || s.kind === "missing") {
+      const row = this.rowsOf(n, keyedAncestors, path)[0];
+      this.count();
+      const aggregations = this.level(n.children, row, childAncestors, path);
+      return create(AggregationResultSchema, {
+        result: { case: "single", value: { docCount: BigInt(row?.doc_count ?? 0), aggregations } },
+      });
     }
+    if (s.kind === "terms") {
+      const { top, all } = this.termsTop(n, keyedAncestors, path);
+      const shown = top.reduce((a, r) => a + r.doc_count, 0);
+      const buckets = top.map((r) => {
+        const v = r._id?.[k];
+        // Elasticsearch keys boolean terms 1/0 and shows "true"/"false" as key_as_string.
+        return typeof v === "boolean" ? bucket(v, v ? 1 : 0, r, { keyAsString: String(v) }) : bucket(v, v, r);
+      });
+      return multiResult(buckets, { sumOther: all - shown });
+    }
+    const rows = this.rowsOf(n, keyedAncestors, path);
+    if (s.kind === "date_histogram" || s.kind === "histogram") return histogramResult(s, rows, k, this.buckets, bucket);
+    if (s.kind === "range") {
+      const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
+      return multiResult(
+        s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to })),
+        { keyed: s.keyed },
+      );
+    }
+    const byName = new Map(rows.map((r) => [String(r._id?.[k]), r]));
+    const names = [...s.filters.map((f) => f.name), ...(s.otherBucketKey !== undefined ? [s.otherBucketKey] : [])];
+    return multiResult(
+      names.map((name) => bucket(name, name, byName.get(name))),
+      { keyed: true },
+    );
   }
 }
 
@@ -371,4 +337,32 @@ function multiResult(buckets: Bucket[], more: { sumOther?: number; keyed?: boole
       },
     },
   });
+}
+
+/** Builds one bucket: `raw` is its key as grouped (its children find their rows by it), `shown` the key clients see. */
+type MakeBucket = (raw: unknown, shown: unknown, row: Row | undefined, extra?: Partial<Bucket>) => Bucket;
+
+/** A (date) histogram's buckets: every key in range (empty ones included down to `min_doc_count`). */
+function histogramResult(
+  s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>,
+  rows: readonly Row[],
+  k: string,
+  already: number,
+  bucket: MakeBucket,
+): AggregationResult {
+  const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
+  const keys = histogramKeys(
+    s,
+    [...byKey.keys()].sort((a, b) => a - b),
+    already,
+  );
+  const buckets: Bucket[] = [];
+  for (const key of keys) {
+    const row = byKey.get(key);
+    if ((row?.doc_count ?? 0) < s.minDocCount) continue;
+    buckets.push(
+      bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}),
+    );
+  }
+  return multiResult(buckets);
 }

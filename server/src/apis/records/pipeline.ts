@@ -51,65 +51,70 @@ export function buildSummaryPipeline(q: SummaryQuery, filter: Document): Documen
   if (q.result !== undefined) match.result = q.result;
   const stages: Document[] = [];
   if (Object.keys(match).length) stages.push({ $match: match });
-  stages.push({
-    $project: {
-      g: groupKey(q),
-      reason: 1,
-      startTime: 1,
-      // Milliseconds with microsecond fractions where the record has them (as upstream's Postgres
-      // keeps times), else from the millisecond dates.
-      dur: {
-        $cond: [
-          { $and: [{ $isNumber: "$startUs" }, { $isNumber: "$completionUs" }] },
-          { $divide: [{ $subtract: ["$completionUs", "$startUs"] }, 1000] },
-          {
-            $cond: [
-              {
-                $and: [
-                  { $ne: [{ $ifNull: ["$startTime", null] }, null] },
-                  { $ne: [{ $ifNull: ["$completionTime", null] }, null] },
-                ],
-              },
-              { $subtract: ["$completionTime", "$startTime"] },
-              null,
-            ],
-          },
-        ],
-      },
-    },
-  });
-  const count = (reasons: readonly string[]) => ({
-    $sum: { $cond: [{ $in: [{ $ifNull: ["$reason", null] }, [...reasons]] }, 1, 0] },
-  });
-  stages.push({
-    $group: {
-      _id: "$g",
-      total: { $sum: 1 },
-      succeeded: count(statusReasons.succeeded),
-      failed: count(statusReasons.failed),
-      cancelled: count(statusReasons.cancelled),
-      running: count(statusReasons.running),
-      others: {
-        $sum: {
-          $cond: [
-            { $and: [{ $gt: [{ $ifNull: ["$reason", ""] }, ""] }, { $not: [{ $in: ["$reason", known] }] }] },
-            1,
-            0,
+  stages.push({ $project: { g: groupKey(q), reason: 1, startTime: 1, dur: durationMs } });
+  stages.push({ $group: summaryGroup });
+  stages.push(...orderStages(q));
+  return stages;
+}
+
+/**
+ * A record's duration in milliseconds, with microsecond fractions where the record has them (as
+ * upstream's Postgres keeps times), else from the millisecond dates; null when either end is missing.
+ */
+const durationMs: Document = {
+  $cond: [
+    { $and: [{ $isNumber: "$startUs" }, { $isNumber: "$completionUs" }] },
+    { $divide: [{ $subtract: ["$completionUs", "$startUs"] }, 1000] },
+    {
+      $cond: [
+        {
+          $and: [
+            { $ne: [{ $ifNull: ["$startTime", null] }, null] },
+            { $ne: [{ $ifNull: ["$completionTime", null] }, null] },
           ],
         },
-      },
-      lastRuntime: { $max: "$startTime" },
-      durCount: { $sum: { $cond: [{ $eq: ["$dur", null] }, 0, 1] } },
-      durAvg: { $avg: "$dur" },
-      durMin: { $min: "$dur" },
-      durMax: { $max: "$dur" },
-      durSum: { $sum: "$dur" },
+        { $subtract: ["$completionTime", "$startTime"] },
+        null,
+      ],
     },
-  });
+  ],
+};
+
+/** Counts records whose reason is one of `reasons`. */
+const countOf = (reasons: readonly string[]) => ({
+  $sum: { $cond: [{ $in: [{ $ifNull: ["$reason", null] }, [...reasons]] }, 1, 0] },
+});
+
+/** Every summary value of a group (all scalar accumulators: nothing grows with the group). */
+const summaryGroup: Document = {
+  _id: "$g",
+  total: { $sum: 1 },
+  succeeded: countOf(statusReasons.succeeded),
+  failed: countOf(statusReasons.failed),
+  cancelled: countOf(statusReasons.cancelled),
+  running: countOf(statusReasons.running),
+  others: {
+    $sum: {
+      $cond: [{ $and: [{ $gt: [{ $ifNull: ["$reason", ""] }, ""] }, { $not: [{ $in: ["$reason", known] }] }] }, 1, 0],
+    },
+  },
+  lastRuntime: { $max: "$startTime" },
+  durCount: { $sum: { $cond: [{ $eq: ["$dur", null] }, 0, 1] } },
+  durAvg: { $avg: "$dur" },
+  durMin: { $min: "$dur" },
+  durMax: { $max: "$dur" },
+  durSum: { $sum: "$dur" },
+};
+
+/**
+ * The order: `order_by` first, with Postgres' NULL placement (the engine upstream runs: NULLs last
+ * ascending, first descending, where MongoDB puts null lowest; a 0/1 "is null" key sorted the same
+ * way comes first), then the group key, so the order is total.
+ */
+function orderStages(q: SummaryQuery): Document[] {
+  const stages: Document[] = [];
   const sort: Document = {};
   if (q.orderBy) {
-    // Postgres' order (the engine upstream runs): NULLs last ascending, first descending, where
-    // MongoDB puts null lowest. A 0/1 "is null" key sorted the same way comes first.
     const key = sortKeys[q.orderBy.field]!;
     stages.push({ $set: { _nullKey: { $cond: [{ $eq: [{ $ifNull: [`$${key}`, null] }, null] }, 1, 0] } } });
     sort._nullKey = q.orderBy.direction;

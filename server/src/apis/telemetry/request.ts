@@ -1,7 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { GetAggregatesRequest } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
+import type { GetAggregatesRequest, HistogramSubmission } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { isDate, normalizeChild, prefixes } from "./dimensions.js";
+import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
+import type { DefinitionDoc } from "./definition-doc.js";
+import { ItemRefused } from "../ingest-batch.js";
 
 /** Upstream answers a missing thing with 404 and a sentence. */
 export const notFound = (m: string) => new ConnectError(m, Code.NotFound);
@@ -44,4 +46,47 @@ export function parseAggregatesQuery(req: GetAggregatesRequest): AggregatesQuery
   ];
   for (const [field, values] of dims) if (values.length) match[field] = { $in: values };
   return { match };
+}
+
+/** The largest count a histogram may carry: sums stay exact in doubles. */
+const MAX_COUNT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * One submitted histogram, checked against its metric's definition (`def`, undefined when unknown):
+ * the natural key it is stored under and the numbers merged into it. Throws ItemRefused naming the field.
+ */
+export function decodeHistogram(h: HistogramSubmission, def: DefinitionDoc | undefined) {
+  const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
+  if (!(prefixes as readonly string[]).includes(h.prefix))
+    throw new ItemRefused("prefix", "prefix must be build_id or submission_date");
+  if (!h.channel || !h.version) throw new ItemRefused("channel", "channel and version are required");
+  if (!isDate(h.date)) throw new ItemRefused("date", "date must be YYYYMMDD");
+  if (!def) throw new ItemRefused("metric", `unknown metric ${h.metric}: define it first`);
+  if (h.histogram.length !== expected)
+    throw new ItemRefused("histogram", `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`);
+  if (h.histogram.some((n) => n < 0n) || h.count < 0n)
+    throw new ItemRefused("histogram", "bucket counts must not be negative");
+  if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT)
+    throw new ItemRefused("histogram", `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`);
+  if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20)
+    throw new ItemRefused("sum", "sum must be a finite number");
+  if (h.label !== "" && !def.keyed) throw new ItemRefused("label", `${h.metric} is not keyed`);
+  const dims = {
+    label: h.label,
+    application: h.application,
+    architecture: h.architecture,
+    os: h.os,
+    osVersion: h.osVersion,
+    child: normalizeChild(h.child),
+  };
+  const key = {
+    prefix: h.prefix,
+    channel: h.channel,
+    version: h.version,
+    date: h.date,
+    metric: h.metric,
+    dimsKey: dimsKey(dims),
+    ...dims,
+  };
+  return { key, value: { histogram: h.histogram.map(Number), sum: h.sum, count: Number(h.count) } };
 }

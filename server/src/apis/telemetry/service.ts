@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { ItemRefused, ingestBatch } from "../ingest-batch.js";
+import { ingestBatch } from "../ingest-batch.js";
 import { Rejections } from "../ingest-result.js";
-import { notFound, parseAggregatesQuery, requirePrefix } from "./request.js";
+import { decodeHistogram, notFound, parseAggregatesQuery, requirePrefix } from "./request.js";
 import {
   GetAggregatesResponseSchema,
   GetFiltersResponseSchema,
@@ -20,13 +20,11 @@ import {
 } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
 import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
 
 import type { DefinitionDoc } from "./definition-doc.js";
 
 /** The largest count or bucket value one histogram may carry: sums of them stay exact doubles for long. */
-const MAX_COUNT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** What must agree for two definitions' histograms to be added bucket by bucket. */
 function layoutOf(d: DefinitionDoc): string {
@@ -207,46 +205,8 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
             d,
           ]),
         );
-        const def = defs.get(h.metric);
-        const expected = def ? (def.kind === "categorical" ? def.labels.length : def.buckets.length) : 0;
-        if (!(prefixes as readonly string[]).includes(h.prefix))
-          throw new ItemRefused("prefix", "prefix must be build_id or submission_date");
-        if (!h.channel || !h.version) throw new ItemRefused("channel", "channel and version are required");
-        if (!isDate(h.date)) throw new ItemRefused("date", "date must be YYYYMMDD");
-        if (!def) throw new ItemRefused("metric", `unknown metric ${h.metric}: define it first`);
-        if (h.histogram.length !== expected)
-          throw new ItemRefused(
-            "histogram",
-            `histogram has ${h.histogram.length} buckets; ${h.metric} has ${expected}`,
-          );
-        if (h.histogram.some((n) => n < 0n) || h.count < 0n)
-          throw new ItemRefused("histogram", "bucket counts must not be negative");
-        if (h.histogram.some((n) => n > MAX_COUNT) || h.count > MAX_COUNT)
-          throw new ItemRefused(
-            "histogram",
-            `counts must be at most ${MAX_COUNT} (2^53 − 1): they are added up exactly`,
-          );
-        if (!Number.isFinite(h.sum) || Math.abs(h.sum) > Number.MAX_VALUE / 2 ** 20)
-          throw new ItemRefused("sum", "sum must be a finite number");
-        if (h.label !== "" && !def.keyed) throw new ItemRefused("label", `${h.metric} is not keyed`);
-        const dims = {
-          label: h.label,
-          application: h.application,
-          architecture: h.architecture,
-          os: h.os,
-          osVersion: h.osVersion,
-          child: normalizeChild(h.child),
-        };
-        const key = {
-          prefix: h.prefix,
-          channel: h.channel,
-          version: h.version,
-          date: h.date,
-          metric: h.metric,
-          dimsKey: dimsKey(dims),
-          ...dims,
-        };
-        return { tenantId, key, value: { histogram: h.histogram.map(Number), sum: h.sum, count: Number(h.count) } };
+        const { key, value } = decodeHistogram(h, defs.get(h.metric));
+        return { tenantId, key, value };
       },
       // Submissions for one key within the batch are added up first, so each key gets one atomic merge.
       merge: (a, b) => ({
