@@ -116,7 +116,7 @@ export async function createApp(config: Config, logger: Logger, db: Db, opts: Ap
     buildOpenApi(routeTable.routes, shapes, TALLY_VERSION, allPermissions),
   );
   const handler = (req: NodeRequest, res: NodeResponse): void => {
-    if (ops(req as never, res as never, (req.url ?? "/").split("?")[0]!)) return;
+    if (ops(req, res, (req.url ?? "/").split("?")[0]!)) return;
     if (applyCors(config.CORS_ALLOWED_ORIGINS, req, res)) return;
     const ct = req.headers["content-type"];
     if (typeof ct === "string" && ct.startsWith("application/grpc") && !ct.startsWith("application/grpc-web"))
@@ -186,7 +186,7 @@ function rpcHandlerOf(
       });
     },
   });
-  return (req, res) => adapter(req as never, res as never);
+  return adapter;
 }
 
 /** Server reflection over every served service, health and reflection itself included. */

@@ -106,7 +106,7 @@ function http1Server(handler: (req: NodeRequest, res: NodeResponse) => void, lim
       maxHeaderSize: limits.maxHeaderBytes,
       connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
     },
-    handler as never,
+    handler,
   );
   // Node checks headersTimeout/requestTimeout from a timer it starts on 'listening'; this server is
   // handed its sockets instead of listening, so start that timer the same way (close() stops it).
@@ -129,10 +129,10 @@ function http2Server(
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
       maxSessionMemory: 32,
     },
-    ((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    (req, res) => {
       bodyDeadline(req, limits.requestTimeoutMs);
-      handler(req as never, res as never);
-    }) as never,
+      handler(req, res);
+    },
   );
   const openStreams = new WeakMap<http2.Http2Session, number>();
   h2.setTimeout(limits.idleTimeoutMs);

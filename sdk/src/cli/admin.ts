@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { toJson, type DescMethod, type JsonValue } from "@bufbuild/protobuf";
+import { toJson, type DescMethod, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { AdminService } from "../gen/tally/admin/v1/admin_pb.js";
 import { MetricsService } from "../gen/tally/metrics/v1/metrics_pb.js";
 import { TelemetryService } from "../gen/tally/telemetry/v1/telemetry_pb.js";
@@ -60,7 +60,7 @@ export async function register(a: Args, env: NodeJS.ProcessEnv, out: (s: string)
 export async function admin(a: Args, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
   const [, what, verb, ...rest] = a.positional;
   const c = client(a, env).admin;
-  const print = (m: unknown, schema: DescMethod["output"]) => out(JSON.stringify(toJson(schema, m as never)));
+  const print = (m: unknown, schema: DescMethod["output"]) => out(JSON.stringify(toJson(schema, m as Message)));
   const m = (name: string) => findMethod(AdminService, name);
   if (what === "rotate-signing-key") return print(await c.rotateSigningKey({}), m("RotateSigningKey").output);
   if (what === "tenants") {

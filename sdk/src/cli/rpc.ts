@@ -1,4 +1,4 @@
-import { fromJson, toJson, type DescMethod, type DescService, type JsonValue } from "@bufbuild/protobuf";
+import { fromJson, toJson, type DescMethod, type DescService, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { AdminService } from "../gen/tally/admin/v1/admin_pb.js";
 import { DeliveryStatsService } from "../gen/tally/deliverystats/v1/delivery_stats_pb.js";
 import { JobsService } from "../gen/tally/jobs/v1/jobs_pb.js";
@@ -36,7 +36,7 @@ export async function call(c: TallyClient, api: string, method: DescMethod, inpu
   const svc = services[api]!;
   const fn = (c[svc.key] as unknown as Record<string, (req: unknown) => Promise<unknown>>)[method.localName]!;
   const res = await fn(fromJson(method.input, input, { ignoreUnknownFields: false }));
-  return toJson(method.output, res as never, { alwaysEmitImplicit: true });
+  return toJson(method.output, res as Message, { alwaysEmitImplicit: true });
 }
 
 /** A readable rendering: one `path: value` line per leaf (arrays of objects as numbered rows). */

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
+import type { NodeRequest, NodeResponse } from "./http.js";
 import type { HealthState } from "./health.js";
 import type { TallyMetrics } from "./metrics.js";
 
@@ -20,7 +21,9 @@ export function createOpsHandler(
   openapi: Record<string, unknown>,
 ) {
   const openapiJson = JSON.stringify(openapi);
-  return (req: IncomingMessage, res: ServerResponse, pathname: string): boolean => {
+  return (req: NodeRequest, nres: NodeResponse, pathname: string): boolean => {
+    // Both of Node's response types answer writeHead/end alike; HTTP/1.1's typing covers what is used here.
+    const res = nres as ServerResponse;
     if (pathname === "/openapi.json" || pathname === "/docs") {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
       const [type, body] =

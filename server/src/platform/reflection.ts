@@ -39,10 +39,8 @@ export class ReflectionResolver {
         return file ? this.files(file) : notFound(`symbol not found: ${query.value}`);
       }
       case "fileContainingExtension": {
-        const ext = this.registry.getExtensionFor(
-          this.registry.getMessage(query.value.containingType) ?? (undefined as never),
-          query.value.extensionNumber,
-        );
+        const message = this.registry.getMessage(query.value.containingType);
+        const ext = message && this.registry.getExtensionFor(message, query.value.extensionNumber);
         return ext
           ? this.files(ext.file)
           : notFound(`extension not found: ${query.value.containingType}(${query.value.extensionNumber})`);

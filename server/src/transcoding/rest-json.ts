@@ -43,7 +43,7 @@ function reflectToJson(r: ReflectMessage, opts: RestJsonOptions): { [k: string]:
     )
       continue;
     const name = opts.useProtoFieldName ? field.name : field.jsonName;
-    out[name] = fieldToJson(field, r.get(field as never), opts);
+    out[name] = fieldToJson(field, r.get(field), opts);
   }
   return out;
 }

@@ -15,7 +15,8 @@ import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js"
 import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
 
-type Row = Document & { _id: Record<string, unknown> | null; doc_count: number };
+/** A grouped row: its composite key (`_id`, null at the root) and its count, with its metric values. */
+export type Row = Document & { _id: Record<string, unknown> | null; doc_count: number };
 type Results = Record<string, AggregationResult>;
 
 /**

@@ -12,7 +12,7 @@ import {
 import type { Document } from "mongodb";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { buildAggTree } from "./agg-tree.js";
-import { Assembler } from "./convert.js";
+import { Assembler, type Row } from "./convert.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 import { toJobDoc } from "./job-doc.js";
@@ -72,7 +72,7 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
       for (const [i, id] of distinctIds.entries())
         distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! });
     }
-    const assembler = new Assembler(tree, rootRows[0] as never, nodeRows, distinctRows);
+    const assembler = new Assembler(tree, rootRows[0] as Row | undefined, nodeRows, distinctRows);
     const aggregations = assembler.results();
     return create(AggregateJobsResponseSchema, { data: { total: BigInt(assembler.total), aggregations } });
   }

@@ -102,7 +102,7 @@ function toRecordMessage(doc: RecordDoc): RecordMessage {
   return create(RecordSchema, {
     name: `${doc.namespace}/results/${doc.result}/records/${doc.name}`,
     uid: doc.uid,
-    data: { type: doc.type, value: readableValue(doc.data) as never },
+    data: { type: doc.type, value: readableValue(doc.data) as JsonObject },
     createTime: doc.createTime ? timestampFromDate(doc.createTime) : undefined,
     updateTime: timestampFromDate(doc.updateTime),
   });

@@ -1,6 +1,6 @@
 // Helpers the write and read commands share: document shapes, modifiers, index equalities.
 import { BSON, ObjectId, type Document } from "bson";
-import { update as applyUpdate } from "mingo/updater";
+import { type Modifier, update as applyUpdate } from "mingo/updater";
 import { deepClone } from "../engine/clone.js";
 import { isMatchStage } from "../engine/compile-pipeline.js";
 import type { Store } from "../engine/database.js";
@@ -58,7 +58,7 @@ export function applyModifier(
     } else mod[op] = spec;
   }
   if (Object.keys(mod).length)
-    applyUpdate(copy, mod as never, arrayFilters as never, undefined, { cloneMode: "none" as never });
+    applyUpdate(copy, mod as Modifier<Document>, arrayFilters, undefined, { cloneMode: "none" });
   return copy;
 }
 

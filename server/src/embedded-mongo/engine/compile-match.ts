@@ -147,9 +147,9 @@ function compileCondition(parts: string[], cond: unknown): Predicate {
         if (!Array.isArray(v) || v.some((x) => x instanceof RegExp)) throw new Unsupported(op);
         // Primitive lists (the usual case) are checked through a Set.
         const prim = v.every((x) => typeof x === "string" || typeof x === "number" || typeof x === "boolean");
-        const set = new Set(v);
+        const set = new Set<unknown>(v);
         const hit: Predicate = prim
-          ? (d) => anyCandidate(d, parts, (c) => set.has(c as never))
+          ? (d) => anyCandidate(d, parts, (c) => set.has(c))
           : (d) => anyCandidate(d, parts, (c) => v.some((x) => eqMatch(c, x)));
         tests.push(op === "$in" ? hit : (d) => !hit(d));
         break;

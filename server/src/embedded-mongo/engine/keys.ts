@@ -1,4 +1,4 @@
-import { EJSON, ObjectId } from "bson";
+import { type Document, EJSON, ObjectId } from "bson";
 
 /**
  * A canonical string for a BSON value, so equal values (numbers of any width, dates, ObjectIds)
@@ -25,7 +25,7 @@ export function valueKey(v: unknown): string {
       out += `${JSON.stringify(k)}:${valueKey((v as Record<string, unknown>)[k])},`;
     return `${out}}`;
   }
-  return `x:${EJSON.stringify(v as never, { relaxed: false })}`;
+  return `x:${EJSON.stringify(v as Document, { relaxed: false })}`;
 }
 
 /** Reads a dotted path from a document; arrays are not traversed (Tally's indexes are on scalars). */
