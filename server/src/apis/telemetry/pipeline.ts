@@ -36,7 +36,6 @@ export function buildAggregatesPipeline(match: Document, buckets: number): Docum
   ];
 }
 
-/** Merges one submission into the stored aggregate, element-wise, in the database (an update pipeline). */
 /** Batch ids a histogram document remembers (the newest), guarding its additive merge. */
 export const REMEMBERED_BATCHES = 64;
 
