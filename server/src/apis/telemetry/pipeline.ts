@@ -36,6 +36,27 @@ export function buildAggregatesPipeline(match: Document, buckets: number): Docum
   ];
 }
 
+/**
+ * The distinct values of each dimension for a channel and version. `$addToSet` is bounded here by the
+ * number of distinct values (metric names, OSes…), never by the number of histograms.
+ */
+export function buildFiltersPipeline(channel: string, version: string): Document[] {
+  const distinct = (f: unknown) => ({ $addToSet: f });
+  return [
+    { $match: { channel, version } },
+    {
+      $group: {
+        _id: null,
+        metric: distinct("$metric"),
+        application: distinct("$application"),
+        architecture: distinct("$architecture"),
+        os: distinct({ $concat: ["$os", ",", "$osVersion"] }),
+        child: distinct("$child"),
+      },
+    },
+  ];
+}
+
 /** Batch ids a histogram document remembers (the newest), guarding its additive merge. */
 export const REMEMBERED_BATCHES = 64;
 

@@ -1,5 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { GetAggregatesRequest, HistogramSubmission } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
+import type {
+  GetAggregatesRequest,
+  HistogramSubmission,
+  MetricDefinition,
+} from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import { invalidArgument } from "../../platform/errors.js";
 import { dimsKey, isDate, normalizeChild, prefixes } from "./dimensions.js";
 import type { DefinitionDoc } from "./definition-doc.js";
@@ -89,4 +93,51 @@ export function decodeHistogram(h: HistogramSubmission, def: DefinitionDoc | und
     ...dims,
   };
   return { key, value: { histogram: h.histogram.map(Number), sum: h.sum, count: Number(h.count) } };
+}
+
+const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
+const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
+/** Buckets one metric may have: a read sums each in its own accumulator. */
+export const MAX_BUCKETS = 1000;
+
+/** One metric definition, checked: the natural key and document it is stored as. Throws ItemRefused. */
+export function decodeDefinition(m: MetricDefinition) {
+  const layout = m.kind === "categorical" ? "labels" : "buckets";
+  const size = m.kind === "categorical" ? m.labels.length : m.buckets.length;
+  if (!namePattern.test(m.name))
+    throw new ItemRefused("name", "metric names are 1-200 letters, digits, '_', '.', ':' or '-'");
+  if (!kinds.includes(m.kind)) throw new ItemRefused("kind", `kind must be one of ${kinds.join(", ")}`);
+  if (size === 0) throw new ItemRefused(layout, "at least one bucket is required");
+  if (size > MAX_BUCKETS) throw new ItemRefused(layout, `at most ${MAX_BUCKETS} buckets per metric`);
+  if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!))
+    throw new ItemRefused("buckets", "bucket lower bounds must increase");
+  return {
+    key: { name: m.name },
+    doc: { kind: m.kind, buckets: [...m.buckets], labels: [...m.labels], description: m.description, keyed: m.keyed },
+  };
+}
+
+/** What must agree for two definitions' histograms to be added bucket by bucket. */
+function layoutOf(d: DefinitionDoc): string {
+  return JSON.stringify([d.kind, d.kind === "categorical" ? d.labels : d.buckets]);
+}
+
+/**
+ * The bucket count of `metric` across the definitions a read covers (each tenant defines its own):
+ * 404 when none defines it; refused when they disagree on the layout (their histograms cannot be
+ * added up) or it exceeds MAX_BUCKETS.
+ */
+export function bucketCount(metric: string, defs: readonly DefinitionDoc[]): number {
+  const def = defs[0];
+  if (!def) throw notFound(`Unknown metric: ${metric}`);
+  if (defs.some((d) => layoutOf(d) !== layoutOf(def))) {
+    throw new ConnectError(
+      `${metric} is defined with different bucket layouts by the tenants this read covers; their histograms cannot be added up`,
+      Code.FailedPrecondition,
+    );
+  }
+  const length = def.kind === "categorical" ? def.labels.length : def.buckets.length;
+  if (length > MAX_BUCKETS)
+    throw new ConnectError(`${metric} has more than ${MAX_BUCKETS} buckets; redefine it`, Code.FailedPrecondition);
+  return length;
 }

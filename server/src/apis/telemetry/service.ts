@@ -1,11 +1,17 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { ingestBatch } from "../ingest-batch.js";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ItemRefused, ingestBatch } from "../ingest-batch.js";
 import { Rejections } from "../ingest-result.js";
-import { decodeHistogram, notFound, parseAggregatesQuery, requirePrefix } from "./request.js";
 import {
-  GetAggregatesResponseSchema,
-  GetFiltersResponseSchema,
+  bucketCount,
+  decodeDefinition,
+  decodeHistogram,
+  notFound,
+  parseAggregatesQuery,
+  requirePrefix,
+} from "./request.js";
+import { type AggregateRow, type FilterValues, aggregatesResponse, filtersResponse } from "./convert.js";
+import {
   IngestHistogramsResponseSchema,
   ListChannelsResponseSchema,
   ListDatesResponseSchema,
@@ -20,30 +26,11 @@ import {
 } from "@tally/sdk/gen/tally/telemetry/v1/telemetry_pb.js";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
 import { invalidArgument } from "../../platform/errors.js";
-import { buildAggregatesPipeline, buildMergeUpdate } from "./pipeline.js";
+import { buildAggregatesPipeline, buildFiltersPipeline, buildMergeUpdate } from "./pipeline.js";
 
 import type { DefinitionDoc } from "./definition-doc.js";
 
-/** The largest count or bucket value one histogram may carry: sums of them stay exact doubles for long. */
-
-/** What must agree for two definitions' histograms to be added bucket by bucket. */
-function layoutOf(d: DefinitionDoc): string {
-  return JSON.stringify([d.kind, d.kind === "categorical" ? d.labels : d.buckets]);
-}
-
-/** A stored count as int64: an integer within range, else a clear error naming where it is. */
-function int64Of(v: unknown, where: string): bigint {
-  if (typeof v !== "number" || !Number.isInteger(v) || Math.abs(v) >= 2 ** 63) {
-    throw new ConnectError(`stored counts of ${where} are out of the int64 range`, Code.FailedPrecondition);
-  }
-  return BigInt(v);
-}
-
-const kinds = ["flag", "boolean", "count", "enumerated", "linear", "exponential", "categorical"];
-const namePattern = /^[A-Za-z0-9_.:-]{1,200}$/;
 const MAX_BATCH = 20_000;
-/** Buckets one metric may have: a read sums each in its own accumulator. */
-const MAX_BUCKETS = 1000;
 
 /** Mozilla's telemetry aggregates over the caller's histograms. */
 export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService> {
@@ -72,30 +59,13 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
 
   async getFilters(req: GetFiltersRequest, ctx: HandlerContext) {
     if (!req.channel || !req.version) throw notFound("Missing channel or version. Both are required.");
-    const distinct = (f: unknown) => ({ $addToSet: f });
-    const rows = await this.scopes(ctx).aggregate<Record<string, string[]>>("histograms", [
-      { $match: { channel: req.channel, version: req.version } },
-      {
-        $group: {
-          _id: null,
-          metric: distinct("$metric"),
-          application: distinct("$application"),
-          architecture: distinct("$architecture"),
-          os: distinct({ $concat: ["$os", ",", "$osVersion"] }),
-          child: distinct("$child"),
-        },
-      },
-    ]);
+    const rows = await this.scopes(ctx).aggregate<FilterValues>(
+      "histograms",
+      buildFiltersPipeline(req.channel, req.version),
+    );
     const r = rows[0];
     if (!r) throw notFound(`No data for channel ${req.channel} and version ${req.version}`);
-    const sorted = (xs: string[]) => xs.filter((x) => x !== "" && x !== ",").sort();
-    return create(GetFiltersResponseSchema, {
-      metric: sorted(r.metric!),
-      application: sorted(r.application!),
-      architecture: sorted(r.architecture!),
-      os: sorted(r.os!),
-      child: sorted(r.child!),
-    });
+    return filtersResponse(r);
   }
 
   async getAggregates(req: GetAggregatesRequest, ctx: HandlerContext) {
@@ -107,53 +77,12 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
       { $match: { name: req.metric } },
       { $limit: 1000 },
     ]);
-    const def = defs[0];
-    if (!def) throw notFound(`Unknown metric: ${req.metric}`);
-    if (defs.some((d) => layoutOf(d) !== layoutOf(def))) {
-      throw new ConnectError(
-        `${req.metric} is defined with different bucket layouts by the tenants this read covers; their histograms cannot be added up`,
-        Code.FailedPrecondition,
-      );
-    }
-    const length = def.kind === "categorical" ? def.labels.length : def.buckets.length;
-    if (length > MAX_BUCKETS)
-      throw new ConnectError(
-        `${req.metric} has more than ${MAX_BUCKETS} buckets; redefine it`,
-        Code.FailedPrecondition,
-      );
-    const data = await scope.aggregate<{
-      date: string;
-      label: string;
-      count: number;
-      sum: number;
-      histogram: number[];
-      minLength: number;
-      maxLength: number;
-    }>("histograms", buildAggregatesPipeline(q.match, length), { allowDiskUse: true });
-    if (data.length === 0) throw notFound("No data for the requested dates and filters");
-    const res = create(GetAggregatesResponseSchema, {
-      buckets: def.kind === "categorical" ? def.labels : def.buckets.map(String),
-      kind: def.kind,
-      description: def.description,
-      data: data.map((d) => {
-        // Whatever is stored, a read answers or names what is wrong; it never fails as Internal.
-        const where = `${req.metric} on ${d.date}${d.label ? ` (label ${d.label})` : ""}`;
-        if (d.minLength !== length || d.maxLength !== length) {
-          throw new ConnectError(
-            `stored histograms of ${where} have bucket layouts that do not match the definition`,
-            Code.FailedPrecondition,
-          );
-        }
-        return {
-          date: d.date,
-          label: d.label,
-          count: int64Of(d.count, where),
-          sum: d.sum,
-          histogram: d.histogram.map((n) => int64Of(n, where)),
-        };
-      }),
+    const length = bucketCount(req.metric, defs);
+    const data = await scope.aggregate<AggregateRow>("histograms", buildAggregatesPipeline(q.match, length), {
+      allowDiskUse: true,
     });
-    return res;
+    if (data.length === 0) throw notFound("No data for the requested dates and filters");
+    return aggregatesResponse(req.metric, defs[0]!, data);
   }
 
   async putMetricDefinitions(req: PutMetricDefinitionsRequest, ctx: HandlerContext) {
@@ -162,25 +91,12 @@ export class TelemetryServiceImpl implements ServiceImpl<typeof TelemetryService
     const reject = rejections.add.bind(rejections);
     const items = [];
     for (const [i, m] of req.metrics.entries()) {
-      if (!namePattern.test(m.name)) reject(i, "name", "metric names are 1-200 letters, digits, '_', '.', ':' or '-'");
-      else if (!kinds.includes(m.kind)) reject(i, "kind", `kind must be one of ${kinds.join(", ")}`);
-      else if (m.kind === "categorical" ? m.labels.length === 0 : m.buckets.length === 0)
-        reject(i, m.kind === "categorical" ? "labels" : "buckets", "at least one bucket is required");
-      else if ((m.kind === "categorical" ? m.labels.length : m.buckets.length) > MAX_BUCKETS)
-        reject(i, m.kind === "categorical" ? "labels" : "buckets", `at most ${MAX_BUCKETS} buckets per metric`);
-      else if (m.kind !== "categorical" && m.buckets.some((b, j) => j > 0 && b <= m.buckets[j - 1]!))
-        reject(i, "buckets", "bucket lower bounds must increase");
-      else
-        items.push({
-          key: { name: m.name },
-          doc: {
-            kind: m.kind,
-            buckets: [...m.buckets],
-            labels: [...m.labels],
-            description: m.description,
-            keyed: m.keyed,
-          },
-        });
+      try {
+        items.push(decodeDefinition(m));
+      } catch (e) {
+        if (!(e instanceof ItemRefused)) throw e;
+        reject(i, e.field, e.message);
+      }
     }
     const counts = await scope.upsertMany("metric_definitions", scope.writeTenant(), items);
     return create(PutMetricDefinitionsResponseSchema, { result: rejections.result(counts) });
