@@ -24,7 +24,7 @@ import { SigningKeys } from "./auth/signing-keys.js";
 import { TenantDirectory } from "./auth/tenant-directory.js";
 import { TokenEndpoint } from "./auth/token-endpoint.js";
 import { Tokens } from "./auth/tokens.js";
-import type { Config } from "./config.js";
+import type { Config } from "./platform/config.js";
 import { createTenantScopeFactory } from "./db/tenant-scope.js";
 import { apiModules } from "./apis/registry.js";
 import { kProtocol } from "./platform/context.js";

@@ -1,4 +1,4 @@
-import { loadConfig } from "./config.js";
+import { loadConfig } from "./platform/config.js";
 import { createLogger } from "./platform/logger.js";
 import { startTally } from "./server.js";
 import { loadDemo } from "./demo/load.js";

@@ -1,6 +1,6 @@
 import { createApp, type App } from "./app.js";
 import { bootstrapRoot, type Credentials } from "./auth/bootstrap.js";
-import type { Config } from "./config.js";
+import type { Config } from "./platform/config.js";
 import { ensureIndexes } from "./db/collections.js";
 import { openDatabase, type Database } from "./db/connect.js";
 import { listen, type Listener } from "./listen.js";

@@ -2,7 +2,7 @@ import type { Db } from "mongodb";
 import { syntheticHistogram } from "./synthetic.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
 import { createClient, ensureTenant } from "../../server/src/auth/bootstrap.js";
-import { loadConfig } from "../../server/src/config.js";
+import { loadConfig } from "../../server/src/platform/config.js";
 import { createLogger } from "../../server/src/platform/logger.js";
 import { startTally, type RunningTally } from "../../server/src/server.js";
 import { demoJobs } from "../../server/src/demo/jobs.js";

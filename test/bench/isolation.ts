@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { createClient, ensureTenant } from "../../server/src/auth/bootstrap.js";
-import { loadConfig } from "../../server/src/config.js";
+import { loadConfig } from "../../server/src/platform/config.js";
 import { createLogger } from "../../server/src/platform/logger.js";
 import { startTally, type RunningTally } from "../../server/src/server.js";
 import { fmtMs, percentile, ratio, type Figure } from "./stats.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { MongoClient } from "mongodb";
-import { loadConfig, type Config } from "../../server/src/config.js";
+import { loadConfig, type Config } from "../../server/src/platform/config.js";
 import type { Credentials } from "../../server/src/auth/bootstrap.js";
 import { createLogger } from "../../server/src/platform/logger.js";
 import { startTally, type RunningTally } from "../../server/src/server.js";

@@ -29,7 +29,7 @@ describe("secrets at rest", () => {
       expect(readFileSync(join(dir, f)).includes(Buffer.from('"d"'))).toBe(false);
     // Restarting with the KEK beside the data opens the same active key.
     const { startTally } = await import("../../server/src/server.js");
-    const { loadConfig } = await import("../../server/src/config.js");
+    const { loadConfig } = await import("../../server/src/platform/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
     const again = await startTally(
       loadConfig({ PORT: "0", LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_DATA_DIR: dir }),
@@ -43,7 +43,7 @@ describe("secrets at rest", () => {
   });
 
   it("real MongoDB needs a KEK from outside the database", async () => {
-    const { loadConfig } = await import("../../server/src/config.js");
+    const { loadConfig } = await import("../../server/src/platform/config.js");
     expect(() => loadConfig({ MONGODB_URI: "mongodb://db.example:27017" })).toThrow(
       /TALLY_KEK or TALLY_KEK_FILE is required/,
     );

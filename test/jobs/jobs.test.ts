@@ -530,7 +530,7 @@ describe("every aggregation type through the typed SDK", () => {
 describe("both execution strategies agree", () => {
   it("concurrent aggregates and one $facet give identical answers on the same data", async () => {
     const { startTally } = await import("../../server/src/server.js");
-    const { loadConfig } = await import("../../server/src/config.js");
+    const { loadConfig } = await import("../../server/src/platform/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
     const concurrent = await startTally(
       loadConfig({

@@ -179,7 +179,7 @@ describe("createTallyClient", () => {
     await new Promise((r) => setTimeout(r, 200));
     await server.stop();
     const { startTally } = await import("../../server/src/server.js");
-    const { loadConfig } = await import("../../server/src/config.js");
+    const { loadConfig } = await import("../../server/src/platform/config.js");
     const { createLogger } = await import("../../server/src/platform/logger.js");
     const again = await startTally(
       loadConfig({ ...env, LOG_LEVEL: "silent", TALLY_DEMO: "off", TALLY_KEK: TEST_KEK }),

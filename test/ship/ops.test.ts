@@ -4,7 +4,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "@tally/sdk/gen/grpc/health/v1/health_pb.js";
-import { loadConfig } from "../../server/src/config.js";
+import { loadConfig } from "../../server/src/platform/config.js";
 import { createLogger } from "../../server/src/platform/logger.js";
 import { startTally, type RunningTally } from "../../server/src/server.js";
 import { TEST_KEK, restCall, startTestServer, type TestServer } from "../helpers/server.js";

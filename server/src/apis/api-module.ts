@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
-import type { Config } from "../config.js";
+import type { Config } from "../platform/config.js";
 import type { DatabaseTraits } from "../db/connect.js";
 import type { TenantScopeFactory } from "../db/tenant-scope.js";
 import type { Logger } from "../platform/logger.js";

@@ -1,5 +1,5 @@
 import { MongoClient, type Db } from "mongodb";
-import type { Config } from "../config.js";
+import type { Config } from "../platform/config.js";
 import { startEmbeddedMongoProcess, type EmbeddedMongoProcess } from "../embedded-mongo/child.js";
 import type { Logger } from "../platform/logger.js";
 

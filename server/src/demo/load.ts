@@ -1,7 +1,7 @@
 import type { Db } from "mongodb";
 import { createClient, ensureTenant } from "../auth/bootstrap.js";
 import type { Logger } from "../platform/logger.js";
-import type { RunningTally } from "../server.js";
+import type { TenantDirectory } from "../auth/tenant-directory.js";
 import { demoPoints } from "./delivery-stats.js";
 import { demoJobs } from "./jobs.js";
 import { demoChoices, demoMetricRows } from "./metrics.js";
@@ -26,13 +26,19 @@ export const defaultDemoSizes: DemoSizes = {
   metricDays: 30,
 };
 
+/** What the demo load needs of a running Tally: its tenant directory and its database. */
+export interface DemoTarget {
+  readonly app: { readonly directory: TenantDirectory };
+  readonly database: { readonly db: Db };
+}
+
 /**
  * Demo data for the zero-setup server: tenants demo → {demo-eu, demo-us} and a demo client that reads
  * (and writes) every API's demo data. Idempotent: on a data directory that already has it, nothing is
  * loaded and no secret is printed again.
  */
 export async function loadDemo(
-  tally: RunningTally,
+  tally: DemoTarget,
   logger: Logger,
   out: (line: string) => void,
   sizes: DemoSizes = defaultDemoSizes,
