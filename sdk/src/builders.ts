@@ -61,7 +61,42 @@ export const aggs = {
   valueCount: (field: string) => agg({ case: "valueCount", value: { field } }),
   cardinality: (field: string) => agg({ case: "cardinality", value: { field } }),
   percentiles: (field: string, percents?: number[]) => agg({ case: "percentiles", value: { field, percents } }),
+  extendedStats: (field: string, sigma?: number) => agg({ case: "extendedStats", value: { field, sigma } }),
+  // Sibling pipelines: `bucketsPath` is `<multi-bucket agg>>[<agg>>…]<metric>[.value]`, or `…>_count`.
+  avgBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>
+    agg({ case: "avgBucket", value: { bucketsPath, gapPolicy } }),
+  sumBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>
+    agg({ case: "sumBucket", value: { bucketsPath, gapPolicy } }),
+  minBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>
+    agg({ case: "minBucket", value: { bucketsPath, gapPolicy } }),
+  maxBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>
+    agg({ case: "maxBucket", value: { bucketsPath, gapPolicy } }),
+  statsBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>
+    agg({ case: "statsBucket", value: { bucketsPath, gapPolicy } }),
+  extendedStatsBucket: (bucketsPath: string, o: { gapPolicy?: GapPolicy; sigma?: number } = {}) =>
+    agg({ case: "extendedStatsBucket", value: { bucketsPath, ...o } }),
+  percentilesBucket: (bucketsPath: string, o: { gapPolicy?: GapPolicy; percents?: number[]; keyed?: boolean } = {}) =>
+    agg({ case: "percentilesBucket", value: { bucketsPath, ...o } }),
+  // Parent pipelines, inside a histogram or date histogram: `bucketsPath` is relative to each bucket.
+  derivative: (bucketsPath: string, o: { gapPolicy?: GapPolicy; unit?: string } = {}) =>
+    agg({ case: "derivative", value: { bucketsPath, ...o } }),
+  cumulativeSum: (bucketsPath: string) => agg({ case: "cumulativeSum", value: { bucketsPath } }),
+  serialDiff: (bucketsPath: string, o: { gapPolicy?: GapPolicy; lag?: number } = {}) =>
+    agg({ case: "serialDiff", value: { bucketsPath, ...o } }),
+  /** `script`: one of Elasticsearch's MovingFunctions calls, e.g. `MovingFunctions.max(values)`. */
+  movingFn: (bucketsPath: string, window: number, script: string, o: { gapPolicy?: GapPolicy; shift?: number } = {}) =>
+    agg({ case: "movingFn", value: { bucketsPath, window, script, ...o } }),
+  bucketSort: (
+    o: { sort?: readonly { path: string; desc?: boolean }[]; from?: number; size?: number; gapPolicy?: GapPolicy } = {},
+  ) =>
+    agg({
+      case: "bucketSort",
+      value: { ...o, sort: (o.sort ?? []).map((x) => ({ path: x.path, desc: x.desc ?? false })) },
+    }),
 };
+
+/** How a bucket without a value counts in a pipeline aggregation (default skip). */
+export type GapPolicy = "skip" | "insert_zeros" | "keep_values";
 
 /** Query clauses for filters: `q.term("job.state", "FAILED")`. */
 export const q = {

@@ -18,7 +18,7 @@ export {
   fieldViolations,
 } from "./errors.js";
 export type { FieldViolation } from "./errors.js";
-export { aggs, q, lastDays } from "./builders.js";
+export { aggs, q, lastDays, type GapPolicy } from "./builders.js";
 export * as jobs from "./gen/tally/jobs/v1/jobs_pb.js";
 export * as records from "./gen/tally/records/v1/records_pb.js";
 export * as metrics from "./gen/tally/metrics/v1/metrics_pb.js";

@@ -4,6 +4,7 @@ import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { assertTimeZone } from "../../platform/time/timezone.js";
 import { esError } from "./es-error.js";
 import { resolveField, type FieldInfo } from "./fields.js";
+import { type PipelineNode, pipelineCases, pipelineSpec, validatePipelines } from "./pipeline-aggs.js";
 import { compileQuery, dateValue } from "./query.js";
 
 /** Elasticsearch's `calendar_interval` units. */
@@ -45,7 +46,8 @@ export type BucketSpec =
 /** A validated single- or multi-value metric aggregation. */
 export type MetricSpec =
   | { kind: "avg" | "sum" | "min" | "max" | "stats" | "value_count" | "cardinality"; field: FieldInfo }
-  | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean };
+  | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean }
+  | { kind: "extended_stats"; field: FieldInfo; sigma: number };
 
 /** A bucket aggregation in the request tree, with its children. */
 export interface BucketNode {
@@ -65,7 +67,7 @@ export interface MetricNode {
 }
 
 /** A node of the validated aggregation tree. */
-export type AggNode = BucketNode | MetricNode;
+export type AggNode = BucketNode | MetricNode | PipelineNode;
 
 const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
   minute: "minute",
@@ -84,7 +86,8 @@ const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
   "1y": "year",
 };
 const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const numericMetrics = new Set(["avg", "sum", "min", "max", "stats", "percentiles"]);
+const numericMetrics = new Set(["avg", "sum", "min", "max", "stats", "extended_stats", "percentiles"]);
+const metricCases = ["avg", "sum", "min", "max", "stats", "extendedStats", "valueCount", "cardinality", "percentiles"];
 const MAX_NODES = 64;
 const MAX_DEPTH = 8;
 const namePattern = /^[^[\]>]{1,128}$/;
@@ -92,7 +95,7 @@ const namePattern = /^[^[\]>]{1,128}$/;
 /** Builds the validated aggregation tree; every error carries Elasticsearch's wording. */
 export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNode[] {
   let nextId = 0;
-  const walk = (map: Readonly<Record<string, Aggregation>>, depth: number): AggNode[] => {
+  const walk = (map: Readonly<Record<string, Aggregation>>, depth: number, parent?: BucketNode): AggNode[] => {
     if (depth > MAX_DEPTH) throw esError(`aggregations nested deeper than ${MAX_DEPTH} levels`);
     const out: AggNode[] = [];
     for (const [name, agg] of Object.entries(map)) {
@@ -104,17 +107,24 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
       const id = nextId;
       const k = agg.kind;
       if (k.case === undefined) throw esError(`Missing definition for aggregation [${name}]`);
-      if (["avg", "sum", "min", "max", "stats", "valueCount", "cardinality", "percentiles"].includes(k.case)) {
-        if (Object.keys(agg.aggs).length)
-          throw esError(`Aggregator [${name}] of type [${esName(k.case)}] cannot accept sub-aggregations`);
+      const leaf = metricCases.includes(k.case) || pipelineCases.has(k.case);
+      if (leaf && Object.keys(agg.aggs).length)
+        throw esError(`Aggregator [${name}] of type [${esName(k.case)}] cannot accept sub-aggregations`);
+      if (metricCases.includes(k.case)) {
         out.push({ type: "metric", id, name, spec: metricSpec(name, k) });
         continue;
       }
-      const children = walk(agg.aggs, depth + 1);
+      if (pipelineCases.has(k.case)) {
+        out.push({ type: "pipeline", id, name, spec: pipelineSpec(name, k) });
+        continue;
+      }
       const spec = bucketSpec(name, k);
-      if (spec.kind === "terms" && k.case === "terms") spec.order = resolveTermsOrder(k.value.order, children);
-      out.push({ type: "bucket", id, name, spec, children });
+      const node: BucketNode = { type: "bucket", id, name, spec, children: [] };
+      node.children.push(...walk(agg.aggs, depth + 1, node));
+      if (spec.kind === "terms" && k.case === "terms") spec.order = resolveTermsOrder(k.value.order, node.children);
+      out.push(node);
     }
+    validatePipelines(out, parent);
     return out;
   };
   return walk(aggs, 0);
@@ -131,6 +141,11 @@ function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
     }
     case "valueCount":
       return { kind: "value_count", field: requireField(name, k.value.field, "value_count") };
+    case "extendedStats": {
+      const sigma = k.value.sigma ?? 2;
+      if (!(sigma >= 0)) throw esError(`[sigma] must be greater than or equal to 0. Found [${sigma}] in [${name}]`);
+      return { kind: "extended_stats", field: requireField(name, k.value.field, "extended_stats"), sigma };
+    }
     case "avg":
     case "sum":
     case "min":

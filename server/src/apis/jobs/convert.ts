@@ -14,6 +14,8 @@ import { offsetAt } from "../../platform/time/timezone.js";
 import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js";
 import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
+import { type PipelineNode, type SiblingSpec, isSiblingPipeline } from "./pipeline-aggs.js";
+import { applyParentPipelines, extendedStats, siblingResult } from "./pipeline-values.js";
 
 /** A grouped row: its composite key (`_id`, null at the root) and its count, with its metric values. */
 export type Row = Document & { _id: Record<string, unknown> | null; doc_count: number };
@@ -90,7 +92,14 @@ export class Assembler {
   ): Results {
     const out: Results = {};
     for (const c of children) {
-      out[c.name] = c.type === "metric" ? metricResult(c, row) : this.bucketResult(c, keyedAncestors, path);
+      if (c.type === "metric") out[c.name] = metricResult(c, row);
+      else if (c.type === "bucket") out[c.name] = this.bucketResult(c, keyedAncestors, path);
+    }
+    // Sibling pipelines read the finished results of this level (parent ones are their parent's work).
+    for (const c of children) {
+      if (c.type !== "pipeline" || !isSiblingPipeline(c.spec)) continue;
+      const multi = children.find((x) => x.name === (c.spec as SiblingSpec).path.multi) as BucketNode;
+      out[c.name] = siblingResult(c.spec, out, multi.spec.kind);
     }
     return out;
   }
@@ -137,6 +146,10 @@ export class Assembler {
     const s = n.spec;
     const k = `k${n.id}`;
     const childAncestors = isKeyed(n) ? [...keyedAncestors, n] : keyedAncestors;
+    const parentPipelines = n.children.filter(
+      (c): c is PipelineNode => c.type === "pipeline" && !isSiblingPipeline(c.spec),
+    );
+    const finish = (buckets: Bucket[]) => applyParentPipelines(parentPipelines, buckets);
     const bucket: MakeBucket = (raw, shown, row, extra = {}) => {
       this.count();
       return create(BucketSchema, {
@@ -162,23 +175,20 @@ export class Assembler {
         // Elasticsearch keys boolean terms 1/0 and shows "true"/"false" as key_as_string.
         return typeof v === "boolean" ? bucket(v, v ? 1 : 0, r, { keyAsString: String(v) }) : bucket(v, v, r);
       });
-      return multiResult(buckets, { sumOther: all - shown });
+      return multiResult(finish(buckets), { sumOther: all - shown });
     }
     const rows = this.rowsOf(n, keyedAncestors, path);
-    if (s.kind === "date_histogram" || s.kind === "histogram") return histogramResult(s, rows, k, this.buckets, bucket);
+    if (s.kind === "date_histogram" || s.kind === "histogram")
+      return multiResult(finish(histogramBuckets(s, rows, k, this.buckets, bucket)));
     if (s.kind === "range") {
       const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
-      return multiResult(
-        s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to })),
-        { keyed: s.keyed },
-      );
+      return multiResult(finish(s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to }))), {
+        keyed: s.keyed,
+      });
     }
     const byName = new Map(rows.map((r) => [String(r._id?.[k]), r]));
     const names = [...s.filters.map((f) => f.name), ...(s.otherBucketKey !== undefined ? [s.otherBucketKey] : [])];
-    return multiResult(
-      names.map((name) => bucket(name, name, byName.get(name))),
-      { keyed: true },
-    );
+    return multiResult(finish(names.map((name) => bucket(name, name, byName.get(name)))), { keyed: true });
   }
 }
 
@@ -282,6 +292,18 @@ function metricResult(m: MetricNode, row: Row | undefined): AggregationResult {
           },
         },
       });
+    case "extended_stats": {
+      const count = Number(row?.[`${key}_count`] ?? 0);
+      const value = extendedStats(
+        count,
+        num(row?.[`${key}_sum`]) ?? 0,
+        num(row?.[`${key}_min`]) ?? Number.NaN,
+        num(row?.[`${key}_max`]) ?? Number.NaN,
+        num(row?.[`${key}_sumsq`]) ?? 0,
+        m.spec.sigma,
+      );
+      return create(AggregationResultSchema, { result: { case: "extendedStats", value } });
+    }
     case "percentiles": {
       const values = (row?.[key] as unknown[] | undefined) ?? [];
       return create(AggregationResultSchema, {
@@ -344,13 +366,13 @@ function multiResult(buckets: Bucket[], more: { sumOther?: number; keyed?: boole
 type MakeBucket = (raw: unknown, shown: unknown, row: Row | undefined, extra?: Partial<Bucket>) => Bucket;
 
 /** A (date) histogram's buckets: every key in range (empty ones included down to `min_doc_count`). */
-function histogramResult(
+function histogramBuckets(
   s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>,
   rows: readonly Row[],
   k: string,
   already: number,
   bucket: MakeBucket,
-): AggregationResult {
+): Bucket[] {
   const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
   const keys = histogramKeys(
     s,
@@ -365,5 +387,5 @@ function histogramResult(
       bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}),
     );
   }
-  return multiResult(buckets);
+  return buckets;
 }

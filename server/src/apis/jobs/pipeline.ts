@@ -257,14 +257,13 @@ function accumulators(metrics: readonly MetricNode[]): Document {
       case "cardinality":
         // Counted by its own pipeline (distinctCount).
         break;
+      case "extended_stats":
+        // The sum of squares too (only of numbers: $multiply would fail on a stored string).
+        out[`${key}_sumsq`] = { $sum: { $cond: [{ $isNumber: v }, { $multiply: [v, v] }, null] } };
+        Object.assign(out, statsAccumulators(key, v));
+        break;
       case "stats":
-        Object.assign(out, {
-          [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } },
-          [`${key}_min`]: { $min: v },
-          [`${key}_max`]: { $max: v },
-          [`${key}_avg`]: { $avg: v },
-          [`${key}_sum`]: { $sum: v },
-        });
+        Object.assign(out, statsAccumulators(key, v));
         break;
       case "percentiles":
         out[key] = { $percentile: { input: v, p: m.spec.percents.map((p) => p / 100), method: "approximate" } };
@@ -272,6 +271,17 @@ function accumulators(metrics: readonly MetricNode[]): Document {
     }
   }
   return out;
+}
+
+/** count, min, max, avg and sum of one field, as `<key>_<value>`. */
+function statsAccumulators(key: string, v: string): Document {
+  return {
+    [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } },
+    [`${key}_min`]: { $min: v },
+    [`${key}_max`]: { $max: v },
+    [`${key}_avg`]: { $avg: v },
+    [`${key}_sum`]: { $sum: v },
+  };
 }
 
 /** A terms `order` as a `$sort` on the grouped rows (`_key` is the group id, holding only this key). */

@@ -6,6 +6,7 @@ import {
   type AggregateJobsResponse,
   type AggregationResult,
   type Bucket,
+  type ExtendedStatsResult,
 } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { RejectionSchema } from "@tally/sdk/gen/tally/common/v1/ingest_pb.js";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -34,7 +35,23 @@ const aggTypes = new Set([
   "value_count",
   "cardinality",
   "percentiles",
+  "extended_stats",
+  "avg_bucket",
+  "sum_bucket",
+  "min_bucket",
+  "max_bucket",
+  "stats_bucket",
+  "extended_stats_bucket",
+  "percentiles_bucket",
+  "derivative",
+  "cumulative_sum",
+  "serial_diff",
+  "moving_fn",
+  "bucket_sort",
 ]);
+
+/** Elasticsearch aggregations that run scripts: refused, as every script is. */
+const scripted = new Set(["bucket_script", "bucket_selector", "scripted_metric"]);
 
 /**
  * Checks the raw `aggs` object the way Elasticsearch parses it, so REST clients get its messages
@@ -60,14 +77,9 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
       } else if (aggTypes.has(k)) {
         if (type) throw esError(`Found two aggregation type definitions in [${name}]: [${type}] and [${k}]`);
         type = k;
-        agg[k] =
-          k === "filter"
-            ? normalizeQuery(v)
-            : k === "filters"
-              ? normalizeFilters(v, name)
-              : k === "terms"
-                ? normalizeTerms(v, name)
-                : v;
+        agg[k] = normalizeAgg(k, v, name);
+      } else if (scripted.has(k)) {
+        throw esError(`[${k}] aggregation [${name}] is not supported: Tally runs no scripts`);
       } else {
         throw esError(`Unknown aggregation type [${k}]`);
       }
@@ -76,6 +88,55 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
     out[name] = agg;
   }
   return out;
+}
+
+/** One aggregation's body, from Elasticsearch's accepted spellings to the contract's. */
+function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
+  switch (type) {
+    case "filter":
+      return normalizeQuery(v);
+    case "filters":
+      return normalizeFilters(v, name);
+    case "terms":
+      return normalizeTerms(v, name);
+    case "bucket_sort":
+      return normalizeBucketSort(v, name);
+    case "moving_fn":
+      return normalizeMovingFn(v, name);
+    default:
+      return v;
+  }
+}
+
+/** `sort`: a path, `{path: "asc"|"desc"}`, `{path: {"order": …}}`, or a list of those (ascending by default). */
+function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
+  if (v === null || typeof v !== "object" || Array.isArray(v) || v.sort === undefined) return v;
+  const list = Array.isArray(v.sort) ? v.sort : [v.sort];
+  const sort = list.map((o) => {
+    if (typeof o === "string") return { path: o, desc: false };
+    const entries = o !== null && typeof o === "object" && !Array.isArray(o) ? Object.entries(o) : [];
+    const [path, spec] = entries[0] ?? [];
+    const dir =
+      typeof spec === "string"
+        ? spec
+        : spec && typeof spec === "object" && !Array.isArray(spec) && typeof spec.order === "string"
+          ? spec.order
+          : undefined;
+    if (entries.length !== 1 || !dir || !["asc", "desc"].includes(dir.toLowerCase()))
+      throw esError(`[bucket_sort] aggregation [${name}]: unknown sort [${JSON.stringify(o).slice(0, 200)}]`);
+    return { path: path!, desc: dir.toLowerCase() === "desc" };
+  });
+  return { ...v, sort };
+}
+
+/** `script` as a string or `{"source": …}`; script params are refused (no script runs). */
+function normalizeMovingFn(v: JsonValue, name: string): JsonValue {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+  const script = v.script;
+  if (script === null || typeof script !== "object" || Array.isArray(script)) return v;
+  if (script.params !== undefined || typeof script.source !== "string")
+    throw esError(`[moving_fn] aggregation [${name}]: script params are not supported; write numbers in the call`);
+  return { ...v, script: script.source };
 }
 
 /**
@@ -252,7 +313,9 @@ function resultJson(r: AggregationResult): RestJson {
     case "single":
       return { doc_count: v.value.docCount, ...resultsJson(v.value.aggregations) };
     case "value":
-      return { value: v.value.value ?? null };
+      return v.value.normalizedValue !== undefined
+        ? { value: v.value.value ?? null, normalized_value: v.value.normalizedValue }
+        : { value: v.value.value ?? null };
     case "stats":
       return {
         count: v.value.count,
@@ -262,10 +325,43 @@ function resultJson(r: AggregationResult): RestJson {
         sum: v.value.sum,
       };
     case "percentiles":
+      if (v.value.asList) return { values: v.value.values.map((p) => ({ key: p.percent, value: p.value ?? null })) };
       return { values: Object.fromEntries(v.value.values.map((p) => [fmt(p.percent), p.value ?? null])) };
+    case "bucketValue":
+      return { value: v.value.value ?? null, keys: v.value.keys };
+    case "extendedStats":
+      return extendedStatsJson(v.value);
     default:
       return null;
   }
+}
+
+/** Elasticsearch's extended_stats object (no value: null). */
+function extendedStatsJson(e: ExtendedStatsResult): RestJson {
+  const n = (x: number | undefined) => x ?? null;
+  const b = e.stdDeviationBounds;
+  return {
+    count: e.count,
+    min: n(e.min),
+    max: n(e.max),
+    avg: n(e.avg),
+    sum: e.sum,
+    sum_of_squares: n(e.sumOfSquares),
+    variance: n(e.variance),
+    variance_population: n(e.variancePopulation),
+    variance_sampling: n(e.varianceSampling),
+    std_deviation: n(e.stdDeviation),
+    std_deviation_population: n(e.stdDeviationPopulation),
+    std_deviation_sampling: n(e.stdDeviationSampling),
+    std_deviation_bounds: {
+      upper: n(b?.upper),
+      lower: n(b?.lower),
+      upper_population: n(b?.upperPopulation),
+      lower_population: n(b?.lowerPopulation),
+      upper_sampling: n(b?.upperSampling),
+      lower_sampling: n(b?.lowerSampling),
+    },
+  };
 }
 
 function bucketJson(b: Bucket): RestJson {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tally/jobs/v1/jobs.proto.
  */
 export const file_tally_jobs_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("Chh0YWxseS9qb2JzL3YxL2pvYnMucHJvdG8SDXRhbGx5LmpvYnMudjEigAMKFEFnZ3JlZ2F0ZUpvYnNSZXF1ZXN0EhMKC2FwcGxpY2F0aW9uGAEgASgJEhAKCGFwcF90eXBlGAIgAygJEg4KBmRvbWFpbhgDIAMoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLaW5jbHVkZXNfZXUYBiABKAhIAIgBARI7CgRhZ2dzGAcgAygLMi0udGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdC5BZ2dzRW50cnkSIwoFcXVlcnkYCCABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIOCgxfaW5jbHVkZXNfZXUi5QYKC0FnZ3JlZ2F0aW9uEjAKBXRlcm1zGAEgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASQQoOZGF0ZV9oaXN0b2dyYW0YAiABKAsyJy50YWxseS5qb2JzLnYxLkRhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEjgKCWhpc3RvZ3JhbRgDIAEoCzIjLnRhbGx5LmpvYnMudjEuSGlzdG9ncmFtQWdncmVnYXRpb25IABIwCgVyYW5nZRgEIAEoCzIfLnRhbGx5LmpvYnMudjEuUmFuZ2VBZ2dyZWdhdGlvbkgAEiYKBmZpbHRlchgFIAEoCzIULnRhbGx5LmpvYnMudjEuUXVlcnlIABI0CgdmaWx0ZXJzGAYgASgLMiEudGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb25IABIqCgdtaXNzaW5nGAcgASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA2F2ZxgIIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABImCgNzdW0YCSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmSAASJgoDbWluGAogASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA21heBgLIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIoCgVzdGF0cxgMIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgt2YWx1ZV9jb3VudBgNIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgtjYXJkaW5hbGl0eRgOIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABI8CgtwZXJjZW50aWxlcxgPIAEoCzIlLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNBZ2dyZWdhdGlvbkgAEjIKBGFnZ3MYECADKAsyJC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uLkFnZ3NFbnRyeRpHCglBZ2dzRW50cnkSCwoDa2V5GAEgASgJEikKBXZhbHVlGAIgASgLMhoudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbjoCOAFCBgoEa2luZCIZCghGaWVsZFJlZhINCgVmaWVsZBgBIAEoCSLhAQoQVGVybXNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIRCgRzaXplGAIgASgFSACIAQESGgoNbWluX2RvY19jb3VudBgDIAEoA0gBiAEBEikKBW9yZGVyGAQgAygLMhoudGFsbHkuam9icy52MS5CdWNrZXRPcmRlchIXCgpzaGFyZF9zaXplGAUgASgFSAKIAQESIQoZc2hvd190ZXJtX2RvY19jb3VudF9lcnJvchgGIAEoCEIHCgVfc2l6ZUIQCg5fbWluX2RvY19jb3VudEINCgtfc2hhcmRfc2l6ZSIpCgtCdWNrZXRPcmRlchIMCgRwYXRoGAEgASgJEgwKBGRlc2MYAiABKAgi3wEKGERhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIWCg5maXhlZF9pbnRlcnZhbBgCIAEoCRIZChFjYWxlbmRhcl9pbnRlcnZhbBgDIAEoCRIRCgl0aW1lX3pvbmUYBCABKAkSGgoNbWluX2RvY19jb3VudBgFIAEoA0gAiAEBEi4KD2V4dGVuZGVkX2JvdW5kcxgGIAEoCzIVLnRhbGx5LmpvYnMudjEuQm91bmRzEhAKCGludGVydmFsGAcgASgJQhAKDl9taW5fZG9jX2NvdW50IlIKBkJvdW5kcxIjCgNtaW4YASABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIwoDbWF4GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIqUBChRIaXN0b2dyYW1BZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghpbnRlcnZhbBgCIAEoARIaCg1taW5fZG9jX2NvdW50GAMgASgDSACIAQESLgoPZXh0ZW5kZWRfYm91bmRzGAQgASgLMhUudGFsbHkuam9icy52MS5Cb3VuZHMSDgoGb2Zmc2V0GAUgASgBQhAKDl9taW5fZG9jX2NvdW50IloKEFJhbmdlQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSKAoGcmFuZ2VzGAIgAygLMhgudGFsbHkuam9icy52MS5SYW5nZVNwZWMSDQoFa2V5ZWQYAyABKAgiTAoJUmFuZ2VTcGVjEhEKBGZyb20YASABKAFIAIgBARIPCgJ0bxgCIAEoAUgBiAEBEgsKA2tleRgDIAEoCUIHCgVfZnJvbUIFCgNfdG8iywEKEkZpbHRlcnNBZ2dyZWdhdGlvbhI/CgdmaWx0ZXJzGAEgAygLMi4udGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb24uRmlsdGVyc0VudHJ5EhQKDG90aGVyX2J1Y2tldBgCIAEoCBIYChBvdGhlcl9idWNrZXRfa2V5GAMgASgJGkQKDEZpbHRlcnNFbnRyeRILCgNrZXkYASABKAkSIwoFdmFsdWUYAiABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5OgI4ASJIChZQZXJjZW50aWxlc0FnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEhAKCHBlcmNlbnRzGAIgAygBEg0KBWtleWVkGAMgASgIIu4DCgVRdWVyeRIsCgR0ZXJtGAEgAygLMh4udGFsbHkuam9icy52MS5RdWVyeS5UZXJtRW50cnkSLgoFdGVybXMYAiADKAsyHy50YWxseS5qb2JzLnYxLlF1ZXJ5LlRlcm1zRW50cnkSLgoFcmFuZ2UYAyADKAsyHy50YWxseS5qb2JzLnYxLlF1ZXJ5LlJhbmdlRW50cnkSJgoEYm9vbBgEIAEoCzIYLnRhbGx5LmpvYnMudjEuQm9vbFF1ZXJ5EicKBmV4aXN0cxgFIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWYSKgoJbWF0Y2hfYWxsGAYgASgLMhcudGFsbHkuam9icy52MS5NYXRjaEFsbBpDCglUZXJtRW50cnkSCwoDa2V5GAEgASgJEiUKBXZhbHVlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlOgI4ARpICgpUZXJtc0VudHJ5EgsKA2tleRgBIAEoCRIpCgV2YWx1ZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWU6AjgBGksKClJhbmdlRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0udGFsbHkuam9icy52MS5SYW5nZUNvbmRpdGlvbjoCOAEiCgoITWF0Y2hBbGwitQEKDlJhbmdlQ29uZGl0aW9uEiIKAmd0GAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiMKA2d0ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIiCgJsdBgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIjCgNsdGUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJdGltZV96b25lGAUgASgJIqMBCglCb29sUXVlcnkSIgoEbXVzdBgBIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkSJAoGZmlsdGVyGAIgAygLMhQudGFsbHkuam9icy52MS5RdWVyeRIkCgZzaG91bGQYAyADKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5EiYKCG11c3Rfbm90GAQgAygLMhQudGFsbHkuam9icy52MS5RdWVyeSJFChVBZ2dyZWdhdGVKb2JzUmVzcG9uc2USLAoEZGF0YRgBIAEoCzIeLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25EYXRhIr8BCg9BZ2dyZWdhdGlvbkRhdGESDQoFdG90YWwYASABKAMSRgoMYWdncmVnYXRpb25zGAIgAygLMjAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbkRhdGEuQWdncmVnYXRpb25zRW50cnkaVQoRQWdncmVnYXRpb25zRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgLMiAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvblJlc3VsdDoCOAEimgIKEUFnZ3JlZ2F0aW9uUmVzdWx0EjMKB2J1Y2tldHMYASABKAsyIC50YWxseS5qb2JzLnYxLk11bHRpQnVja2V0UmVzdWx0SAASMwoGc2luZ2xlGAIgASgLMiEudGFsbHkuam9icy52MS5TaW5nbGVCdWNrZXRSZXN1bHRIABIrCgV2YWx1ZRgDIAEoCzIaLnRhbGx5LmpvYnMudjEuTWV0cmljVmFsdWVIABIrCgVzdGF0cxgEIAEoCzIaLnRhbGx5LmpvYnMudjEuU3RhdHNSZXN1bHRIABI3CgtwZXJjZW50aWxlcxgFIAEoCzIgLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNSZXN1bHRIAEIICgZyZXN1bHQizgEKEU11bHRpQnVja2V0UmVzdWx0EiYKB2J1Y2tldHMYASADKAsyFS50YWxseS5qb2JzLnYxLkJ1Y2tldBIgChNzdW1fb3RoZXJfZG9jX2NvdW50GAIgASgDSACIAQESKAobZG9jX2NvdW50X2Vycm9yX3VwcGVyX2JvdW5kGAMgASgDSAGIAQESDQoFa2V5ZWQYBCABKAhCFgoUX3N1bV9vdGhlcl9kb2NfY291bnRCHgocX2RvY19jb3VudF9lcnJvcl91cHBlcl9ib3VuZCK4AgoGQnVja2V0EiMKA2tleRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIaCg1rZXlfYXNfc3RyaW5nGAIgASgJSACIAQESEQoJZG9jX2NvdW50GAMgASgDEhEKBGZyb20YBCABKAFIAYgBARIPCgJ0bxgFIAEoAUgCiAEBEj0KDGFnZ3JlZ2F0aW9ucxgGIAMoCzInLnRhbGx5LmpvYnMudjEuQnVja2V0LkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBQhAKDl9rZXlfYXNfc3RyaW5nQgcKBV9mcm9tQgUKA190byLJAQoSU2luZ2xlQnVja2V0UmVzdWx0EhEKCWRvY19jb3VudBgBIAEoAxJJCgxhZ2dyZWdhdGlvbnMYAiADKAsyMy50YWxseS5qb2JzLnYxLlNpbmdsZUJ1Y2tldFJlc3VsdC5BZ2dyZWdhdGlvbnNFbnRyeRpVChFBZ2dyZWdhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKAsyIC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uUmVzdWx0OgI4ASIrCgtNZXRyaWNWYWx1ZRISCgV2YWx1ZRgBIAEoAUgAiAEBQggKBl92YWx1ZSJ3CgtTdGF0c1Jlc3VsdBINCgVjb3VudBgBIAEoAxIQCgNtaW4YAiABKAFIAIgBARIQCgNtYXgYAyABKAFIAYgBARIQCgNhdmcYBCABKAFIAogBARILCgNzdW0YBSABKAFCBgoEX21pbkIGCgRfbWF4QgYKBF9hdmciQwoRUGVyY2VudGlsZXNSZXN1bHQSLgoGdmFsdWVzGAEgAygLMh4udGFsbHkuam9icy52MS5QZXJjZW50aWxlVmFsdWUiQAoPUGVyY2VudGlsZVZhbHVlEg8KB3BlcmNlbnQYASABKAESEgoFdmFsdWUYAiABKAFIAIgBAUIICgZfdmFsdWUihQEKEUluZ2VzdEpvYnNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEigKBGpvYnMYAiADKAsyGi50YWxseS5qb2JzLnYxLkpvYkRvY3VtZW50EjQKDHByZV9yZWplY3RlZBgDIAMoCzIaLnRhbGx5LmNvbW1vbi52MS5SZWplY3Rpb25CAhgBIsgBCgtKb2JEb2N1bWVudBITCgthcHBsaWNhdGlvbhgBIAEoCRIQCghhcHBfdHlwZRgCIAEoCRIOCgZkb21haW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KAmV1GAUgASgISACIAQESOQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIKQHRpbWVzdGFtcBIfCgNqb2IYByABKAsyEi50YWxseS5qb2JzLnYxLkpvYkIFCgNfZXUivAIKA0pvYhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEi4KCnN0YXJ0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYCgtkdXJhdGlvbl9tcxgGIAEoAUgAiAEBEjYKCmF0dHJpYnV0ZXMYByADKAsyIi50YWxseS5qb2JzLnYxLkpvYi5BdHRyaWJ1dGVzRW50cnkaSQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAFCDgoMX2R1cmF0aW9uX21zIkMKEkluZ2VzdEpvYnNSZXNwb25zZRItCgZyZXN1bHQYASABKAsyHS50YWxseS5jb21tb24udjEuSW5nZXN0UmVzdWx0MvEBCgtKb2JzU2VydmljZRJ3Cg1BZ2dyZWdhdGVKb2JzEiMudGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdBokLnRhbGx5LmpvYnMudjEuQWdncmVnYXRlSm9ic1Jlc3BvbnNlIhuQAgGC0+STAhI6ASoiDS92My9qb2JzL2FnZ3MSaQoKSW5nZXN0Sm9icxIgLnRhbGx5LmpvYnMudjEuSW5nZXN0Sm9ic1JlcXVlc3QaIS50YWxseS5qb2JzLnYxLkluZ2VzdEpvYnNSZXNwb25zZSIWgtPkkwIQOgRqb2JzIggvdjMvam9ic2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp, file_tally_common_v1_ingest]);
+  fileDesc("Chh0YWxseS9qb2JzL3YxL2pvYnMucHJvdG8SDXRhbGx5LmpvYnMudjEigAMKFEFnZ3JlZ2F0ZUpvYnNSZXF1ZXN0EhMKC2FwcGxpY2F0aW9uGAEgASgJEhAKCGFwcF90eXBlGAIgAygJEg4KBmRvbWFpbhgDIAMoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLaW5jbHVkZXNfZXUYBiABKAhIAIgBARI7CgRhZ2dzGAcgAygLMi0udGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdC5BZ2dzRW50cnkSIwoFcXVlcnkYCCABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIOCgxfaW5jbHVkZXNfZXUisg0KC0FnZ3JlZ2F0aW9uEjAKBXRlcm1zGAEgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASQQoOZGF0ZV9oaXN0b2dyYW0YAiABKAsyJy50YWxseS5qb2JzLnYxLkRhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEjgKCWhpc3RvZ3JhbRgDIAEoCzIjLnRhbGx5LmpvYnMudjEuSGlzdG9ncmFtQWdncmVnYXRpb25IABIwCgVyYW5nZRgEIAEoCzIfLnRhbGx5LmpvYnMudjEuUmFuZ2VBZ2dyZWdhdGlvbkgAEiYKBmZpbHRlchgFIAEoCzIULnRhbGx5LmpvYnMudjEuUXVlcnlIABI0CgdmaWx0ZXJzGAYgASgLMiEudGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb25IABIqCgdtaXNzaW5nGAcgASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA2F2ZxgIIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABImCgNzdW0YCSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmSAASJgoDbWluGAogASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA21heBgLIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIoCgVzdGF0cxgMIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgt2YWx1ZV9jb3VudBgNIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgtjYXJkaW5hbGl0eRgOIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABI8CgtwZXJjZW50aWxlcxgPIAEoCzIlLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNBZ2dyZWdhdGlvbkgAEkEKDmV4dGVuZGVkX3N0YXRzGBEgASgLMicudGFsbHkuam9icy52MS5FeHRlbmRlZFN0YXRzQWdncmVnYXRpb25IABI9CgphdmdfYnVja2V0GBIgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgpzdW1fYnVja2V0GBMgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgptaW5fYnVja2V0GBQgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgptYXhfYnVja2V0GBUgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI/CgxzdGF0c19idWNrZXQYFiABKAsyJy50YWxseS5qb2JzLnYxLkJ1Y2tldE1ldHJpY3NBZ2dyZWdhdGlvbkgAEk4KFWV4dGVuZGVkX3N0YXRzX2J1Y2tldBgXIAEoCzItLnRhbGx5LmpvYnMudjEuRXh0ZW5kZWRTdGF0c0J1Y2tldEFnZ3JlZ2F0aW9uSAASSQoScGVyY2VudGlsZXNfYnVja2V0GBggASgLMisudGFsbHkuam9icy52MS5QZXJjZW50aWxlc0J1Y2tldEFnZ3JlZ2F0aW9uSAASOgoKZGVyaXZhdGl2ZRgZIAEoCzIkLnRhbGx5LmpvYnMudjEuRGVyaXZhdGl2ZUFnZ3JlZ2F0aW9uSAASQQoOY3VtdWxhdGl2ZV9zdW0YGiABKAsyJy50YWxseS5qb2JzLnYxLkN1bXVsYXRpdmVTdW1BZ2dyZWdhdGlvbkgAEjsKC3NlcmlhbF9kaWZmGBsgASgLMiQudGFsbHkuam9icy52MS5TZXJpYWxEaWZmQWdncmVnYXRpb25IABI3Cgltb3ZpbmdfZm4YHCABKAsyIi50YWxseS5qb2JzLnYxLk1vdmluZ0ZuQWdncmVnYXRpb25IABI7CgtidWNrZXRfc29ydBgdIAEoCzIkLnRhbGx5LmpvYnMudjEuQnVja2V0U29ydEFnZ3JlZ2F0aW9uSAASMgoEYWdncxgQIAMoCzIkLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb24uQWdnc0VudHJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIGCgRraW5kIkcKGEV4dGVuZGVkU3RhdHNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRISCgVzaWdtYRgCIAEoAUgAiAEBQggKBl9zaWdtYSJEChhCdWNrZXRNZXRyaWNzQWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkiaAoeRXh0ZW5kZWRTdGF0c0J1Y2tldEFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEhIKBXNpZ21hGAMgASgBSACIAQFCCAoGX3NpZ21hIngKHFBlcmNlbnRpbGVzQnVja2V0QWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkSEAoIcGVyY2VudHMYAyADKAESEgoFa2V5ZWQYBCABKAhIAIgBAUIICgZfa2V5ZWQiTwoVRGVyaXZhdGl2ZUFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEgwKBHVuaXQYAyABKAkiMAoYQ3VtdWxhdGl2ZVN1bUFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCSJbChVTZXJpYWxEaWZmQWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkSEAoDbGFnGAMgASgFSACIAQFCBgoEX2xhZyJuChNNb3ZpbmdGbkFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEg4KBndpbmRvdxgDIAEoBRIOCgZzY3JpcHQYBCABKAkSDQoFc2hpZnQYBSABKAUifwoVQnVja2V0U29ydEFnZ3JlZ2F0aW9uEigKBHNvcnQYASADKAsyGi50YWxseS5qb2JzLnYxLkJ1Y2tldE9yZGVyEgwKBGZyb20YAiABKAUSEQoEc2l6ZRgDIAEoBUgAiAEBEhIKCmdhcF9wb2xpY3kYBCABKAlCBwoFX3NpemUiGQoIRmllbGRSZWYSDQoFZmllbGQYASABKAki4QEKEFRlcm1zQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSEQoEc2l6ZRgCIAEoBUgAiAEBEhoKDW1pbl9kb2NfY291bnQYAyABKANIAYgBARIpCgVvcmRlchgEIAMoCzIaLnRhbGx5LmpvYnMudjEuQnVja2V0T3JkZXISFwoKc2hhcmRfc2l6ZRgFIAEoBUgCiAEBEiEKGXNob3dfdGVybV9kb2NfY291bnRfZXJyb3IYBiABKAhCBwoFX3NpemVCEAoOX21pbl9kb2NfY291bnRCDQoLX3NoYXJkX3NpemUiKQoLQnVja2V0T3JkZXISDAoEcGF0aBgBIAEoCRIMCgRkZXNjGAIgASgIIt8BChhEYXRlSGlzdG9ncmFtQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSFgoOZml4ZWRfaW50ZXJ2YWwYAiABKAkSGQoRY2FsZW5kYXJfaW50ZXJ2YWwYAyABKAkSEQoJdGltZV96b25lGAQgASgJEhoKDW1pbl9kb2NfY291bnQYBSABKANIAIgBARIuCg9leHRlbmRlZF9ib3VuZHMYBiABKAsyFS50YWxseS5qb2JzLnYxLkJvdW5kcxIQCghpbnRlcnZhbBgHIAEoCUIQCg5fbWluX2RvY19jb3VudCJSCgZCb3VuZHMSIwoDbWluGAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiMKA21heBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSKlAQoUSGlzdG9ncmFtQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSEAoIaW50ZXJ2YWwYAiABKAESGgoNbWluX2RvY19jb3VudBgDIAEoA0gAiAEBEi4KD2V4dGVuZGVkX2JvdW5kcxgEIAEoCzIVLnRhbGx5LmpvYnMudjEuQm91bmRzEg4KBm9mZnNldBgFIAEoAUIQCg5fbWluX2RvY19jb3VudCJaChBSYW5nZUFnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEigKBnJhbmdlcxgCIAMoCzIYLnRhbGx5LmpvYnMudjEuUmFuZ2VTcGVjEg0KBWtleWVkGAMgASgIIkwKCVJhbmdlU3BlYxIRCgRmcm9tGAEgASgBSACIAQESDwoCdG8YAiABKAFIAYgBARILCgNrZXkYAyABKAlCBwoFX2Zyb21CBQoDX3RvIssBChJGaWx0ZXJzQWdncmVnYXRpb24SPwoHZmlsdGVycxgBIAMoCzIuLnRhbGx5LmpvYnMudjEuRmlsdGVyc0FnZ3JlZ2F0aW9uLkZpbHRlcnNFbnRyeRIUCgxvdGhlcl9idWNrZXQYAiABKAgSGAoQb3RoZXJfYnVja2V0X2tleRgDIAEoCRpECgxGaWx0ZXJzRW50cnkSCwoDa2V5GAEgASgJEiMKBXZhbHVlGAIgASgLMhQudGFsbHkuam9icy52MS5RdWVyeToCOAEiSAoWUGVyY2VudGlsZXNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghwZXJjZW50cxgCIAMoARINCgVrZXllZBgDIAEoCCLuAwoFUXVlcnkSLAoEdGVybRgBIAMoCzIeLnRhbGx5LmpvYnMudjEuUXVlcnkuVGVybUVudHJ5Ei4KBXRlcm1zGAIgAygLMh8udGFsbHkuam9icy52MS5RdWVyeS5UZXJtc0VudHJ5Ei4KBXJhbmdlGAMgAygLMh8udGFsbHkuam9icy52MS5RdWVyeS5SYW5nZUVudHJ5EiYKBGJvb2wYBCABKAsyGC50YWxseS5qb2JzLnYxLkJvb2xRdWVyeRInCgZleGlzdHMYBSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmEioKCW1hdGNoX2FsbBgGIAEoCzIXLnRhbGx5LmpvYnMudjEuTWF0Y2hBbGwaQwoJVGVybUVudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEaSAoKVGVybXNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlOgI4ARpLCgpSYW5nZUVudHJ5EgsKA2tleRgBIAEoCRIsCgV2YWx1ZRgCIAEoCzIdLnRhbGx5LmpvYnMudjEuUmFuZ2VDb25kaXRpb246AjgBIgoKCE1hdGNoQWxsIrUBCg5SYW5nZUNvbmRpdGlvbhIiCgJndBgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIjCgNndGUYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIgoCbHQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIwoDbHRlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVfem9uZRgFIAEoCSKjAQoJQm9vbFF1ZXJ5EiIKBG11c3QYASADKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5EiQKBmZpbHRlchgCIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkSJAoGc2hvdWxkGAMgAygLMhQudGFsbHkuam9icy52MS5RdWVyeRImCghtdXN0X25vdBgEIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkiRQoVQWdncmVnYXRlSm9ic1Jlc3BvbnNlEiwKBGRhdGEYASABKAsyHi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uRGF0YSK/AQoPQWdncmVnYXRpb25EYXRhEg0KBXRvdGFsGAEgASgDEkYKDGFnZ3JlZ2F0aW9ucxgCIAMoCzIwLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25EYXRhLkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBIpIDChFBZ2dyZWdhdGlvblJlc3VsdBIzCgdidWNrZXRzGAEgASgLMiAudGFsbHkuam9icy52MS5NdWx0aUJ1Y2tldFJlc3VsdEgAEjMKBnNpbmdsZRgCIAEoCzIhLnRhbGx5LmpvYnMudjEuU2luZ2xlQnVja2V0UmVzdWx0SAASKwoFdmFsdWUYAyABKAsyGi50YWxseS5qb2JzLnYxLk1ldHJpY1ZhbHVlSAASKwoFc3RhdHMYBCABKAsyGi50YWxseS5qb2JzLnYxLlN0YXRzUmVzdWx0SAASNwoLcGVyY2VudGlsZXMYBSABKAsyIC50YWxseS5qb2JzLnYxLlBlcmNlbnRpbGVzUmVzdWx0SAASOAoMYnVja2V0X3ZhbHVlGAYgASgLMiAudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNWYWx1ZUgAEjwKDmV4dGVuZGVkX3N0YXRzGAcgASgLMiIudGFsbHkuam9icy52MS5FeHRlbmRlZFN0YXRzUmVzdWx0SABCCAoGcmVzdWx0Ij8KEUJ1Y2tldE1ldHJpY1ZhbHVlEhIKBXZhbHVlGAEgASgBSACIAQESDAoEa2V5cxgCIAMoCUIICgZfdmFsdWUitgQKE0V4dGVuZGVkU3RhdHNSZXN1bHQSDQoFY291bnQYASABKAMSEAoDbWluGAIgASgBSACIAQESEAoDbWF4GAMgASgBSAGIAQESEAoDYXZnGAQgASgBSAKIAQESCwoDc3VtGAUgASgBEhsKDnN1bV9vZl9zcXVhcmVzGAYgASgBSAOIAQESFQoIdmFyaWFuY2UYByABKAFIBIgBARIgChN2YXJpYW5jZV9wb3B1bGF0aW9uGAggASgBSAWIAQESHgoRdmFyaWFuY2Vfc2FtcGxpbmcYCSABKAFIBogBARIaCg1zdGRfZGV2aWF0aW9uGAogASgBSAeIAQESJQoYc3RkX2RldmlhdGlvbl9wb3B1bGF0aW9uGAsgASgBSAiIAQESIwoWc3RkX2RldmlhdGlvbl9zYW1wbGluZxgMIAEoAUgJiAEBEj8KFHN0ZF9kZXZpYXRpb25fYm91bmRzGA0gASgLMiEudGFsbHkuam9icy52MS5TdGREZXZpYXRpb25Cb3VuZHNCBgoEX21pbkIGCgRfbWF4QgYKBF9hdmdCEQoPX3N1bV9vZl9zcXVhcmVzQgsKCV92YXJpYW5jZUIWChRfdmFyaWFuY2VfcG9wdWxhdGlvbkIUChJfdmFyaWFuY2Vfc2FtcGxpbmdCEAoOX3N0ZF9kZXZpYXRpb25CGwoZX3N0ZF9kZXZpYXRpb25fcG9wdWxhdGlvbkIZChdfc3RkX2RldmlhdGlvbl9zYW1wbGluZyKYAgoSU3RkRGV2aWF0aW9uQm91bmRzEhIKBXVwcGVyGAEgASgBSACIAQESEgoFbG93ZXIYAiABKAFIAYgBARIdChB1cHBlcl9wb3B1bGF0aW9uGAMgASgBSAKIAQESHQoQbG93ZXJfcG9wdWxhdGlvbhgEIAEoAUgDiAEBEhsKDnVwcGVyX3NhbXBsaW5nGAUgASgBSASIAQESGwoObG93ZXJfc2FtcGxpbmcYBiABKAFIBYgBAUIICgZfdXBwZXJCCAoGX2xvd2VyQhMKEV91cHBlcl9wb3B1bGF0aW9uQhMKEV9sb3dlcl9wb3B1bGF0aW9uQhEKD191cHBlcl9zYW1wbGluZ0IRCg9fbG93ZXJfc2FtcGxpbmcizgEKEU11bHRpQnVja2V0UmVzdWx0EiYKB2J1Y2tldHMYASADKAsyFS50YWxseS5qb2JzLnYxLkJ1Y2tldBIgChNzdW1fb3RoZXJfZG9jX2NvdW50GAIgASgDSACIAQESKAobZG9jX2NvdW50X2Vycm9yX3VwcGVyX2JvdW5kGAMgASgDSAGIAQESDQoFa2V5ZWQYBCABKAhCFgoUX3N1bV9vdGhlcl9kb2NfY291bnRCHgocX2RvY19jb3VudF9lcnJvcl91cHBlcl9ib3VuZCK4AgoGQnVja2V0EiMKA2tleRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIaCg1rZXlfYXNfc3RyaW5nGAIgASgJSACIAQESEQoJZG9jX2NvdW50GAMgASgDEhEKBGZyb20YBCABKAFIAYgBARIPCgJ0bxgFIAEoAUgCiAEBEj0KDGFnZ3JlZ2F0aW9ucxgGIAMoCzInLnRhbGx5LmpvYnMudjEuQnVja2V0LkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBQhAKDl9rZXlfYXNfc3RyaW5nQgcKBV9mcm9tQgUKA190byLJAQoSU2luZ2xlQnVja2V0UmVzdWx0EhEKCWRvY19jb3VudBgBIAEoAxJJCgxhZ2dyZWdhdGlvbnMYAiADKAsyMy50YWxseS5qb2JzLnYxLlNpbmdsZUJ1Y2tldFJlc3VsdC5BZ2dyZWdhdGlvbnNFbnRyeRpVChFBZ2dyZWdhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKAsyIC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uUmVzdWx0OgI4ASJfCgtNZXRyaWNWYWx1ZRISCgV2YWx1ZRgBIAEoAUgAiAEBEh0KEG5vcm1hbGl6ZWRfdmFsdWUYAiABKAFIAYgBAUIICgZfdmFsdWVCEwoRX25vcm1hbGl6ZWRfdmFsdWUidwoLU3RhdHNSZXN1bHQSDQoFY291bnQYASABKAMSEAoDbWluGAIgASgBSACIAQESEAoDbWF4GAMgASgBSAGIAQESEAoDYXZnGAQgASgBSAKIAQESCwoDc3VtGAUgASgBQgYKBF9taW5CBgoEX21heEIGCgRfYXZnIlQKEVBlcmNlbnRpbGVzUmVzdWx0Ei4KBnZhbHVlcxgBIAMoCzIeLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZVZhbHVlEg8KB2FzX2xpc3QYAiABKAgiQAoPUGVyY2VudGlsZVZhbHVlEg8KB3BlcmNlbnQYASABKAESEgoFdmFsdWUYAiABKAFIAIgBAUIICgZfdmFsdWUihQEKEUluZ2VzdEpvYnNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEigKBGpvYnMYAiADKAsyGi50YWxseS5qb2JzLnYxLkpvYkRvY3VtZW50EjQKDHByZV9yZWplY3RlZBgDIAMoCzIaLnRhbGx5LmNvbW1vbi52MS5SZWplY3Rpb25CAhgBIsgBCgtKb2JEb2N1bWVudBITCgthcHBsaWNhdGlvbhgBIAEoCRIQCghhcHBfdHlwZRgCIAEoCRIOCgZkb21haW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KAmV1GAUgASgISACIAQESOQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIKQHRpbWVzdGFtcBIfCgNqb2IYByABKAsyEi50YWxseS5qb2JzLnYxLkpvYkIFCgNfZXUivAIKA0pvYhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEi4KCnN0YXJ0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYCgtkdXJhdGlvbl9tcxgGIAEoAUgAiAEBEjYKCmF0dHJpYnV0ZXMYByADKAsyIi50YWxseS5qb2JzLnYxLkpvYi5BdHRyaWJ1dGVzRW50cnkaSQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAFCDgoMX2R1cmF0aW9uX21zIkMKEkluZ2VzdEpvYnNSZXNwb25zZRItCgZyZXN1bHQYASABKAsyHS50YWxseS5jb21tb24udjEuSW5nZXN0UmVzdWx0MvEBCgtKb2JzU2VydmljZRJ3Cg1BZ2dyZWdhdGVKb2JzEiMudGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdBokLnRhbGx5LmpvYnMudjEuQWdncmVnYXRlSm9ic1Jlc3BvbnNlIhuQAgGC0+STAhI6ASoiDS92My9qb2JzL2FnZ3MSaQoKSW5nZXN0Sm9icxIgLnRhbGx5LmpvYnMudjEuSW5nZXN0Sm9ic1JlcXVlc3QaIS50YWxseS5qb2JzLnYxLkluZ2VzdEpvYnNSZXNwb25zZSIWgtPkkwIQOgRqb2JzIggvdjMvam9ic2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp, file_tally_common_v1_ingest]);
 
 /**
  * @generated from message tally.jobs.v1.AggregateJobsRequest
@@ -184,6 +184,91 @@ export type Aggregation = Message<"tally.jobs.v1.Aggregation"> & {
      */
     value: PercentilesAggregation;
     case: "percentiles";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.ExtendedStatsAggregation extended_stats = 17;
+     */
+    value: ExtendedStatsAggregation;
+    case: "extendedStats";
+  } | {
+    /**
+     * Sibling pipeline aggregations: a statistic over the values a `buckets_path` names in each
+     * bucket of a sibling multi-bucket aggregation.
+     *
+     * @generated from field: tally.jobs.v1.BucketMetricsAggregation avg_bucket = 18;
+     */
+    value: BucketMetricsAggregation;
+    case: "avgBucket";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.BucketMetricsAggregation sum_bucket = 19;
+     */
+    value: BucketMetricsAggregation;
+    case: "sumBucket";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.BucketMetricsAggregation min_bucket = 20;
+     */
+    value: BucketMetricsAggregation;
+    case: "minBucket";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.BucketMetricsAggregation max_bucket = 21;
+     */
+    value: BucketMetricsAggregation;
+    case: "maxBucket";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.BucketMetricsAggregation stats_bucket = 22;
+     */
+    value: BucketMetricsAggregation;
+    case: "statsBucket";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.ExtendedStatsBucketAggregation extended_stats_bucket = 23;
+     */
+    value: ExtendedStatsBucketAggregation;
+    case: "extendedStatsBucket";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.PercentilesBucketAggregation percentiles_bucket = 24;
+     */
+    value: PercentilesBucketAggregation;
+    case: "percentilesBucket";
+  } | {
+    /**
+     * Parent pipeline aggregations: a value added to each bucket of the enclosing histogram.
+     *
+     * @generated from field: tally.jobs.v1.DerivativeAggregation derivative = 25;
+     */
+    value: DerivativeAggregation;
+    case: "derivative";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.CumulativeSumAggregation cumulative_sum = 26;
+     */
+    value: CumulativeSumAggregation;
+    case: "cumulativeSum";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.SerialDiffAggregation serial_diff = 27;
+     */
+    value: SerialDiffAggregation;
+    case: "serialDiff";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.MovingFnAggregation moving_fn = 28;
+     */
+    value: MovingFnAggregation;
+    case: "movingFn";
+  } | {
+    /**
+     * Sorts and truncates the enclosing multi-bucket aggregation's buckets.
+     *
+     * @generated from field: tally.jobs.v1.BucketSortAggregation bucket_sort = 29;
+     */
+    value: BucketSortAggregation;
+    case: "bucketSort";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -198,6 +283,267 @@ export type Aggregation = Message<"tally.jobs.v1.Aggregation"> & {
  */
 export const AggregationSchema: GenMessage<Aggregation> = /*@__PURE__*/
   messageDesc(file_tally_jobs_v1_jobs, 1);
+
+/**
+ * @generated from message tally.jobs.v1.ExtendedStatsAggregation
+ */
+export type ExtendedStatsAggregation = Message<"tally.jobs.v1.ExtendedStatsAggregation"> & {
+  /**
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * Standard deviations for `std_deviation_bounds` (default 2).
+   *
+   * @generated from field: optional double sigma = 2;
+   */
+  sigma?: number | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.ExtendedStatsAggregation.
+ * Use `create(ExtendedStatsAggregationSchema)` to create a new message.
+ */
+export const ExtendedStatsAggregationSchema: GenMessage<ExtendedStatsAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 2);
+
+/**
+ * `buckets_path`: `<agg>[>agg]*[.metric]`, or `_count` / `_key`. `gap_policy`: skip (default),
+ * insert_zeros or keep_values.
+ *
+ * @generated from message tally.jobs.v1.BucketMetricsAggregation
+ */
+export type BucketMetricsAggregation = Message<"tally.jobs.v1.BucketMetricsAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+
+  /**
+   * @generated from field: string gap_policy = 2;
+   */
+  gapPolicy: string;
+};
+
+/**
+ * Describes the message tally.jobs.v1.BucketMetricsAggregation.
+ * Use `create(BucketMetricsAggregationSchema)` to create a new message.
+ */
+export const BucketMetricsAggregationSchema: GenMessage<BucketMetricsAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 3);
+
+/**
+ * @generated from message tally.jobs.v1.ExtendedStatsBucketAggregation
+ */
+export type ExtendedStatsBucketAggregation = Message<"tally.jobs.v1.ExtendedStatsBucketAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+
+  /**
+   * @generated from field: string gap_policy = 2;
+   */
+  gapPolicy: string;
+
+  /**
+   * @generated from field: optional double sigma = 3;
+   */
+  sigma?: number | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.ExtendedStatsBucketAggregation.
+ * Use `create(ExtendedStatsBucketAggregationSchema)` to create a new message.
+ */
+export const ExtendedStatsBucketAggregationSchema: GenMessage<ExtendedStatsBucketAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 4);
+
+/**
+ * @generated from message tally.jobs.v1.PercentilesBucketAggregation
+ */
+export type PercentilesBucketAggregation = Message<"tally.jobs.v1.PercentilesBucketAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+
+  /**
+   * @generated from field: string gap_policy = 2;
+   */
+  gapPolicy: string;
+
+  /**
+   * Defaults to 1, 5, 25, 50, 75, 95, 99.
+   *
+   * @generated from field: repeated double percents = 3;
+   */
+  percents: number[];
+
+  /**
+   * Default true: values keyed by percent; false: a list of {key, value}.
+   *
+   * @generated from field: optional bool keyed = 4;
+   */
+  keyed?: boolean | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.PercentilesBucketAggregation.
+ * Use `create(PercentilesBucketAggregationSchema)` to create a new message.
+ */
+export const PercentilesBucketAggregationSchema: GenMessage<PercentilesBucketAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 5);
+
+/**
+ * @generated from message tally.jobs.v1.DerivativeAggregation
+ */
+export type DerivativeAggregation = Message<"tally.jobs.v1.DerivativeAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+
+  /**
+   * @generated from field: string gap_policy = 2;
+   */
+  gapPolicy: string;
+
+  /**
+   * A time unit (`1s`, `1m`, `1h`, `1d`, `1w` or second … week): adds `normalized_value` per unit.
+   *
+   * @generated from field: string unit = 3;
+   */
+  unit: string;
+};
+
+/**
+ * Describes the message tally.jobs.v1.DerivativeAggregation.
+ * Use `create(DerivativeAggregationSchema)` to create a new message.
+ */
+export const DerivativeAggregationSchema: GenMessage<DerivativeAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 6);
+
+/**
+ * @generated from message tally.jobs.v1.CumulativeSumAggregation
+ */
+export type CumulativeSumAggregation = Message<"tally.jobs.v1.CumulativeSumAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+};
+
+/**
+ * Describes the message tally.jobs.v1.CumulativeSumAggregation.
+ * Use `create(CumulativeSumAggregationSchema)` to create a new message.
+ */
+export const CumulativeSumAggregationSchema: GenMessage<CumulativeSumAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 7);
+
+/**
+ * @generated from message tally.jobs.v1.SerialDiffAggregation
+ */
+export type SerialDiffAggregation = Message<"tally.jobs.v1.SerialDiffAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+
+  /**
+   * @generated from field: string gap_policy = 2;
+   */
+  gapPolicy: string;
+
+  /**
+   * Buckets back to subtract (default 1).
+   *
+   * @generated from field: optional int32 lag = 3;
+   */
+  lag?: number | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.SerialDiffAggregation.
+ * Use `create(SerialDiffAggregationSchema)` to create a new message.
+ */
+export const SerialDiffAggregationSchema: GenMessage<SerialDiffAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 8);
+
+/**
+ * @generated from message tally.jobs.v1.MovingFnAggregation
+ */
+export type MovingFnAggregation = Message<"tally.jobs.v1.MovingFnAggregation"> & {
+  /**
+   * @generated from field: string buckets_path = 1;
+   */
+  bucketsPath: string;
+
+  /**
+   * @generated from field: string gap_policy = 2;
+   */
+  gapPolicy: string;
+
+  /**
+   * @generated from field: int32 window = 3;
+   */
+  window: number;
+
+  /**
+   * One of Elasticsearch's built-in MovingFunctions calls, e.g. `MovingFunctions.unweightedAvg(values)`;
+   * no other script text is run.
+   *
+   * @generated from field: string script = 4;
+   */
+  script: string;
+
+  /**
+   * @generated from field: int32 shift = 5;
+   */
+  shift: number;
+};
+
+/**
+ * Describes the message tally.jobs.v1.MovingFnAggregation.
+ * Use `create(MovingFnAggregationSchema)` to create a new message.
+ */
+export const MovingFnAggregationSchema: GenMessage<MovingFnAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 9);
+
+/**
+ * @generated from message tally.jobs.v1.BucketSortAggregation
+ */
+export type BucketSortAggregation = Message<"tally.jobs.v1.BucketSortAggregation"> & {
+  /**
+   * Paths relative to each bucket (`_key`, `_count`, a metric); ascending unless `desc`.
+   *
+   * @generated from field: repeated tally.jobs.v1.BucketOrder sort = 1;
+   */
+  sort: BucketOrder[];
+
+  /**
+   * @generated from field: int32 from = 2;
+   */
+  from: number;
+
+  /**
+   * @generated from field: optional int32 size = 3;
+   */
+  size?: number | undefined;
+
+  /**
+   * @generated from field: string gap_policy = 4;
+   */
+  gapPolicy: string;
+};
+
+/**
+ * Describes the message tally.jobs.v1.BucketSortAggregation.
+ * Use `create(BucketSortAggregationSchema)` to create a new message.
+ */
+export const BucketSortAggregationSchema: GenMessage<BucketSortAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 10);
 
 /**
  * A field of the job schema, e.g. `job.duration_ms` or `app_type`.
@@ -216,7 +562,7 @@ export type FieldRef = Message<"tally.jobs.v1.FieldRef"> & {
  * Use `create(FieldRefSchema)` to create a new message.
  */
 export const FieldRefSchema: GenMessage<FieldRef> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 2);
+  messageDesc(file_tally_jobs_v1_jobs, 11);
 
 /**
  * @generated from message tally.jobs.v1.TermsAggregation
@@ -268,7 +614,7 @@ export type TermsAggregation = Message<"tally.jobs.v1.TermsAggregation"> & {
  * Use `create(TermsAggregationSchema)` to create a new message.
  */
 export const TermsAggregationSchema: GenMessage<TermsAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 3);
+  messageDesc(file_tally_jobs_v1_jobs, 12);
 
 /**
  * One ordering criterion: `_count`, `_key`, a single-value metric sub-aggregation (`avg_time`), or
@@ -293,7 +639,7 @@ export type BucketOrder = Message<"tally.jobs.v1.BucketOrder"> & {
  * Use `create(BucketOrderSchema)` to create a new message.
  */
 export const BucketOrderSchema: GenMessage<BucketOrder> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 4);
+  messageDesc(file_tally_jobs_v1_jobs, 13);
 
 /**
  * @generated from message tally.jobs.v1.DateHistogramAggregation
@@ -348,7 +694,7 @@ export type DateHistogramAggregation = Message<"tally.jobs.v1.DateHistogramAggre
  * Use `create(DateHistogramAggregationSchema)` to create a new message.
  */
 export const DateHistogramAggregationSchema: GenMessage<DateHistogramAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 5);
+  messageDesc(file_tally_jobs_v1_jobs, 14);
 
 /**
  * Histogram bounds; numbers, or (for date histograms) RFC 3339 strings or epoch milliseconds.
@@ -372,7 +718,7 @@ export type Bounds = Message<"tally.jobs.v1.Bounds"> & {
  * Use `create(BoundsSchema)` to create a new message.
  */
 export const BoundsSchema: GenMessage<Bounds> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 6);
+  messageDesc(file_tally_jobs_v1_jobs, 15);
 
 /**
  * @generated from message tally.jobs.v1.HistogramAggregation
@@ -409,7 +755,7 @@ export type HistogramAggregation = Message<"tally.jobs.v1.HistogramAggregation">
  * Use `create(HistogramAggregationSchema)` to create a new message.
  */
 export const HistogramAggregationSchema: GenMessage<HistogramAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 7);
+  messageDesc(file_tally_jobs_v1_jobs, 16);
 
 /**
  * @generated from message tally.jobs.v1.RangeAggregation
@@ -436,7 +782,7 @@ export type RangeAggregation = Message<"tally.jobs.v1.RangeAggregation"> & {
  * Use `create(RangeAggregationSchema)` to create a new message.
  */
 export const RangeAggregationSchema: GenMessage<RangeAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 8);
+  messageDesc(file_tally_jobs_v1_jobs, 17);
 
 /**
  * @generated from message tally.jobs.v1.RangeSpec
@@ -463,7 +809,7 @@ export type RangeSpec = Message<"tally.jobs.v1.RangeSpec"> & {
  * Use `create(RangeSpecSchema)` to create a new message.
  */
 export const RangeSpecSchema: GenMessage<RangeSpec> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 9);
+  messageDesc(file_tally_jobs_v1_jobs, 18);
 
 /**
  * @generated from message tally.jobs.v1.FiltersAggregation
@@ -490,7 +836,7 @@ export type FiltersAggregation = Message<"tally.jobs.v1.FiltersAggregation"> & {
  * Use `create(FiltersAggregationSchema)` to create a new message.
  */
 export const FiltersAggregationSchema: GenMessage<FiltersAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 10);
+  messageDesc(file_tally_jobs_v1_jobs, 19);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesAggregation
@@ -519,7 +865,7 @@ export type PercentilesAggregation = Message<"tally.jobs.v1.PercentilesAggregati
  * Use `create(PercentilesAggregationSchema)` to create a new message.
  */
 export const PercentilesAggregationSchema: GenMessage<PercentilesAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 11);
+  messageDesc(file_tally_jobs_v1_jobs, 20);
 
 /**
  * An Elasticsearch query clause; exactly one member is set.
@@ -569,7 +915,7 @@ export type Query = Message<"tally.jobs.v1.Query"> & {
  * Use `create(QuerySchema)` to create a new message.
  */
 export const QuerySchema: GenMessage<Query> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 12);
+  messageDesc(file_tally_jobs_v1_jobs, 21);
 
 /**
  * @generated from message tally.jobs.v1.MatchAll
@@ -582,7 +928,7 @@ export type MatchAll = Message<"tally.jobs.v1.MatchAll"> & {
  * Use `create(MatchAllSchema)` to create a new message.
  */
 export const MatchAllSchema: GenMessage<MatchAll> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 13);
+  messageDesc(file_tally_jobs_v1_jobs, 22);
 
 /**
  * @generated from message tally.jobs.v1.RangeCondition
@@ -623,7 +969,7 @@ export type RangeCondition = Message<"tally.jobs.v1.RangeCondition"> & {
  * Use `create(RangeConditionSchema)` to create a new message.
  */
 export const RangeConditionSchema: GenMessage<RangeCondition> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 14);
+  messageDesc(file_tally_jobs_v1_jobs, 23);
 
 /**
  * @generated from message tally.jobs.v1.BoolQuery
@@ -655,7 +1001,7 @@ export type BoolQuery = Message<"tally.jobs.v1.BoolQuery"> & {
  * Use `create(BoolQuerySchema)` to create a new message.
  */
 export const BoolQuerySchema: GenMessage<BoolQuery> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 15);
+  messageDesc(file_tally_jobs_v1_jobs, 24);
 
 /**
  * @generated from message tally.jobs.v1.AggregateJobsResponse
@@ -674,7 +1020,7 @@ export type AggregateJobsResponse = Message<"tally.jobs.v1.AggregateJobsResponse
  * Use `create(AggregateJobsResponseSchema)` to create a new message.
  */
 export const AggregateJobsResponseSchema: GenMessage<AggregateJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 16);
+  messageDesc(file_tally_jobs_v1_jobs, 25);
 
 /**
  * @generated from message tally.jobs.v1.AggregationData
@@ -698,7 +1044,7 @@ export type AggregationData = Message<"tally.jobs.v1.AggregationData"> & {
  * Use `create(AggregationDataSchema)` to create a new message.
  */
 export const AggregationDataSchema: GenMessage<AggregationData> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 17);
+  messageDesc(file_tally_jobs_v1_jobs, 26);
 
 /**
  * The result of one aggregation, shaped as Elasticsearch's over REST.
@@ -741,6 +1087,20 @@ export type AggregationResult = Message<"tally.jobs.v1.AggregationResult"> & {
      */
     value: PercentilesResult;
     case: "percentiles";
+  } | {
+    /**
+     * min_bucket/max_bucket: the value and the keys of the buckets that hold it.
+     *
+     * @generated from field: tally.jobs.v1.BucketMetricValue bucket_value = 6;
+     */
+    value: BucketMetricValue;
+    case: "bucketValue";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.ExtendedStatsResult extended_stats = 7;
+     */
+    value: ExtendedStatsResult;
+    case: "extendedStats";
   } | { case: undefined; value?: undefined };
 };
 
@@ -749,7 +1109,148 @@ export type AggregationResult = Message<"tally.jobs.v1.AggregationResult"> & {
  * Use `create(AggregationResultSchema)` to create a new message.
  */
 export const AggregationResultSchema: GenMessage<AggregationResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 18);
+  messageDesc(file_tally_jobs_v1_jobs, 27);
+
+/**
+ * @generated from message tally.jobs.v1.BucketMetricValue
+ */
+export type BucketMetricValue = Message<"tally.jobs.v1.BucketMetricValue"> & {
+  /**
+   * @generated from field: optional double value = 1;
+   */
+  value?: number | undefined;
+
+  /**
+   * @generated from field: repeated string keys = 2;
+   */
+  keys: string[];
+};
+
+/**
+ * Describes the message tally.jobs.v1.BucketMetricValue.
+ * Use `create(BucketMetricValueSchema)` to create a new message.
+ */
+export const BucketMetricValueSchema: GenMessage<BucketMetricValue> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 28);
+
+/**
+ * @generated from message tally.jobs.v1.ExtendedStatsResult
+ */
+export type ExtendedStatsResult = Message<"tally.jobs.v1.ExtendedStatsResult"> & {
+  /**
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+
+  /**
+   * @generated from field: optional double min = 2;
+   */
+  min?: number | undefined;
+
+  /**
+   * @generated from field: optional double max = 3;
+   */
+  max?: number | undefined;
+
+  /**
+   * @generated from field: optional double avg = 4;
+   */
+  avg?: number | undefined;
+
+  /**
+   * @generated from field: double sum = 5;
+   */
+  sum: number;
+
+  /**
+   * @generated from field: optional double sum_of_squares = 6;
+   */
+  sumOfSquares?: number | undefined;
+
+  /**
+   * @generated from field: optional double variance = 7;
+   */
+  variance?: number | undefined;
+
+  /**
+   * @generated from field: optional double variance_population = 8;
+   */
+  variancePopulation?: number | undefined;
+
+  /**
+   * @generated from field: optional double variance_sampling = 9;
+   */
+  varianceSampling?: number | undefined;
+
+  /**
+   * @generated from field: optional double std_deviation = 10;
+   */
+  stdDeviation?: number | undefined;
+
+  /**
+   * @generated from field: optional double std_deviation_population = 11;
+   */
+  stdDeviationPopulation?: number | undefined;
+
+  /**
+   * @generated from field: optional double std_deviation_sampling = 12;
+   */
+  stdDeviationSampling?: number | undefined;
+
+  /**
+   * @generated from field: tally.jobs.v1.StdDeviationBounds std_deviation_bounds = 13;
+   */
+  stdDeviationBounds?: StdDeviationBounds | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.ExtendedStatsResult.
+ * Use `create(ExtendedStatsResultSchema)` to create a new message.
+ */
+export const ExtendedStatsResultSchema: GenMessage<ExtendedStatsResult> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 29);
+
+/**
+ * @generated from message tally.jobs.v1.StdDeviationBounds
+ */
+export type StdDeviationBounds = Message<"tally.jobs.v1.StdDeviationBounds"> & {
+  /**
+   * @generated from field: optional double upper = 1;
+   */
+  upper?: number | undefined;
+
+  /**
+   * @generated from field: optional double lower = 2;
+   */
+  lower?: number | undefined;
+
+  /**
+   * @generated from field: optional double upper_population = 3;
+   */
+  upperPopulation?: number | undefined;
+
+  /**
+   * @generated from field: optional double lower_population = 4;
+   */
+  lowerPopulation?: number | undefined;
+
+  /**
+   * @generated from field: optional double upper_sampling = 5;
+   */
+  upperSampling?: number | undefined;
+
+  /**
+   * @generated from field: optional double lower_sampling = 6;
+   */
+  lowerSampling?: number | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.StdDeviationBounds.
+ * Use `create(StdDeviationBoundsSchema)` to create a new message.
+ */
+export const StdDeviationBoundsSchema: GenMessage<StdDeviationBounds> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 30);
 
 /**
  * @generated from message tally.jobs.v1.MultiBucketResult
@@ -785,7 +1286,7 @@ export type MultiBucketResult = Message<"tally.jobs.v1.MultiBucketResult"> & {
  * Use `create(MultiBucketResultSchema)` to create a new message.
  */
 export const MultiBucketResultSchema: GenMessage<MultiBucketResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 19);
+  messageDesc(file_tally_jobs_v1_jobs, 31);
 
 /**
  * @generated from message tally.jobs.v1.Bucket
@@ -829,7 +1330,7 @@ export type Bucket = Message<"tally.jobs.v1.Bucket"> & {
  * Use `create(BucketSchema)` to create a new message.
  */
 export const BucketSchema: GenMessage<Bucket> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 20);
+  messageDesc(file_tally_jobs_v1_jobs, 32);
 
 /**
  * @generated from message tally.jobs.v1.SingleBucketResult
@@ -851,7 +1352,7 @@ export type SingleBucketResult = Message<"tally.jobs.v1.SingleBucketResult"> & {
  * Use `create(SingleBucketResultSchema)` to create a new message.
  */
 export const SingleBucketResultSchema: GenMessage<SingleBucketResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 21);
+  messageDesc(file_tally_jobs_v1_jobs, 33);
 
 /**
  * @generated from message tally.jobs.v1.MetricValue
@@ -861,6 +1362,13 @@ export type MetricValue = Message<"tally.jobs.v1.MetricValue"> & {
    * @generated from field: optional double value = 1;
    */
   value?: number | undefined;
+
+  /**
+   * derivative with a `unit`: the change per unit.
+   *
+   * @generated from field: optional double normalized_value = 2;
+   */
+  normalizedValue?: number | undefined;
 };
 
 /**
@@ -868,7 +1376,7 @@ export type MetricValue = Message<"tally.jobs.v1.MetricValue"> & {
  * Use `create(MetricValueSchema)` to create a new message.
  */
 export const MetricValueSchema: GenMessage<MetricValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 22);
+  messageDesc(file_tally_jobs_v1_jobs, 34);
 
 /**
  * @generated from message tally.jobs.v1.StatsResult
@@ -905,7 +1413,7 @@ export type StatsResult = Message<"tally.jobs.v1.StatsResult"> & {
  * Use `create(StatsResultSchema)` to create a new message.
  */
 export const StatsResultSchema: GenMessage<StatsResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 23);
+  messageDesc(file_tally_jobs_v1_jobs, 35);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesResult
@@ -917,6 +1425,13 @@ export type PercentilesResult = Message<"tally.jobs.v1.PercentilesResult"> & {
    * @generated from field: repeated tally.jobs.v1.PercentileValue values = 1;
    */
   values: PercentileValue[];
+
+  /**
+   * `keyed: false`: the values as a list of {key, value}.
+   *
+   * @generated from field: bool as_list = 2;
+   */
+  asList: boolean;
 };
 
 /**
@@ -924,7 +1439,7 @@ export type PercentilesResult = Message<"tally.jobs.v1.PercentilesResult"> & {
  * Use `create(PercentilesResultSchema)` to create a new message.
  */
 export const PercentilesResultSchema: GenMessage<PercentilesResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 24);
+  messageDesc(file_tally_jobs_v1_jobs, 36);
 
 /**
  * @generated from message tally.jobs.v1.PercentileValue
@@ -946,7 +1461,7 @@ export type PercentileValue = Message<"tally.jobs.v1.PercentileValue"> & {
  * Use `create(PercentileValueSchema)` to create a new message.
  */
 export const PercentileValueSchema: GenMessage<PercentileValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 25);
+  messageDesc(file_tally_jobs_v1_jobs, 37);
 
 /**
  * @generated from message tally.jobs.v1.IngestJobsRequest
@@ -979,7 +1494,7 @@ export type IngestJobsRequest = Message<"tally.jobs.v1.IngestJobsRequest"> & {
  * Use `create(IngestJobsRequestSchema)` to create a new message.
  */
 export const IngestJobsRequestSchema: GenMessage<IngestJobsRequest> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 26);
+  messageDesc(file_tally_jobs_v1_jobs, 38);
 
 /**
  * One job as stored and served.
@@ -1030,7 +1545,7 @@ export type JobDocument = Message<"tally.jobs.v1.JobDocument"> & {
  * Use `create(JobDocumentSchema)` to create a new message.
  */
 export const JobDocumentSchema: GenMessage<JobDocument> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 27);
+  messageDesc(file_tally_jobs_v1_jobs, 39);
 
 /**
  * @generated from message tally.jobs.v1.Job
@@ -1081,7 +1596,7 @@ export type Job = Message<"tally.jobs.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 28);
+  messageDesc(file_tally_jobs_v1_jobs, 40);
 
 /**
  * @generated from message tally.jobs.v1.IngestJobsResponse
@@ -1098,7 +1613,7 @@ export type IngestJobsResponse = Message<"tally.jobs.v1.IngestJobsResponse"> & {
  * Use `create(IngestJobsResponseSchema)` to create a new message.
  */
 export const IngestJobsResponseSchema: GenMessage<IngestJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 29);
+  messageDesc(file_tally_jobs_v1_jobs, 41);
 
 /**
  * Job aggregations: an Elasticsearch-style `aggs` DSL over the caller's jobs.
