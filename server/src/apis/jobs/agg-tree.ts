@@ -41,7 +41,21 @@ export type BucketSpec =
   | { kind: "range"; field: FieldInfo; ranges: { from?: number; to?: number; key: string }[]; keyed: boolean }
   | { kind: "filter"; expr: unknown }
   | { kind: "filters"; filters: { name: string; expr: unknown }[]; otherBucketKey: string | undefined }
-  | { kind: "missing"; field: FieldInfo };
+  | { kind: "missing"; field: FieldInfo }
+  | {
+      kind: "composite";
+      size: number;
+      sources: CompositeSource[];
+      after: Record<string, JsonValue> | undefined;
+    };
+
+/** One source of a composite key, stored in the group key as `s<index>` (source names are user text). */
+export interface CompositeSource {
+  readonly name: string;
+  readonly spec: Extract<BucketSpec, { kind: "terms" | "histogram" | "date_histogram" }>;
+  readonly desc: boolean;
+  readonly missingBucket: boolean;
+}
 
 /** A validated single- or multi-value metric aggregation. */
 export type MetricSpec =
@@ -193,9 +207,60 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
     }
     case "missing":
       return { kind: "missing", field: requireField(name, k.value.field, "missing") };
+    case "composite":
+      return compositeSpec(name, k.value);
     default:
       throw esError(`Unknown aggregation type [${String(k.case)}]`);
   }
+}
+
+/** At most this many sources per composite key (Elasticsearch has no fixed limit; every source costs a sort key). */
+const MAX_COMPOSITE_SOURCES = 10;
+
+function compositeSpec(name: string, v: AggValue<"composite">): BucketSpec {
+  const size = v.size ?? 10;
+  if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+  if (v.sources.length === 0) throw esError(`Composite [sources] cannot be null or empty`);
+  if (v.sources.length > MAX_COMPOSITE_SOURCES)
+    throw esError(`Composite [sources] takes at most ${MAX_COMPOSITE_SOURCES} sources in [${name}]`);
+  const seen = new Set<string>();
+  const sources = v.sources.map((src): CompositeSource => {
+    if (seen.has(src.name)) throw esError(`Composite source names must be unique, found duplicates: [${src.name}]`);
+    seen.add(src.name);
+    if (src.order !== "" && src.order !== "asc" && src.order !== "desc")
+      throw esError(`Unknown SortOrder [${src.order.slice(0, 32)}]`);
+    const k = src.kind;
+    const spec =
+      k.case === "terms"
+        ? {
+            kind: "terms" as const,
+            field: requireField(name, k.value.field, "terms"),
+            size: 1,
+            minDocCount: 1,
+            order: [],
+          }
+        : k.case === "histogram"
+          ? histogramSpec(name, k.value)
+          : k.case === "dateHistogram"
+            ? dateHistogramSpec(name, k.value)
+            : undefined;
+    if (!spec) throw esError(`Composite source [${src.name}] needs one of [terms, histogram, date_histogram]`);
+    return {
+      name: src.name,
+      spec: spec as CompositeSource["spec"],
+      desc: src.order === "desc",
+      missingBucket: src.missingBucket,
+    };
+  });
+  let after: Record<string, JsonValue> | undefined;
+  if (v.after) {
+    after = v.after as Record<string, JsonValue>;
+    const keys = Object.keys(after);
+    if (keys.length !== sources.length)
+      throw esError(`[after] has ${keys.length} value(s) but [sources] has ${sources.length}`);
+    for (const src of sources) if (!(src.name in after)) throw esError(`Missing value for [after.${src.name}]`);
+  }
+  return { kind: "composite", size, sources, after };
 }
 
 function termsSpec(name: string, v: AggValue<"terms">): BucketSpec {

@@ -57,7 +57,7 @@ export class Assembler {
         for (const r of rows)
           r[c.key] = byKey.get(prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {})) ?? 0;
       }
-      if (n.spec.kind === "terms" && keyedAncestors.length === 0) {
+      if ((n.spec.kind === "terms" || n.spec.kind === "composite") && keyedAncestors.length === 0) {
         this.topTerms.set(n.id, { all: Number(this.rootRow?.[`o${n.id}`] ?? 0), top: rows as Row[] });
       } else {
         if (rows.length > MAX_GROUP_ROWS) throw tooManyBuckets(rows.length);
@@ -176,6 +176,16 @@ export class Assembler {
         return typeof v === "boolean" ? bucket(v, v ? 1 : 0, r, { keyAsString: String(v) }) : bucket(v, v, r);
       });
       return multiResult(finish(buckets), { sumOther: all - shown });
+    }
+    if (s.kind === "composite") {
+      // The database returned the page in key order; keys are objects of the sources' values.
+      const page = this.topTerms.get(n.id)?.top ?? [];
+      const buckets = page.map((r) => {
+        const raw = r._id?.[k] as Record<string, unknown>;
+        const key = Object.fromEntries(s.sources.map((src, i) => [src.name, raw?.[`s${i}`] ?? null]));
+        return bucket(raw, key, r);
+      });
+      return multiResult(finish(buckets), { afterKey: buckets.at(-1)?.key });
     }
     const rows = this.rowsOf(n, keyedAncestors, path);
     if (s.kind === "date_histogram" || s.kind === "histogram")
@@ -340,6 +350,13 @@ function compareKeys(a: unknown, b: unknown): number {
 }
 
 function jsonValue(v: unknown): Value {
+  if (v !== null && typeof v === "object" && !(v instanceof Date))
+    return create(ValueSchema, {
+      kind: {
+        case: "structValue",
+        value: { fields: Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonValue(x)])) },
+      },
+    });
   if (typeof v === "number") return create(ValueSchema, { kind: { case: "numberValue", value: v } });
   if (typeof v === "boolean") return create(ValueSchema, { kind: { case: "boolValue", value: v } });
   if (v === null || v === undefined) return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
@@ -347,13 +364,17 @@ function jsonValue(v: unknown): Value {
 }
 
 /** A multi-bucket result; terms add their sum_other_doc_count (the error bound is 0: counts are exact). */
-function multiResult(buckets: Bucket[], more: { sumOther?: number; keyed?: boolean } = {}): AggregationResult {
+function multiResult(
+  buckets: Bucket[],
+  more: { sumOther?: number; keyed?: boolean; afterKey?: Value } = {},
+): AggregationResult {
   return create(AggregationResultSchema, {
     result: {
       case: "buckets",
       value: {
         buckets,
         keyed: more.keyed ?? false,
+        afterKey: more.afterKey,
         ...(more.sumOther !== undefined
           ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n }
           : {}),

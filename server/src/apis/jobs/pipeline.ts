@@ -1,5 +1,6 @@
 import type { Document } from "mongodb";
 import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
+import { esError } from "./es-error.js";
 
 /** Rows a single node's `$group` may return before the request is refused as too many buckets. */
 export const MAX_GROUP_ROWS = 200_000;
@@ -46,7 +47,14 @@ export function planAggregations(tree: readonly AggNode[]): Plan {
       { $group: { _id: id, doc_count: { $sum: 1 }, ...accumulators(metrics) } },
       ...dropNullKeys(keyed),
     ];
-    if (n.spec.kind === "terms" && keyed.length === 1) {
+    if (n.spec.kind === "composite") {
+      // A page of composite keys, in key order, strictly after `after`: a top-k sort in the database.
+      if (keyed.length !== 1)
+        throw esError(
+          `[composite] aggregation cannot be used with a parent aggregation of type: [${keyed[0]!.spec.kind}]`,
+        );
+      stages.push(...compositePage(n.spec, keyName(n)));
+    } else if (n.spec.kind === "terms" && keyed.length === 1) {
       // Top-level terms: a top-k sort in the database. sum_other_doc_count needs the number of
       // documents with a key, which the root counts (under the same filters) as `o<id>`.
       rootAccumulators[`o${n.id}`] = {
@@ -181,6 +189,8 @@ function keyExpr(s: BucketSpec): unknown {
         })),
       };
     }
+    case "composite":
+      return Object.fromEntries(s.sources.map((src, i) => [`s${i}`, keyExpr(src.spec)]));
     case "filters": {
       const matched = { $concatArrays: s.filters.map((f) => ({ $cond: [f.expr, { $literal: [f.name] }, []] })) };
       if (s.otherBucketKey === undefined) return matched;
@@ -282,6 +292,34 @@ function statsAccumulators(key: string, v: string): Document {
     [`${key}_avg`]: { $avg: v },
     [`${key}_sum`]: { $sum: v },
   };
+}
+
+/**
+ * The page of a composite aggregation after its group: documents without a value for a source left
+ * out (unless `missing_bucket`: null sorts first ascending, as in Elasticsearch), the keys strictly
+ * after `after` in the sources' orders, sorted, `size` of them.
+ */
+function compositePage(s: Extract<BucketSpec, { kind: "composite" }>, k: string): Document[] {
+  const path = (i: number) => `_id.${k}.s${i}`;
+  const stages: Document[] = [];
+  const required = s.sources.flatMap((src, i) => (src.missingBucket ? [] : [[path(i), { $ne: null }]]));
+  if (required.length) stages.push({ $match: Object.fromEntries(required) });
+  if (s.after) {
+    const after = s.sources.map((src) => s.after![src.name] ?? null);
+    // Lexicographic "after": equal on the first i sources, beyond on source i.
+    const or = s.sources.map((src, i) => ({
+      $and: [
+        ...s.sources.slice(0, i).map((_, j) => ({ [path(j)]: { $eq: after[j] } })),
+        { [path(i)]: { [src.desc ? "$lt" : "$gt"]: after[i] } },
+      ],
+    }));
+    stages.push({ $match: { $or: or } });
+  }
+  stages.push(
+    { $sort: Object.fromEntries(s.sources.map((src, i) => [path(i), src.desc ? -1 : 1])) },
+    { $limit: s.size },
+  );
+  return stages;
 }
 
 /** A terms `order` as a `$sort` on the grouped rows (`_key` is the group id, holding only this key). */

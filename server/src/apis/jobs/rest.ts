@@ -48,6 +48,7 @@ const aggTypes = new Set([
   "serial_diff",
   "moving_fn",
   "bucket_sort",
+  "composite",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
@@ -103,6 +104,8 @@ function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
       return normalizeBucketSort(v, name);
     case "moving_fn":
       return normalizeMovingFn(v, name);
+    case "composite":
+      return normalizeComposite(v, name);
     default:
       return v;
   }
@@ -127,6 +130,27 @@ function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
     return { path: path!, desc: dir.toLowerCase() === "desc" };
   });
   return { ...v, sort };
+}
+
+/**
+ * Composite sources as Elasticsearch writes them, `[{"<name>": {"terms": {"field": …, "order": "desc"}}}]`,
+ * into the contract's `{name, terms, order, missing_bucket}` (order and missing_bucket sit in the source).
+ */
+function normalizeComposite(v: JsonValue, name: string): JsonValue {
+  if (v === null || typeof v !== "object" || Array.isArray(v) || !Array.isArray(v.sources)) return v;
+  const sources = v.sources.map((src) => {
+    const entries = src !== null && typeof src === "object" && !Array.isArray(src) ? Object.entries(src) : [];
+    const [sourceName, def] = entries[0] ?? [];
+    const kinds = def !== null && typeof def === "object" && !Array.isArray(def) ? Object.entries(def) : [];
+    const [kind, body] = kinds[0] ?? [];
+    if (entries.length !== 1 || kinds.length !== 1 || body === null || typeof body !== "object" || Array.isArray(body))
+      throw esError(
+        `[composite] aggregation [${name}]: each source is {"<name>": {"terms"|"histogram"|"date_histogram": {…}}}`,
+      );
+    const { order, missing_bucket, missing_order: _mo, ...rest } = body;
+    return { name: sourceName!, [kind!]: rest, order: order ?? "", missing_bucket: missing_bucket ?? false };
+  });
+  return { ...v, sources };
 }
 
 /** `script` as a string or `{"source": …}`; script params are refused (no script runs). */
@@ -295,13 +319,14 @@ function resultJson(r: AggregationResult): RestJson {
   switch (v.case) {
     case "buckets": {
       const buckets = v.value.buckets.map(bucketJson);
-      const head =
+      const head: Record<string, RestJson> =
         v.value.sumOtherDocCount !== undefined
           ? {
               doc_count_error_upper_bound: v.value.docCountErrorUpperBound ?? 0n,
               sum_other_doc_count: v.value.sumOtherDocCount,
             }
           : {};
+      if (v.value.afterKey) head.after_key = toJson(ValueSchema, v.value.afterKey) as RestJson;
       if (!v.value.keyed) return { ...head, buckets };
       const keyed: Record<string, RestJson> = {};
       v.value.buckets.forEach((b, i) => {

@@ -9,13 +9,13 @@ import type { ListValue, Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { IngestResult, Rejection } from "../../common/v1/ingest_pb.js";
 import { file_tally_common_v1_ingest } from "../../common/v1/ingest_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tally/jobs/v1/jobs.proto.
  */
 export const file_tally_jobs_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("Chh0YWxseS9qb2JzL3YxL2pvYnMucHJvdG8SDXRhbGx5LmpvYnMudjEigAMKFEFnZ3JlZ2F0ZUpvYnNSZXF1ZXN0EhMKC2FwcGxpY2F0aW9uGAEgASgJEhAKCGFwcF90eXBlGAIgAygJEg4KBmRvbWFpbhgDIAMoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLaW5jbHVkZXNfZXUYBiABKAhIAIgBARI7CgRhZ2dzGAcgAygLMi0udGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdC5BZ2dzRW50cnkSIwoFcXVlcnkYCCABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIOCgxfaW5jbHVkZXNfZXUisg0KC0FnZ3JlZ2F0aW9uEjAKBXRlcm1zGAEgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASQQoOZGF0ZV9oaXN0b2dyYW0YAiABKAsyJy50YWxseS5qb2JzLnYxLkRhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEjgKCWhpc3RvZ3JhbRgDIAEoCzIjLnRhbGx5LmpvYnMudjEuSGlzdG9ncmFtQWdncmVnYXRpb25IABIwCgVyYW5nZRgEIAEoCzIfLnRhbGx5LmpvYnMudjEuUmFuZ2VBZ2dyZWdhdGlvbkgAEiYKBmZpbHRlchgFIAEoCzIULnRhbGx5LmpvYnMudjEuUXVlcnlIABI0CgdmaWx0ZXJzGAYgASgLMiEudGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb25IABIqCgdtaXNzaW5nGAcgASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA2F2ZxgIIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABImCgNzdW0YCSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmSAASJgoDbWluGAogASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA21heBgLIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIoCgVzdGF0cxgMIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgt2YWx1ZV9jb3VudBgNIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgtjYXJkaW5hbGl0eRgOIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABI8CgtwZXJjZW50aWxlcxgPIAEoCzIlLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNBZ2dyZWdhdGlvbkgAEkEKDmV4dGVuZGVkX3N0YXRzGBEgASgLMicudGFsbHkuam9icy52MS5FeHRlbmRlZFN0YXRzQWdncmVnYXRpb25IABI9CgphdmdfYnVja2V0GBIgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgpzdW1fYnVja2V0GBMgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgptaW5fYnVja2V0GBQgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgptYXhfYnVja2V0GBUgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI/CgxzdGF0c19idWNrZXQYFiABKAsyJy50YWxseS5qb2JzLnYxLkJ1Y2tldE1ldHJpY3NBZ2dyZWdhdGlvbkgAEk4KFWV4dGVuZGVkX3N0YXRzX2J1Y2tldBgXIAEoCzItLnRhbGx5LmpvYnMudjEuRXh0ZW5kZWRTdGF0c0J1Y2tldEFnZ3JlZ2F0aW9uSAASSQoScGVyY2VudGlsZXNfYnVja2V0GBggASgLMisudGFsbHkuam9icy52MS5QZXJjZW50aWxlc0J1Y2tldEFnZ3JlZ2F0aW9uSAASOgoKZGVyaXZhdGl2ZRgZIAEoCzIkLnRhbGx5LmpvYnMudjEuRGVyaXZhdGl2ZUFnZ3JlZ2F0aW9uSAASQQoOY3VtdWxhdGl2ZV9zdW0YGiABKAsyJy50YWxseS5qb2JzLnYxLkN1bXVsYXRpdmVTdW1BZ2dyZWdhdGlvbkgAEjsKC3NlcmlhbF9kaWZmGBsgASgLMiQudGFsbHkuam9icy52MS5TZXJpYWxEaWZmQWdncmVnYXRpb25IABI3Cgltb3ZpbmdfZm4YHCABKAsyIi50YWxseS5qb2JzLnYxLk1vdmluZ0ZuQWdncmVnYXRpb25IABI7CgtidWNrZXRfc29ydBgdIAEoCzIkLnRhbGx5LmpvYnMudjEuQnVja2V0U29ydEFnZ3JlZ2F0aW9uSAASMgoEYWdncxgQIAMoCzIkLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb24uQWdnc0VudHJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIGCgRraW5kIkcKGEV4dGVuZGVkU3RhdHNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRISCgVzaWdtYRgCIAEoAUgAiAEBQggKBl9zaWdtYSJEChhCdWNrZXRNZXRyaWNzQWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkiaAoeRXh0ZW5kZWRTdGF0c0J1Y2tldEFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEhIKBXNpZ21hGAMgASgBSACIAQFCCAoGX3NpZ21hIngKHFBlcmNlbnRpbGVzQnVja2V0QWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkSEAoIcGVyY2VudHMYAyADKAESEgoFa2V5ZWQYBCABKAhIAIgBAUIICgZfa2V5ZWQiTwoVRGVyaXZhdGl2ZUFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEgwKBHVuaXQYAyABKAkiMAoYQ3VtdWxhdGl2ZVN1bUFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCSJbChVTZXJpYWxEaWZmQWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkSEAoDbGFnGAMgASgFSACIAQFCBgoEX2xhZyJuChNNb3ZpbmdGbkFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEg4KBndpbmRvdxgDIAEoBRIOCgZzY3JpcHQYBCABKAkSDQoFc2hpZnQYBSABKAUifwoVQnVja2V0U29ydEFnZ3JlZ2F0aW9uEigKBHNvcnQYASADKAsyGi50YWxseS5qb2JzLnYxLkJ1Y2tldE9yZGVyEgwKBGZyb20YAiABKAUSEQoEc2l6ZRgDIAEoBUgAiAEBEhIKCmdhcF9wb2xpY3kYBCABKAlCBwoFX3NpemUiGQoIRmllbGRSZWYSDQoFZmllbGQYASABKAki4QEKEFRlcm1zQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSEQoEc2l6ZRgCIAEoBUgAiAEBEhoKDW1pbl9kb2NfY291bnQYAyABKANIAYgBARIpCgVvcmRlchgEIAMoCzIaLnRhbGx5LmpvYnMudjEuQnVja2V0T3JkZXISFwoKc2hhcmRfc2l6ZRgFIAEoBUgCiAEBEiEKGXNob3dfdGVybV9kb2NfY291bnRfZXJyb3IYBiABKAhCBwoFX3NpemVCEAoOX21pbl9kb2NfY291bnRCDQoLX3NoYXJkX3NpemUiKQoLQnVja2V0T3JkZXISDAoEcGF0aBgBIAEoCRIMCgRkZXNjGAIgASgIIt8BChhEYXRlSGlzdG9ncmFtQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSFgoOZml4ZWRfaW50ZXJ2YWwYAiABKAkSGQoRY2FsZW5kYXJfaW50ZXJ2YWwYAyABKAkSEQoJdGltZV96b25lGAQgASgJEhoKDW1pbl9kb2NfY291bnQYBSABKANIAIgBARIuCg9leHRlbmRlZF9ib3VuZHMYBiABKAsyFS50YWxseS5qb2JzLnYxLkJvdW5kcxIQCghpbnRlcnZhbBgHIAEoCUIQCg5fbWluX2RvY19jb3VudCJSCgZCb3VuZHMSIwoDbWluGAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiMKA21heBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSKlAQoUSGlzdG9ncmFtQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSEAoIaW50ZXJ2YWwYAiABKAESGgoNbWluX2RvY19jb3VudBgDIAEoA0gAiAEBEi4KD2V4dGVuZGVkX2JvdW5kcxgEIAEoCzIVLnRhbGx5LmpvYnMudjEuQm91bmRzEg4KBm9mZnNldBgFIAEoAUIQCg5fbWluX2RvY19jb3VudCJaChBSYW5nZUFnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEigKBnJhbmdlcxgCIAMoCzIYLnRhbGx5LmpvYnMudjEuUmFuZ2VTcGVjEg0KBWtleWVkGAMgASgIIkwKCVJhbmdlU3BlYxIRCgRmcm9tGAEgASgBSACIAQESDwoCdG8YAiABKAFIAYgBARILCgNrZXkYAyABKAlCBwoFX2Zyb21CBQoDX3RvIssBChJGaWx0ZXJzQWdncmVnYXRpb24SPwoHZmlsdGVycxgBIAMoCzIuLnRhbGx5LmpvYnMudjEuRmlsdGVyc0FnZ3JlZ2F0aW9uLkZpbHRlcnNFbnRyeRIUCgxvdGhlcl9idWNrZXQYAiABKAgSGAoQb3RoZXJfYnVja2V0X2tleRgDIAEoCRpECgxGaWx0ZXJzRW50cnkSCwoDa2V5GAEgASgJEiMKBXZhbHVlGAIgASgLMhQudGFsbHkuam9icy52MS5RdWVyeToCOAEiSAoWUGVyY2VudGlsZXNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghwZXJjZW50cxgCIAMoARINCgVrZXllZBgDIAEoCCLuAwoFUXVlcnkSLAoEdGVybRgBIAMoCzIeLnRhbGx5LmpvYnMudjEuUXVlcnkuVGVybUVudHJ5Ei4KBXRlcm1zGAIgAygLMh8udGFsbHkuam9icy52MS5RdWVyeS5UZXJtc0VudHJ5Ei4KBXJhbmdlGAMgAygLMh8udGFsbHkuam9icy52MS5RdWVyeS5SYW5nZUVudHJ5EiYKBGJvb2wYBCABKAsyGC50YWxseS5qb2JzLnYxLkJvb2xRdWVyeRInCgZleGlzdHMYBSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmEioKCW1hdGNoX2FsbBgGIAEoCzIXLnRhbGx5LmpvYnMudjEuTWF0Y2hBbGwaQwoJVGVybUVudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEaSAoKVGVybXNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlOgI4ARpLCgpSYW5nZUVudHJ5EgsKA2tleRgBIAEoCRIsCgV2YWx1ZRgCIAEoCzIdLnRhbGx5LmpvYnMudjEuUmFuZ2VDb25kaXRpb246AjgBIgoKCE1hdGNoQWxsIrUBCg5SYW5nZUNvbmRpdGlvbhIiCgJndBgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIjCgNndGUYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIgoCbHQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIwoDbHRlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVfem9uZRgFIAEoCSKjAQoJQm9vbFF1ZXJ5EiIKBG11c3QYASADKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5EiQKBmZpbHRlchgCIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkSJAoGc2hvdWxkGAMgAygLMhQudGFsbHkuam9icy52MS5RdWVyeRImCghtdXN0X25vdBgEIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkiRQoVQWdncmVnYXRlSm9ic1Jlc3BvbnNlEiwKBGRhdGEYASABKAsyHi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uRGF0YSK/AQoPQWdncmVnYXRpb25EYXRhEg0KBXRvdGFsGAEgASgDEkYKDGFnZ3JlZ2F0aW9ucxgCIAMoCzIwLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25EYXRhLkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBIpIDChFBZ2dyZWdhdGlvblJlc3VsdBIzCgdidWNrZXRzGAEgASgLMiAudGFsbHkuam9icy52MS5NdWx0aUJ1Y2tldFJlc3VsdEgAEjMKBnNpbmdsZRgCIAEoCzIhLnRhbGx5LmpvYnMudjEuU2luZ2xlQnVja2V0UmVzdWx0SAASKwoFdmFsdWUYAyABKAsyGi50YWxseS5qb2JzLnYxLk1ldHJpY1ZhbHVlSAASKwoFc3RhdHMYBCABKAsyGi50YWxseS5qb2JzLnYxLlN0YXRzUmVzdWx0SAASNwoLcGVyY2VudGlsZXMYBSABKAsyIC50YWxseS5qb2JzLnYxLlBlcmNlbnRpbGVzUmVzdWx0SAASOAoMYnVja2V0X3ZhbHVlGAYgASgLMiAudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNWYWx1ZUgAEjwKDmV4dGVuZGVkX3N0YXRzGAcgASgLMiIudGFsbHkuam9icy52MS5FeHRlbmRlZFN0YXRzUmVzdWx0SABCCAoGcmVzdWx0Ij8KEUJ1Y2tldE1ldHJpY1ZhbHVlEhIKBXZhbHVlGAEgASgBSACIAQESDAoEa2V5cxgCIAMoCUIICgZfdmFsdWUitgQKE0V4dGVuZGVkU3RhdHNSZXN1bHQSDQoFY291bnQYASABKAMSEAoDbWluGAIgASgBSACIAQESEAoDbWF4GAMgASgBSAGIAQESEAoDYXZnGAQgASgBSAKIAQESCwoDc3VtGAUgASgBEhsKDnN1bV9vZl9zcXVhcmVzGAYgASgBSAOIAQESFQoIdmFyaWFuY2UYByABKAFIBIgBARIgChN2YXJpYW5jZV9wb3B1bGF0aW9uGAggASgBSAWIAQESHgoRdmFyaWFuY2Vfc2FtcGxpbmcYCSABKAFIBogBARIaCg1zdGRfZGV2aWF0aW9uGAogASgBSAeIAQESJQoYc3RkX2RldmlhdGlvbl9wb3B1bGF0aW9uGAsgASgBSAiIAQESIwoWc3RkX2RldmlhdGlvbl9zYW1wbGluZxgMIAEoAUgJiAEBEj8KFHN0ZF9kZXZpYXRpb25fYm91bmRzGA0gASgLMiEudGFsbHkuam9icy52MS5TdGREZXZpYXRpb25Cb3VuZHNCBgoEX21pbkIGCgRfbWF4QgYKBF9hdmdCEQoPX3N1bV9vZl9zcXVhcmVzQgsKCV92YXJpYW5jZUIWChRfdmFyaWFuY2VfcG9wdWxhdGlvbkIUChJfdmFyaWFuY2Vfc2FtcGxpbmdCEAoOX3N0ZF9kZXZpYXRpb25CGwoZX3N0ZF9kZXZpYXRpb25fcG9wdWxhdGlvbkIZChdfc3RkX2RldmlhdGlvbl9zYW1wbGluZyKYAgoSU3RkRGV2aWF0aW9uQm91bmRzEhIKBXVwcGVyGAEgASgBSACIAQESEgoFbG93ZXIYAiABKAFIAYgBARIdChB1cHBlcl9wb3B1bGF0aW9uGAMgASgBSAKIAQESHQoQbG93ZXJfcG9wdWxhdGlvbhgEIAEoAUgDiAEBEhsKDnVwcGVyX3NhbXBsaW5nGAUgASgBSASIAQESGwoObG93ZXJfc2FtcGxpbmcYBiABKAFIBYgBAUIICgZfdXBwZXJCCAoGX2xvd2VyQhMKEV91cHBlcl9wb3B1bGF0aW9uQhMKEV9sb3dlcl9wb3B1bGF0aW9uQhEKD191cHBlcl9zYW1wbGluZ0IRCg9fbG93ZXJfc2FtcGxpbmcizgEKEU11bHRpQnVja2V0UmVzdWx0EiYKB2J1Y2tldHMYASADKAsyFS50YWxseS5qb2JzLnYxLkJ1Y2tldBIgChNzdW1fb3RoZXJfZG9jX2NvdW50GAIgASgDSACIAQESKAobZG9jX2NvdW50X2Vycm9yX3VwcGVyX2JvdW5kGAMgASgDSAGIAQESDQoFa2V5ZWQYBCABKAhCFgoUX3N1bV9vdGhlcl9kb2NfY291bnRCHgocX2RvY19jb3VudF9lcnJvcl91cHBlcl9ib3VuZCK4AgoGQnVja2V0EiMKA2tleRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIaCg1rZXlfYXNfc3RyaW5nGAIgASgJSACIAQESEQoJZG9jX2NvdW50GAMgASgDEhEKBGZyb20YBCABKAFIAYgBARIPCgJ0bxgFIAEoAUgCiAEBEj0KDGFnZ3JlZ2F0aW9ucxgGIAMoCzInLnRhbGx5LmpvYnMudjEuQnVja2V0LkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBQhAKDl9rZXlfYXNfc3RyaW5nQgcKBV9mcm9tQgUKA190byLJAQoSU2luZ2xlQnVja2V0UmVzdWx0EhEKCWRvY19jb3VudBgBIAEoAxJJCgxhZ2dyZWdhdGlvbnMYAiADKAsyMy50YWxseS5qb2JzLnYxLlNpbmdsZUJ1Y2tldFJlc3VsdC5BZ2dyZWdhdGlvbnNFbnRyeRpVChFBZ2dyZWdhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKAsyIC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uUmVzdWx0OgI4ASJfCgtNZXRyaWNWYWx1ZRISCgV2YWx1ZRgBIAEoAUgAiAEBEh0KEG5vcm1hbGl6ZWRfdmFsdWUYAiABKAFIAYgBAUIICgZfdmFsdWVCEwoRX25vcm1hbGl6ZWRfdmFsdWUidwoLU3RhdHNSZXN1bHQSDQoFY291bnQYASABKAMSEAoDbWluGAIgASgBSACIAQESEAoDbWF4GAMgASgBSAGIAQESEAoDYXZnGAQgASgBSAKIAQESCwoDc3VtGAUgASgBQgYKBF9taW5CBgoEX21heEIGCgRfYXZnIlQKEVBlcmNlbnRpbGVzUmVzdWx0Ei4KBnZhbHVlcxgBIAMoCzIeLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZVZhbHVlEg8KB2FzX2xpc3QYAiABKAgiQAoPUGVyY2VudGlsZVZhbHVlEg8KB3BlcmNlbnQYASABKAESEgoFdmFsdWUYAiABKAFIAIgBAUIICgZfdmFsdWUihQEKEUluZ2VzdEpvYnNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEigKBGpvYnMYAiADKAsyGi50YWxseS5qb2JzLnYxLkpvYkRvY3VtZW50EjQKDHByZV9yZWplY3RlZBgDIAMoCzIaLnRhbGx5LmNvbW1vbi52MS5SZWplY3Rpb25CAhgBIsgBCgtKb2JEb2N1bWVudBITCgthcHBsaWNhdGlvbhgBIAEoCRIQCghhcHBfdHlwZRgCIAEoCRIOCgZkb21haW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KAmV1GAUgASgISACIAQESOQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIKQHRpbWVzdGFtcBIfCgNqb2IYByABKAsyEi50YWxseS5qb2JzLnYxLkpvYkIFCgNfZXUivAIKA0pvYhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEi4KCnN0YXJ0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYCgtkdXJhdGlvbl9tcxgGIAEoAUgAiAEBEjYKCmF0dHJpYnV0ZXMYByADKAsyIi50YWxseS5qb2JzLnYxLkpvYi5BdHRyaWJ1dGVzRW50cnkaSQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAFCDgoMX2R1cmF0aW9uX21zIkMKEkluZ2VzdEpvYnNSZXNwb25zZRItCgZyZXN1bHQYASABKAsyHS50YWxseS5jb21tb24udjEuSW5nZXN0UmVzdWx0MvEBCgtKb2JzU2VydmljZRJ3Cg1BZ2dyZWdhdGVKb2JzEiMudGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdBokLnRhbGx5LmpvYnMudjEuQWdncmVnYXRlSm9ic1Jlc3BvbnNlIhuQAgGC0+STAhI6ASoiDS92My9qb2JzL2FnZ3MSaQoKSW5nZXN0Sm9icxIgLnRhbGx5LmpvYnMudjEuSW5nZXN0Sm9ic1JlcXVlc3QaIS50YWxseS5qb2JzLnYxLkluZ2VzdEpvYnNSZXNwb25zZSIWgtPkkwIQOgRqb2JzIggvdjMvam9ic2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp, file_tally_common_v1_ingest]);
+  fileDesc("Chh0YWxseS9qb2JzL3YxL2pvYnMucHJvdG8SDXRhbGx5LmpvYnMudjEigAMKFEFnZ3JlZ2F0ZUpvYnNSZXF1ZXN0EhMKC2FwcGxpY2F0aW9uGAEgASgJEhAKCGFwcF90eXBlGAIgAygJEg4KBmRvbWFpbhgDIAMoCRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLaW5jbHVkZXNfZXUYBiABKAhIAIgBARI7CgRhZ2dzGAcgAygLMi0udGFsbHkuam9icy52MS5BZ2dyZWdhdGVKb2JzUmVxdWVzdC5BZ2dzRW50cnkSIwoFcXVlcnkYCCABKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5GkcKCUFnZ3NFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uOgI4AUIOCgxfaW5jbHVkZXNfZXUi7A0KC0FnZ3JlZ2F0aW9uEjAKBXRlcm1zGAEgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASQQoOZGF0ZV9oaXN0b2dyYW0YAiABKAsyJy50YWxseS5qb2JzLnYxLkRhdGVIaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEjgKCWhpc3RvZ3JhbRgDIAEoCzIjLnRhbGx5LmpvYnMudjEuSGlzdG9ncmFtQWdncmVnYXRpb25IABIwCgVyYW5nZRgEIAEoCzIfLnRhbGx5LmpvYnMudjEuUmFuZ2VBZ2dyZWdhdGlvbkgAEiYKBmZpbHRlchgFIAEoCzIULnRhbGx5LmpvYnMudjEuUXVlcnlIABI0CgdmaWx0ZXJzGAYgASgLMiEudGFsbHkuam9icy52MS5GaWx0ZXJzQWdncmVnYXRpb25IABIqCgdtaXNzaW5nGAcgASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA2F2ZxgIIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABImCgNzdW0YCSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmSAASJgoDbWluGAogASgLMhcudGFsbHkuam9icy52MS5GaWVsZFJlZkgAEiYKA21heBgLIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIoCgVzdGF0cxgMIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgt2YWx1ZV9jb3VudBgNIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABIuCgtjYXJkaW5hbGl0eRgOIAEoCzIXLnRhbGx5LmpvYnMudjEuRmllbGRSZWZIABI8CgtwZXJjZW50aWxlcxgPIAEoCzIlLnRhbGx5LmpvYnMudjEuUGVyY2VudGlsZXNBZ2dyZWdhdGlvbkgAEkEKDmV4dGVuZGVkX3N0YXRzGBEgASgLMicudGFsbHkuam9icy52MS5FeHRlbmRlZFN0YXRzQWdncmVnYXRpb25IABI9CgphdmdfYnVja2V0GBIgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgpzdW1fYnVja2V0GBMgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgptaW5fYnVja2V0GBQgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI9CgptYXhfYnVja2V0GBUgASgLMicudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNzQWdncmVnYXRpb25IABI/CgxzdGF0c19idWNrZXQYFiABKAsyJy50YWxseS5qb2JzLnYxLkJ1Y2tldE1ldHJpY3NBZ2dyZWdhdGlvbkgAEk4KFWV4dGVuZGVkX3N0YXRzX2J1Y2tldBgXIAEoCzItLnRhbGx5LmpvYnMudjEuRXh0ZW5kZWRTdGF0c0J1Y2tldEFnZ3JlZ2F0aW9uSAASSQoScGVyY2VudGlsZXNfYnVja2V0GBggASgLMisudGFsbHkuam9icy52MS5QZXJjZW50aWxlc0J1Y2tldEFnZ3JlZ2F0aW9uSAASOgoKZGVyaXZhdGl2ZRgZIAEoCzIkLnRhbGx5LmpvYnMudjEuRGVyaXZhdGl2ZUFnZ3JlZ2F0aW9uSAASQQoOY3VtdWxhdGl2ZV9zdW0YGiABKAsyJy50YWxseS5qb2JzLnYxLkN1bXVsYXRpdmVTdW1BZ2dyZWdhdGlvbkgAEjsKC3NlcmlhbF9kaWZmGBsgASgLMiQudGFsbHkuam9icy52MS5TZXJpYWxEaWZmQWdncmVnYXRpb25IABI3Cgltb3ZpbmdfZm4YHCABKAsyIi50YWxseS5qb2JzLnYxLk1vdmluZ0ZuQWdncmVnYXRpb25IABI7CgtidWNrZXRfc29ydBgdIAEoCzIkLnRhbGx5LmpvYnMudjEuQnVja2V0U29ydEFnZ3JlZ2F0aW9uSAASOAoJY29tcG9zaXRlGB4gASgLMiMudGFsbHkuam9icy52MS5Db21wb3NpdGVBZ2dyZWdhdGlvbkgAEjIKBGFnZ3MYECADKAsyJC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uLkFnZ3NFbnRyeRpHCglBZ2dzRW50cnkSCwoDa2V5GAEgASgJEikKBXZhbHVlGAIgASgLMhoudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvbjoCOAFCBgoEa2luZCKLAQoUQ29tcG9zaXRlQWdncmVnYXRpb24SEQoEc2l6ZRgBIAEoBUgAiAEBEi8KB3NvdXJjZXMYAiADKAsyHi50YWxseS5qb2JzLnYxLkNvbXBvc2l0ZVNvdXJjZRImCgVhZnRlchgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCBwoFX3NpemUi/QEKD0NvbXBvc2l0ZVNvdXJjZRIMCgRuYW1lGAEgASgJEjAKBXRlcm1zGAIgASgLMh8udGFsbHkuam9icy52MS5UZXJtc0FnZ3JlZ2F0aW9uSAASOAoJaGlzdG9ncmFtGAMgASgLMiMudGFsbHkuam9icy52MS5IaXN0b2dyYW1BZ2dyZWdhdGlvbkgAEkEKDmRhdGVfaGlzdG9ncmFtGAQgASgLMicudGFsbHkuam9icy52MS5EYXRlSGlzdG9ncmFtQWdncmVnYXRpb25IABINCgVvcmRlchgFIAEoCRIWCg5taXNzaW5nX2J1Y2tldBgGIAEoCEIGCgRraW5kIkcKGEV4dGVuZGVkU3RhdHNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRISCgVzaWdtYRgCIAEoAUgAiAEBQggKBl9zaWdtYSJEChhCdWNrZXRNZXRyaWNzQWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkiaAoeRXh0ZW5kZWRTdGF0c0J1Y2tldEFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEhIKBXNpZ21hGAMgASgBSACIAQFCCAoGX3NpZ21hIngKHFBlcmNlbnRpbGVzQnVja2V0QWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkSEAoIcGVyY2VudHMYAyADKAESEgoFa2V5ZWQYBCABKAhIAIgBAUIICgZfa2V5ZWQiTwoVRGVyaXZhdGl2ZUFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEgwKBHVuaXQYAyABKAkiMAoYQ3VtdWxhdGl2ZVN1bUFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCSJbChVTZXJpYWxEaWZmQWdncmVnYXRpb24SFAoMYnVja2V0c19wYXRoGAEgASgJEhIKCmdhcF9wb2xpY3kYAiABKAkSEAoDbGFnGAMgASgFSACIAQFCBgoEX2xhZyJuChNNb3ZpbmdGbkFnZ3JlZ2F0aW9uEhQKDGJ1Y2tldHNfcGF0aBgBIAEoCRISCgpnYXBfcG9saWN5GAIgASgJEg4KBndpbmRvdxgDIAEoBRIOCgZzY3JpcHQYBCABKAkSDQoFc2hpZnQYBSABKAUifwoVQnVja2V0U29ydEFnZ3JlZ2F0aW9uEigKBHNvcnQYASADKAsyGi50YWxseS5qb2JzLnYxLkJ1Y2tldE9yZGVyEgwKBGZyb20YAiABKAUSEQoEc2l6ZRgDIAEoBUgAiAEBEhIKCmdhcF9wb2xpY3kYBCABKAlCBwoFX3NpemUiGQoIRmllbGRSZWYSDQoFZmllbGQYASABKAki4QEKEFRlcm1zQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSEQoEc2l6ZRgCIAEoBUgAiAEBEhoKDW1pbl9kb2NfY291bnQYAyABKANIAYgBARIpCgVvcmRlchgEIAMoCzIaLnRhbGx5LmpvYnMudjEuQnVja2V0T3JkZXISFwoKc2hhcmRfc2l6ZRgFIAEoBUgCiAEBEiEKGXNob3dfdGVybV9kb2NfY291bnRfZXJyb3IYBiABKAhCBwoFX3NpemVCEAoOX21pbl9kb2NfY291bnRCDQoLX3NoYXJkX3NpemUiKQoLQnVja2V0T3JkZXISDAoEcGF0aBgBIAEoCRIMCgRkZXNjGAIgASgIIt8BChhEYXRlSGlzdG9ncmFtQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSFgoOZml4ZWRfaW50ZXJ2YWwYAiABKAkSGQoRY2FsZW5kYXJfaW50ZXJ2YWwYAyABKAkSEQoJdGltZV96b25lGAQgASgJEhoKDW1pbl9kb2NfY291bnQYBSABKANIAIgBARIuCg9leHRlbmRlZF9ib3VuZHMYBiABKAsyFS50YWxseS5qb2JzLnYxLkJvdW5kcxIQCghpbnRlcnZhbBgHIAEoCUIQCg5fbWluX2RvY19jb3VudCJSCgZCb3VuZHMSIwoDbWluGAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiMKA21heBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSKlAQoUSGlzdG9ncmFtQWdncmVnYXRpb24SDQoFZmllbGQYASABKAkSEAoIaW50ZXJ2YWwYAiABKAESGgoNbWluX2RvY19jb3VudBgDIAEoA0gAiAEBEi4KD2V4dGVuZGVkX2JvdW5kcxgEIAEoCzIVLnRhbGx5LmpvYnMudjEuQm91bmRzEg4KBm9mZnNldBgFIAEoAUIQCg5fbWluX2RvY19jb3VudCJaChBSYW5nZUFnZ3JlZ2F0aW9uEg0KBWZpZWxkGAEgASgJEigKBnJhbmdlcxgCIAMoCzIYLnRhbGx5LmpvYnMudjEuUmFuZ2VTcGVjEg0KBWtleWVkGAMgASgIIkwKCVJhbmdlU3BlYxIRCgRmcm9tGAEgASgBSACIAQESDwoCdG8YAiABKAFIAYgBARILCgNrZXkYAyABKAlCBwoFX2Zyb21CBQoDX3RvIssBChJGaWx0ZXJzQWdncmVnYXRpb24SPwoHZmlsdGVycxgBIAMoCzIuLnRhbGx5LmpvYnMudjEuRmlsdGVyc0FnZ3JlZ2F0aW9uLkZpbHRlcnNFbnRyeRIUCgxvdGhlcl9idWNrZXQYAiABKAgSGAoQb3RoZXJfYnVja2V0X2tleRgDIAEoCRpECgxGaWx0ZXJzRW50cnkSCwoDa2V5GAEgASgJEiMKBXZhbHVlGAIgASgLMhQudGFsbHkuam9icy52MS5RdWVyeToCOAEiSAoWUGVyY2VudGlsZXNBZ2dyZWdhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghwZXJjZW50cxgCIAMoARINCgVrZXllZBgDIAEoCCLuAwoFUXVlcnkSLAoEdGVybRgBIAMoCzIeLnRhbGx5LmpvYnMudjEuUXVlcnkuVGVybUVudHJ5Ei4KBXRlcm1zGAIgAygLMh8udGFsbHkuam9icy52MS5RdWVyeS5UZXJtc0VudHJ5Ei4KBXJhbmdlGAMgAygLMh8udGFsbHkuam9icy52MS5RdWVyeS5SYW5nZUVudHJ5EiYKBGJvb2wYBCABKAsyGC50YWxseS5qb2JzLnYxLkJvb2xRdWVyeRInCgZleGlzdHMYBSABKAsyFy50YWxseS5qb2JzLnYxLkZpZWxkUmVmEioKCW1hdGNoX2FsbBgGIAEoCzIXLnRhbGx5LmpvYnMudjEuTWF0Y2hBbGwaQwoJVGVybUVudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEaSAoKVGVybXNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlOgI4ARpLCgpSYW5nZUVudHJ5EgsKA2tleRgBIAEoCRIsCgV2YWx1ZRgCIAEoCzIdLnRhbGx5LmpvYnMudjEuUmFuZ2VDb25kaXRpb246AjgBIgoKCE1hdGNoQWxsIrUBCg5SYW5nZUNvbmRpdGlvbhIiCgJndBgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIjCgNndGUYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIgoCbHQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSIwoDbHRlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhEKCXRpbWVfem9uZRgFIAEoCSKjAQoJQm9vbFF1ZXJ5EiIKBG11c3QYASADKAsyFC50YWxseS5qb2JzLnYxLlF1ZXJ5EiQKBmZpbHRlchgCIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkSJAoGc2hvdWxkGAMgAygLMhQudGFsbHkuam9icy52MS5RdWVyeRImCghtdXN0X25vdBgEIAMoCzIULnRhbGx5LmpvYnMudjEuUXVlcnkiRQoVQWdncmVnYXRlSm9ic1Jlc3BvbnNlEiwKBGRhdGEYASABKAsyHi50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uRGF0YSK/AQoPQWdncmVnYXRpb25EYXRhEg0KBXRvdGFsGAEgASgDEkYKDGFnZ3JlZ2F0aW9ucxgCIAMoCzIwLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25EYXRhLkFnZ3JlZ2F0aW9uc0VudHJ5GlUKEUFnZ3JlZ2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIvCgV2YWx1ZRgCIAEoCzIgLnRhbGx5LmpvYnMudjEuQWdncmVnYXRpb25SZXN1bHQ6AjgBIpIDChFBZ2dyZWdhdGlvblJlc3VsdBIzCgdidWNrZXRzGAEgASgLMiAudGFsbHkuam9icy52MS5NdWx0aUJ1Y2tldFJlc3VsdEgAEjMKBnNpbmdsZRgCIAEoCzIhLnRhbGx5LmpvYnMudjEuU2luZ2xlQnVja2V0UmVzdWx0SAASKwoFdmFsdWUYAyABKAsyGi50YWxseS5qb2JzLnYxLk1ldHJpY1ZhbHVlSAASKwoFc3RhdHMYBCABKAsyGi50YWxseS5qb2JzLnYxLlN0YXRzUmVzdWx0SAASNwoLcGVyY2VudGlsZXMYBSABKAsyIC50YWxseS5qb2JzLnYxLlBlcmNlbnRpbGVzUmVzdWx0SAASOAoMYnVja2V0X3ZhbHVlGAYgASgLMiAudGFsbHkuam9icy52MS5CdWNrZXRNZXRyaWNWYWx1ZUgAEjwKDmV4dGVuZGVkX3N0YXRzGAcgASgLMiIudGFsbHkuam9icy52MS5FeHRlbmRlZFN0YXRzUmVzdWx0SABCCAoGcmVzdWx0Ij8KEUJ1Y2tldE1ldHJpY1ZhbHVlEhIKBXZhbHVlGAEgASgBSACIAQESDAoEa2V5cxgCIAMoCUIICgZfdmFsdWUitgQKE0V4dGVuZGVkU3RhdHNSZXN1bHQSDQoFY291bnQYASABKAMSEAoDbWluGAIgASgBSACIAQESEAoDbWF4GAMgASgBSAGIAQESEAoDYXZnGAQgASgBSAKIAQESCwoDc3VtGAUgASgBEhsKDnN1bV9vZl9zcXVhcmVzGAYgASgBSAOIAQESFQoIdmFyaWFuY2UYByABKAFIBIgBARIgChN2YXJpYW5jZV9wb3B1bGF0aW9uGAggASgBSAWIAQESHgoRdmFyaWFuY2Vfc2FtcGxpbmcYCSABKAFIBogBARIaCg1zdGRfZGV2aWF0aW9uGAogASgBSAeIAQESJQoYc3RkX2RldmlhdGlvbl9wb3B1bGF0aW9uGAsgASgBSAiIAQESIwoWc3RkX2RldmlhdGlvbl9zYW1wbGluZxgMIAEoAUgJiAEBEj8KFHN0ZF9kZXZpYXRpb25fYm91bmRzGA0gASgLMiEudGFsbHkuam9icy52MS5TdGREZXZpYXRpb25Cb3VuZHNCBgoEX21pbkIGCgRfbWF4QgYKBF9hdmdCEQoPX3N1bV9vZl9zcXVhcmVzQgsKCV92YXJpYW5jZUIWChRfdmFyaWFuY2VfcG9wdWxhdGlvbkIUChJfdmFyaWFuY2Vfc2FtcGxpbmdCEAoOX3N0ZF9kZXZpYXRpb25CGwoZX3N0ZF9kZXZpYXRpb25fcG9wdWxhdGlvbkIZChdfc3RkX2RldmlhdGlvbl9zYW1wbGluZyKYAgoSU3RkRGV2aWF0aW9uQm91bmRzEhIKBXVwcGVyGAEgASgBSACIAQESEgoFbG93ZXIYAiABKAFIAYgBARIdChB1cHBlcl9wb3B1bGF0aW9uGAMgASgBSAKIAQESHQoQbG93ZXJfcG9wdWxhdGlvbhgEIAEoAUgDiAEBEhsKDnVwcGVyX3NhbXBsaW5nGAUgASgBSASIAQESGwoObG93ZXJfc2FtcGxpbmcYBiABKAFIBYgBAUIICgZfdXBwZXJCCAoGX2xvd2VyQhMKEV91cHBlcl9wb3B1bGF0aW9uQhMKEV9sb3dlcl9wb3B1bGF0aW9uQhEKD191cHBlcl9zYW1wbGluZ0IRCg9fbG93ZXJfc2FtcGxpbmci+QEKEU11bHRpQnVja2V0UmVzdWx0EiYKB2J1Y2tldHMYASADKAsyFS50YWxseS5qb2JzLnYxLkJ1Y2tldBIgChNzdW1fb3RoZXJfZG9jX2NvdW50GAIgASgDSACIAQESKAobZG9jX2NvdW50X2Vycm9yX3VwcGVyX2JvdW5kGAMgASgDSAGIAQESDQoFa2V5ZWQYBCABKAgSKQoJYWZ0ZXJfa2V5GAUgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlQhYKFF9zdW1fb3RoZXJfZG9jX2NvdW50Qh4KHF9kb2NfY291bnRfZXJyb3JfdXBwZXJfYm91bmQiuAIKBkJ1Y2tldBIjCgNrZXkYASABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSGgoNa2V5X2FzX3N0cmluZxgCIAEoCUgAiAEBEhEKCWRvY19jb3VudBgDIAEoAxIRCgRmcm9tGAQgASgBSAGIAQESDwoCdG8YBSABKAFIAogBARI9CgxhZ2dyZWdhdGlvbnMYBiADKAsyJy50YWxseS5qb2JzLnYxLkJ1Y2tldC5BZ2dyZWdhdGlvbnNFbnRyeRpVChFBZ2dyZWdhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSLwoFdmFsdWUYAiABKAsyIC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0aW9uUmVzdWx0OgI4AUIQCg5fa2V5X2FzX3N0cmluZ0IHCgVfZnJvbUIFCgNfdG8iyQEKElNpbmdsZUJ1Y2tldFJlc3VsdBIRCglkb2NfY291bnQYASABKAMSSQoMYWdncmVnYXRpb25zGAIgAygLMjMudGFsbHkuam9icy52MS5TaW5nbGVCdWNrZXRSZXN1bHQuQWdncmVnYXRpb25zRW50cnkaVQoRQWdncmVnYXRpb25zRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgLMiAudGFsbHkuam9icy52MS5BZ2dyZWdhdGlvblJlc3VsdDoCOAEiXwoLTWV0cmljVmFsdWUSEgoFdmFsdWUYASABKAFIAIgBARIdChBub3JtYWxpemVkX3ZhbHVlGAIgASgBSAGIAQFCCAoGX3ZhbHVlQhMKEV9ub3JtYWxpemVkX3ZhbHVlIncKC1N0YXRzUmVzdWx0Eg0KBWNvdW50GAEgASgDEhAKA21pbhgCIAEoAUgAiAEBEhAKA21heBgDIAEoAUgBiAEBEhAKA2F2ZxgEIAEoAUgCiAEBEgsKA3N1bRgFIAEoAUIGCgRfbWluQgYKBF9tYXhCBgoEX2F2ZyJUChFQZXJjZW50aWxlc1Jlc3VsdBIuCgZ2YWx1ZXMYASADKAsyHi50YWxseS5qb2JzLnYxLlBlcmNlbnRpbGVWYWx1ZRIPCgdhc19saXN0GAIgASgIIkAKD1BlcmNlbnRpbGVWYWx1ZRIPCgdwZXJjZW50GAEgASgBEhIKBXZhbHVlGAIgASgBSACIAQFCCAoGX3ZhbHVlIoUBChFJbmdlc3RKb2JzUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRIoCgRqb2JzGAIgAygLMhoudGFsbHkuam9icy52MS5Kb2JEb2N1bWVudBI0CgxwcmVfcmVqZWN0ZWQYAyADKAsyGi50YWxseS5jb21tb24udjEuUmVqZWN0aW9uQgIYASLIAQoLSm9iRG9jdW1lbnQSEwoLYXBwbGljYXRpb24YASABKAkSEAoIYXBwX3R5cGUYAiABKAkSDgoGZG9tYWluGAMgASgJEg4KBnJlZ2lvbhgEIAEoCRIPCgJldRgFIAEoCEgAiAEBEjkKCXRpbWVzdGFtcBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCkB0aW1lc3RhbXASHwoDam9iGAcgASgLMhIudGFsbHkuam9icy52MS5Kb2JCBQoDX2V1IrwCCgNKb2ISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVzdGF0ZRgDIAEoCRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLZHVyYXRpb25fbXMYBiABKAFIAIgBARI2CgphdHRyaWJ1dGVzGAcgAygLMiIudGFsbHkuam9icy52MS5Kb2IuQXR0cmlidXRlc0VudHJ5GkkKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSJQoFdmFsdWUYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWU6AjgBQg4KDF9kdXJhdGlvbl9tcyJDChJJbmdlc3RKb2JzUmVzcG9uc2USLQoGcmVzdWx0GAEgASgLMh0udGFsbHkuY29tbW9uLnYxLkluZ2VzdFJlc3VsdDLxAQoLSm9ic1NlcnZpY2USdwoNQWdncmVnYXRlSm9icxIjLnRhbGx5LmpvYnMudjEuQWdncmVnYXRlSm9ic1JlcXVlc3QaJC50YWxseS5qb2JzLnYxLkFnZ3JlZ2F0ZUpvYnNSZXNwb25zZSIbkAIBgtPkkwISOgEqIg0vdjMvam9icy9hZ2dzEmkKCkluZ2VzdEpvYnMSIC50YWxseS5qb2JzLnYxLkluZ2VzdEpvYnNSZXF1ZXN0GiEudGFsbHkuam9icy52MS5Jbmdlc3RKb2JzUmVzcG9uc2UiFoLT5JMCEDoEam9icyIIL3YzL2pvYnNiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp, file_tally_common_v1_ingest]);
 
 /**
  * @generated from message tally.jobs.v1.AggregateJobsRequest
@@ -269,6 +269,14 @@ export type Aggregation = Message<"tally.jobs.v1.Aggregation"> & {
      */
     value: BucketSortAggregation;
     case: "bucketSort";
+  } | {
+    /**
+     * Pages through every combination of its sources' keys, in key order (`after`, `after_key`).
+     *
+     * @generated from field: tally.jobs.v1.CompositeAggregation composite = 30;
+     */
+    value: CompositeAggregation;
+    case: "composite";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -283,6 +291,93 @@ export type Aggregation = Message<"tally.jobs.v1.Aggregation"> & {
  */
 export const AggregationSchema: GenMessage<Aggregation> = /*@__PURE__*/
   messageDesc(file_tally_jobs_v1_jobs, 1);
+
+/**
+ * @generated from message tally.jobs.v1.CompositeAggregation
+ */
+export type CompositeAggregation = Message<"tally.jobs.v1.CompositeAggregation"> & {
+  /**
+   * Buckets per page (default 10).
+   *
+   * @generated from field: optional int32 size = 1;
+   */
+  size?: number | undefined;
+
+  /**
+   * @generated from field: repeated tally.jobs.v1.CompositeSource sources = 2;
+   */
+  sources: CompositeSource[];
+
+  /**
+   * The `after_key` of the previous page: the page starts strictly after it.
+   *
+   * @generated from field: google.protobuf.Struct after = 3;
+   */
+  after?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message tally.jobs.v1.CompositeAggregation.
+ * Use `create(CompositeAggregationSchema)` to create a new message.
+ */
+export const CompositeAggregationSchema: GenMessage<CompositeAggregation> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 2);
+
+/**
+ * One source of a composite key: a name and a terms, histogram or date_histogram definition.
+ *
+ * @generated from message tally.jobs.v1.CompositeSource
+ */
+export type CompositeSource = Message<"tally.jobs.v1.CompositeSource"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from oneof tally.jobs.v1.CompositeSource.kind
+   */
+  kind: {
+    /**
+     * @generated from field: tally.jobs.v1.TermsAggregation terms = 2;
+     */
+    value: TermsAggregation;
+    case: "terms";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.HistogramAggregation histogram = 3;
+     */
+    value: HistogramAggregation;
+    case: "histogram";
+  } | {
+    /**
+     * @generated from field: tally.jobs.v1.DateHistogramAggregation date_histogram = 4;
+     */
+    value: DateHistogramAggregation;
+    case: "dateHistogram";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * asc (default) or desc.
+   *
+   * @generated from field: string order = 5;
+   */
+  order: string;
+
+  /**
+   * Whether documents without a value form a bucket (key null), sorted first ascending.
+   *
+   * @generated from field: bool missing_bucket = 6;
+   */
+  missingBucket: boolean;
+};
+
+/**
+ * Describes the message tally.jobs.v1.CompositeSource.
+ * Use `create(CompositeSourceSchema)` to create a new message.
+ */
+export const CompositeSourceSchema: GenMessage<CompositeSource> = /*@__PURE__*/
+  messageDesc(file_tally_jobs_v1_jobs, 3);
 
 /**
  * @generated from message tally.jobs.v1.ExtendedStatsAggregation
@@ -306,7 +401,7 @@ export type ExtendedStatsAggregation = Message<"tally.jobs.v1.ExtendedStatsAggre
  * Use `create(ExtendedStatsAggregationSchema)` to create a new message.
  */
 export const ExtendedStatsAggregationSchema: GenMessage<ExtendedStatsAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 2);
+  messageDesc(file_tally_jobs_v1_jobs, 4);
 
 /**
  * `buckets_path`: `<agg>[>agg]*[.metric]`, or `_count` / `_key`. `gap_policy`: skip (default),
@@ -331,7 +426,7 @@ export type BucketMetricsAggregation = Message<"tally.jobs.v1.BucketMetricsAggre
  * Use `create(BucketMetricsAggregationSchema)` to create a new message.
  */
 export const BucketMetricsAggregationSchema: GenMessage<BucketMetricsAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 3);
+  messageDesc(file_tally_jobs_v1_jobs, 5);
 
 /**
  * @generated from message tally.jobs.v1.ExtendedStatsBucketAggregation
@@ -358,7 +453,7 @@ export type ExtendedStatsBucketAggregation = Message<"tally.jobs.v1.ExtendedStat
  * Use `create(ExtendedStatsBucketAggregationSchema)` to create a new message.
  */
 export const ExtendedStatsBucketAggregationSchema: GenMessage<ExtendedStatsBucketAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 4);
+  messageDesc(file_tally_jobs_v1_jobs, 6);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesBucketAggregation
@@ -394,7 +489,7 @@ export type PercentilesBucketAggregation = Message<"tally.jobs.v1.PercentilesBuc
  * Use `create(PercentilesBucketAggregationSchema)` to create a new message.
  */
 export const PercentilesBucketAggregationSchema: GenMessage<PercentilesBucketAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 5);
+  messageDesc(file_tally_jobs_v1_jobs, 7);
 
 /**
  * @generated from message tally.jobs.v1.DerivativeAggregation
@@ -423,7 +518,7 @@ export type DerivativeAggregation = Message<"tally.jobs.v1.DerivativeAggregation
  * Use `create(DerivativeAggregationSchema)` to create a new message.
  */
 export const DerivativeAggregationSchema: GenMessage<DerivativeAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 6);
+  messageDesc(file_tally_jobs_v1_jobs, 8);
 
 /**
  * @generated from message tally.jobs.v1.CumulativeSumAggregation
@@ -440,7 +535,7 @@ export type CumulativeSumAggregation = Message<"tally.jobs.v1.CumulativeSumAggre
  * Use `create(CumulativeSumAggregationSchema)` to create a new message.
  */
 export const CumulativeSumAggregationSchema: GenMessage<CumulativeSumAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 7);
+  messageDesc(file_tally_jobs_v1_jobs, 9);
 
 /**
  * @generated from message tally.jobs.v1.SerialDiffAggregation
@@ -469,7 +564,7 @@ export type SerialDiffAggregation = Message<"tally.jobs.v1.SerialDiffAggregation
  * Use `create(SerialDiffAggregationSchema)` to create a new message.
  */
 export const SerialDiffAggregationSchema: GenMessage<SerialDiffAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 8);
+  messageDesc(file_tally_jobs_v1_jobs, 10);
 
 /**
  * @generated from message tally.jobs.v1.MovingFnAggregation
@@ -509,7 +604,7 @@ export type MovingFnAggregation = Message<"tally.jobs.v1.MovingFnAggregation"> &
  * Use `create(MovingFnAggregationSchema)` to create a new message.
  */
 export const MovingFnAggregationSchema: GenMessage<MovingFnAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 9);
+  messageDesc(file_tally_jobs_v1_jobs, 11);
 
 /**
  * @generated from message tally.jobs.v1.BucketSortAggregation
@@ -543,7 +638,7 @@ export type BucketSortAggregation = Message<"tally.jobs.v1.BucketSortAggregation
  * Use `create(BucketSortAggregationSchema)` to create a new message.
  */
 export const BucketSortAggregationSchema: GenMessage<BucketSortAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 10);
+  messageDesc(file_tally_jobs_v1_jobs, 12);
 
 /**
  * A field of the job schema, e.g. `job.duration_ms` or `app_type`.
@@ -562,7 +657,7 @@ export type FieldRef = Message<"tally.jobs.v1.FieldRef"> & {
  * Use `create(FieldRefSchema)` to create a new message.
  */
 export const FieldRefSchema: GenMessage<FieldRef> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 11);
+  messageDesc(file_tally_jobs_v1_jobs, 13);
 
 /**
  * @generated from message tally.jobs.v1.TermsAggregation
@@ -614,7 +709,7 @@ export type TermsAggregation = Message<"tally.jobs.v1.TermsAggregation"> & {
  * Use `create(TermsAggregationSchema)` to create a new message.
  */
 export const TermsAggregationSchema: GenMessage<TermsAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 12);
+  messageDesc(file_tally_jobs_v1_jobs, 14);
 
 /**
  * One ordering criterion: `_count`, `_key`, a single-value metric sub-aggregation (`avg_time`), or
@@ -639,7 +734,7 @@ export type BucketOrder = Message<"tally.jobs.v1.BucketOrder"> & {
  * Use `create(BucketOrderSchema)` to create a new message.
  */
 export const BucketOrderSchema: GenMessage<BucketOrder> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 13);
+  messageDesc(file_tally_jobs_v1_jobs, 15);
 
 /**
  * @generated from message tally.jobs.v1.DateHistogramAggregation
@@ -694,7 +789,7 @@ export type DateHistogramAggregation = Message<"tally.jobs.v1.DateHistogramAggre
  * Use `create(DateHistogramAggregationSchema)` to create a new message.
  */
 export const DateHistogramAggregationSchema: GenMessage<DateHistogramAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 14);
+  messageDesc(file_tally_jobs_v1_jobs, 16);
 
 /**
  * Histogram bounds; numbers, or (for date histograms) RFC 3339 strings or epoch milliseconds.
@@ -718,7 +813,7 @@ export type Bounds = Message<"tally.jobs.v1.Bounds"> & {
  * Use `create(BoundsSchema)` to create a new message.
  */
 export const BoundsSchema: GenMessage<Bounds> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 15);
+  messageDesc(file_tally_jobs_v1_jobs, 17);
 
 /**
  * @generated from message tally.jobs.v1.HistogramAggregation
@@ -755,7 +850,7 @@ export type HistogramAggregation = Message<"tally.jobs.v1.HistogramAggregation">
  * Use `create(HistogramAggregationSchema)` to create a new message.
  */
 export const HistogramAggregationSchema: GenMessage<HistogramAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 16);
+  messageDesc(file_tally_jobs_v1_jobs, 18);
 
 /**
  * @generated from message tally.jobs.v1.RangeAggregation
@@ -782,7 +877,7 @@ export type RangeAggregation = Message<"tally.jobs.v1.RangeAggregation"> & {
  * Use `create(RangeAggregationSchema)` to create a new message.
  */
 export const RangeAggregationSchema: GenMessage<RangeAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 17);
+  messageDesc(file_tally_jobs_v1_jobs, 19);
 
 /**
  * @generated from message tally.jobs.v1.RangeSpec
@@ -809,7 +904,7 @@ export type RangeSpec = Message<"tally.jobs.v1.RangeSpec"> & {
  * Use `create(RangeSpecSchema)` to create a new message.
  */
 export const RangeSpecSchema: GenMessage<RangeSpec> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 18);
+  messageDesc(file_tally_jobs_v1_jobs, 20);
 
 /**
  * @generated from message tally.jobs.v1.FiltersAggregation
@@ -836,7 +931,7 @@ export type FiltersAggregation = Message<"tally.jobs.v1.FiltersAggregation"> & {
  * Use `create(FiltersAggregationSchema)` to create a new message.
  */
 export const FiltersAggregationSchema: GenMessage<FiltersAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 19);
+  messageDesc(file_tally_jobs_v1_jobs, 21);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesAggregation
@@ -865,7 +960,7 @@ export type PercentilesAggregation = Message<"tally.jobs.v1.PercentilesAggregati
  * Use `create(PercentilesAggregationSchema)` to create a new message.
  */
 export const PercentilesAggregationSchema: GenMessage<PercentilesAggregation> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 20);
+  messageDesc(file_tally_jobs_v1_jobs, 22);
 
 /**
  * An Elasticsearch query clause; exactly one member is set.
@@ -915,7 +1010,7 @@ export type Query = Message<"tally.jobs.v1.Query"> & {
  * Use `create(QuerySchema)` to create a new message.
  */
 export const QuerySchema: GenMessage<Query> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 21);
+  messageDesc(file_tally_jobs_v1_jobs, 23);
 
 /**
  * @generated from message tally.jobs.v1.MatchAll
@@ -928,7 +1023,7 @@ export type MatchAll = Message<"tally.jobs.v1.MatchAll"> & {
  * Use `create(MatchAllSchema)` to create a new message.
  */
 export const MatchAllSchema: GenMessage<MatchAll> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 22);
+  messageDesc(file_tally_jobs_v1_jobs, 24);
 
 /**
  * @generated from message tally.jobs.v1.RangeCondition
@@ -969,7 +1064,7 @@ export type RangeCondition = Message<"tally.jobs.v1.RangeCondition"> & {
  * Use `create(RangeConditionSchema)` to create a new message.
  */
 export const RangeConditionSchema: GenMessage<RangeCondition> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 23);
+  messageDesc(file_tally_jobs_v1_jobs, 25);
 
 /**
  * @generated from message tally.jobs.v1.BoolQuery
@@ -1001,7 +1096,7 @@ export type BoolQuery = Message<"tally.jobs.v1.BoolQuery"> & {
  * Use `create(BoolQuerySchema)` to create a new message.
  */
 export const BoolQuerySchema: GenMessage<BoolQuery> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 24);
+  messageDesc(file_tally_jobs_v1_jobs, 26);
 
 /**
  * @generated from message tally.jobs.v1.AggregateJobsResponse
@@ -1020,7 +1115,7 @@ export type AggregateJobsResponse = Message<"tally.jobs.v1.AggregateJobsResponse
  * Use `create(AggregateJobsResponseSchema)` to create a new message.
  */
 export const AggregateJobsResponseSchema: GenMessage<AggregateJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 25);
+  messageDesc(file_tally_jobs_v1_jobs, 27);
 
 /**
  * @generated from message tally.jobs.v1.AggregationData
@@ -1044,7 +1139,7 @@ export type AggregationData = Message<"tally.jobs.v1.AggregationData"> & {
  * Use `create(AggregationDataSchema)` to create a new message.
  */
 export const AggregationDataSchema: GenMessage<AggregationData> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 26);
+  messageDesc(file_tally_jobs_v1_jobs, 28);
 
 /**
  * The result of one aggregation, shaped as Elasticsearch's over REST.
@@ -1109,7 +1204,7 @@ export type AggregationResult = Message<"tally.jobs.v1.AggregationResult"> & {
  * Use `create(AggregationResultSchema)` to create a new message.
  */
 export const AggregationResultSchema: GenMessage<AggregationResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 27);
+  messageDesc(file_tally_jobs_v1_jobs, 29);
 
 /**
  * @generated from message tally.jobs.v1.BucketMetricValue
@@ -1131,7 +1226,7 @@ export type BucketMetricValue = Message<"tally.jobs.v1.BucketMetricValue"> & {
  * Use `create(BucketMetricValueSchema)` to create a new message.
  */
 export const BucketMetricValueSchema: GenMessage<BucketMetricValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 28);
+  messageDesc(file_tally_jobs_v1_jobs, 30);
 
 /**
  * @generated from message tally.jobs.v1.ExtendedStatsResult
@@ -1208,7 +1303,7 @@ export type ExtendedStatsResult = Message<"tally.jobs.v1.ExtendedStatsResult"> &
  * Use `create(ExtendedStatsResultSchema)` to create a new message.
  */
 export const ExtendedStatsResultSchema: GenMessage<ExtendedStatsResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 29);
+  messageDesc(file_tally_jobs_v1_jobs, 31);
 
 /**
  * @generated from message tally.jobs.v1.StdDeviationBounds
@@ -1250,7 +1345,7 @@ export type StdDeviationBounds = Message<"tally.jobs.v1.StdDeviationBounds"> & {
  * Use `create(StdDeviationBoundsSchema)` to create a new message.
  */
 export const StdDeviationBoundsSchema: GenMessage<StdDeviationBounds> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 30);
+  messageDesc(file_tally_jobs_v1_jobs, 32);
 
 /**
  * @generated from message tally.jobs.v1.MultiBucketResult
@@ -1279,6 +1374,13 @@ export type MultiBucketResult = Message<"tally.jobs.v1.MultiBucketResult"> & {
    * @generated from field: bool keyed = 4;
    */
   keyed: boolean;
+
+  /**
+   * `composite`: the last bucket's key, to ask for the next page with.
+   *
+   * @generated from field: google.protobuf.Value after_key = 5;
+   */
+  afterKey?: Value | undefined;
 };
 
 /**
@@ -1286,7 +1388,7 @@ export type MultiBucketResult = Message<"tally.jobs.v1.MultiBucketResult"> & {
  * Use `create(MultiBucketResultSchema)` to create a new message.
  */
 export const MultiBucketResultSchema: GenMessage<MultiBucketResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 31);
+  messageDesc(file_tally_jobs_v1_jobs, 33);
 
 /**
  * @generated from message tally.jobs.v1.Bucket
@@ -1330,7 +1432,7 @@ export type Bucket = Message<"tally.jobs.v1.Bucket"> & {
  * Use `create(BucketSchema)` to create a new message.
  */
 export const BucketSchema: GenMessage<Bucket> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 32);
+  messageDesc(file_tally_jobs_v1_jobs, 34);
 
 /**
  * @generated from message tally.jobs.v1.SingleBucketResult
@@ -1352,7 +1454,7 @@ export type SingleBucketResult = Message<"tally.jobs.v1.SingleBucketResult"> & {
  * Use `create(SingleBucketResultSchema)` to create a new message.
  */
 export const SingleBucketResultSchema: GenMessage<SingleBucketResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 33);
+  messageDesc(file_tally_jobs_v1_jobs, 35);
 
 /**
  * @generated from message tally.jobs.v1.MetricValue
@@ -1376,7 +1478,7 @@ export type MetricValue = Message<"tally.jobs.v1.MetricValue"> & {
  * Use `create(MetricValueSchema)` to create a new message.
  */
 export const MetricValueSchema: GenMessage<MetricValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 34);
+  messageDesc(file_tally_jobs_v1_jobs, 36);
 
 /**
  * @generated from message tally.jobs.v1.StatsResult
@@ -1413,7 +1515,7 @@ export type StatsResult = Message<"tally.jobs.v1.StatsResult"> & {
  * Use `create(StatsResultSchema)` to create a new message.
  */
 export const StatsResultSchema: GenMessage<StatsResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 35);
+  messageDesc(file_tally_jobs_v1_jobs, 37);
 
 /**
  * @generated from message tally.jobs.v1.PercentilesResult
@@ -1439,7 +1541,7 @@ export type PercentilesResult = Message<"tally.jobs.v1.PercentilesResult"> & {
  * Use `create(PercentilesResultSchema)` to create a new message.
  */
 export const PercentilesResultSchema: GenMessage<PercentilesResult> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 36);
+  messageDesc(file_tally_jobs_v1_jobs, 38);
 
 /**
  * @generated from message tally.jobs.v1.PercentileValue
@@ -1461,7 +1563,7 @@ export type PercentileValue = Message<"tally.jobs.v1.PercentileValue"> & {
  * Use `create(PercentileValueSchema)` to create a new message.
  */
 export const PercentileValueSchema: GenMessage<PercentileValue> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 37);
+  messageDesc(file_tally_jobs_v1_jobs, 39);
 
 /**
  * @generated from message tally.jobs.v1.IngestJobsRequest
@@ -1494,7 +1596,7 @@ export type IngestJobsRequest = Message<"tally.jobs.v1.IngestJobsRequest"> & {
  * Use `create(IngestJobsRequestSchema)` to create a new message.
  */
 export const IngestJobsRequestSchema: GenMessage<IngestJobsRequest> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 38);
+  messageDesc(file_tally_jobs_v1_jobs, 40);
 
 /**
  * One job as stored and served.
@@ -1545,7 +1647,7 @@ export type JobDocument = Message<"tally.jobs.v1.JobDocument"> & {
  * Use `create(JobDocumentSchema)` to create a new message.
  */
 export const JobDocumentSchema: GenMessage<JobDocument> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 39);
+  messageDesc(file_tally_jobs_v1_jobs, 41);
 
 /**
  * @generated from message tally.jobs.v1.Job
@@ -1596,7 +1698,7 @@ export type Job = Message<"tally.jobs.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 40);
+  messageDesc(file_tally_jobs_v1_jobs, 42);
 
 /**
  * @generated from message tally.jobs.v1.IngestJobsResponse
@@ -1613,7 +1715,7 @@ export type IngestJobsResponse = Message<"tally.jobs.v1.IngestJobsResponse"> & {
  * Use `create(IngestJobsResponseSchema)` to create a new message.
  */
 export const IngestJobsResponseSchema: GenMessage<IngestJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tally_jobs_v1_jobs, 41);
+  messageDesc(file_tally_jobs_v1_jobs, 43);
 
 /**
  * Job aggregations: an Elasticsearch-style `aggs` DSL over the caller's jobs.
