@@ -1,6 +1,12 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { AggregationSchema, QuerySchema, type Aggregation, type Query } from "./gen/tally/jobs/v1/jobs_pb.js";
+import {
+  AggregationSchema,
+  type CompositeSourceSchema,
+  QuerySchema,
+  type Aggregation,
+  type Query,
+} from "./gen/tally/jobs/v1/jobs_pb.js";
 
 type AggInit = MessageInitShape<typeof AggregationSchema>;
 type Subs = Record<string, Aggregation>;
@@ -61,6 +67,15 @@ export const aggs = {
   valueCount: (field: string) => agg({ case: "valueCount", value: { field } }),
   cardinality: (field: string) => agg({ case: "cardinality", value: { field } }),
   percentiles: (field: string, percents?: number[]) => agg({ case: "percentiles", value: { field, percents } }),
+  /**
+   * Pages through every combination of source keys: pass the previous answer's `afterKey` (as JSON)
+   * as `after` for the next page. Sources: `{ name, terms: { field } }`, `{ name, dateHistogram: {…} }`, ….
+   */
+  composite: (
+    sources: MessageInitShape<typeof CompositeSourceSchema>[],
+    o: { size?: number; after?: JsonObject } = {},
+    sub?: Subs,
+  ) => agg({ case: "composite", value: { sources, size: o.size, after: o.after } }, sub),
   extendedStats: (field: string, sigma?: number) => agg({ case: "extendedStats", value: { field, sigma } }),
   // Sibling pipelines: `bucketsPath` is `<multi-bucket agg>>[<agg>>…]<metric>[.value]`, or `…>_count`.
   avgBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>

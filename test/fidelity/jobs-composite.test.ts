@@ -1,10 +1,9 @@
 // [jobs-dsl] composite aggregations as Elasticsearch pages them: buckets in composite-key order (each
 // source ascending unless it says desc), `after` resumes strictly after a key, `after_key` is the page's
 // last key, and an empty page has none. Answers computed by hand from the jobs below.
-import { fromJson, toJson } from "@bufbuild/protobuf";
+import { type JsonObject, toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
-import { AggregationSchema } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
-import { createTallyClient } from "@tally/sdk";
+import { aggs, createTallyClient } from "@tally/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -96,24 +95,21 @@ describe("jobs: composite", () => {
       clientSecret: s.admin.clientSecret,
     });
     const seen: string[] = [];
-    let after: Record<string, unknown> | undefined;
+    let after: JsonObject | undefined;
     for (let i = 0; i < 10; i++) {
-      const agg = fromJson(AggregationSchema, {
-        composite: {
-          size: 3,
-          sources: [
-            { name: "type", terms: { field: "app_type" } },
-            { name: "day", dateHistogram: { field: "@timestamp", calendarInterval: "day" } },
-          ],
-          ...(after ? { after } : {}),
-        },
-      } as never);
+      const agg = aggs.composite(
+        [
+          { name: "type", kind: { case: "terms", value: { field: "app_type" } } },
+          { name: "day", kind: { case: "dateHistogram", value: { field: "@timestamp", calendarInterval: "day" } } },
+        ],
+        { size: 3, after },
+      );
       const res = await client.jobs.aggregateJobs({ application: "comp", aggs: { comp: agg } });
       const r = res.data!.aggregations.comp!.result;
       if (r.case !== "buckets" || r.value.buckets.length === 0) break;
       for (const b of r.value.buckets) seen.push(JSON.stringify(toJson(ValueSchema, b.key!)));
       expect(r.value.afterKey).toBeDefined();
-      after = toJson(ValueSchema, r.value.afterKey!) as Record<string, unknown>;
+      after = toJson(ValueSchema, r.value.afterKey!) as JsonObject;
     }
     // Sorted by type, then day: every key once, across pages of three.
     expect(seen).toEqual([
