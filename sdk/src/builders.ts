@@ -76,6 +76,26 @@ export const aggs = {
     o: { size?: number; after?: JsonObject } = {},
     sub?: Subs,
   ) => agg({ case: "composite", value: { sources, size: o.size, after: o.after } }, sub),
+  /** The top jobs of a bucket: `sort` fields of the job schema, `includes` the `_source` fields to show. */
+  topHits: (
+    o: {
+      size?: number;
+      from?: number;
+      sort?: readonly { path: string; desc?: boolean }[];
+      includes?: string[];
+      excludes?: string[];
+    } = {},
+  ) =>
+    agg({
+      case: "topHits",
+      value: {
+        size: o.size,
+        from: o.from,
+        sort: (o.sort ?? []).map((x) => ({ path: x.path, desc: x.desc ?? false })),
+        sourceIncludes: o.includes,
+        sourceExcludes: o.excludes,
+      },
+    }),
   extendedStats: (field: string, sigma?: number) => agg({ case: "extendedStats", value: { field, sigma } }),
   // Sibling pipelines: `bucketsPath` is `<multi-bucket agg>>[<agg>>…]<metric>[.value]`, or `…>_count`.
   avgBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>

@@ -183,6 +183,47 @@ describe("$percentile and $median (manual: testScores)", () => {
   });
 });
 
+describe("$topN and $bottomN (manual: gamescores)", () => {
+  it("the first / last n outputs in sortBy order per group, n at most", async () => {
+    const scores: [string, string, number][] = [
+      ["PlayerA", "G1", 31],
+      ["PlayerB", "G1", 33],
+      ["PlayerC", "G1", 99],
+      ["PlayerD", "G1", 1],
+      ["PlayerA", "G2", 10],
+      ["PlayerB", "G2", 14],
+      ["PlayerC", "G2", 66],
+      ["PlayerD", "G2", 80],
+    ];
+    await db.collection("gamescores").insertMany(scores.map(([playerId, gameId, score]) => ({ playerId, gameId, score })));
+    const out = await db
+      .collection("gamescores")
+      .aggregate([
+        {
+          $group: {
+            _id: "$gameId",
+            top: { $topN: { output: ["$playerId", "$score"], sortBy: { score: -1 }, n: 3 } },
+            bottom: { $bottomN: { output: ["$playerId", "$score"], sortBy: { score: -1 }, n: 3 } },
+          },
+        },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    expect(out).toEqual([
+      {
+        _id: "G1",
+        top: [["PlayerC", 99], ["PlayerB", 33], ["PlayerA", 31]],
+        bottom: [["PlayerB", 33], ["PlayerA", 31], ["PlayerD", 1]],
+      },
+      {
+        _id: "G2",
+        top: [["PlayerD", 80], ["PlayerC", 66], ["PlayerB", 14]],
+        bottom: [["PlayerC", 66], ["PlayerB", 14], ["PlayerA", 10]],
+      },
+    ]);
+  });
+});
+
 describe("$dateTrunc (manual: cakeSales)", () => {
   it("two-week bins in America/Los_Angeles from Monday, in $project", async () => {
     await db.collection("cakeSales").insertMany(cakeSales.map((d) => ({ ...d })) as never[]);

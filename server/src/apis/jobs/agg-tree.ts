@@ -6,6 +6,7 @@ import { esError } from "./es-error.js";
 import { resolveField, type FieldInfo } from "./fields.js";
 import { type PipelineNode, pipelineCases, pipelineSpec, validatePipelines } from "./pipeline-aggs.js";
 import { compileQuery, dateValue } from "./query.js";
+import { type TopHitsSpec, topHitsSpec } from "./top-hits.js";
 
 /** Elasticsearch's `calendar_interval` units. */
 export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year";
@@ -61,7 +62,8 @@ export interface CompositeSource {
 export type MetricSpec =
   | { kind: "avg" | "sum" | "min" | "max" | "stats" | "value_count" | "cardinality"; field: FieldInfo }
   | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean }
-  | { kind: "extended_stats"; field: FieldInfo; sigma: number };
+  | { kind: "extended_stats"; field: FieldInfo; sigma: number }
+  | TopHitsSpec;
 
 /** A bucket aggregation in the request tree, with its children. */
 export interface BucketNode {
@@ -101,7 +103,18 @@ const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
 };
 const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const numericMetrics = new Set(["avg", "sum", "min", "max", "stats", "extended_stats", "percentiles"]);
-const metricCases = ["avg", "sum", "min", "max", "stats", "extendedStats", "valueCount", "cardinality", "percentiles"];
+const metricCases = [
+  "avg",
+  "sum",
+  "min",
+  "max",
+  "stats",
+  "extendedStats",
+  "valueCount",
+  "cardinality",
+  "percentiles",
+  "topHits",
+];
 const MAX_NODES = 64;
 const MAX_DEPTH = 8;
 const namePattern = /^[^[\]>]{1,128}$/;
@@ -155,6 +168,8 @@ function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
     }
     case "valueCount":
       return { kind: "value_count", field: requireField(name, k.value.field, "value_count") };
+    case "topHits":
+      return topHitsSpec(name, k.value);
     case "extendedStats": {
       const sigma = k.value.sigma ?? 2;
       if (!(sigma >= 0)) throw esError(`[sigma] must be greater than or equal to 0. Found [${sigma}] in [${name}]`);
@@ -425,7 +440,9 @@ function resolveTermsOrder(
         );
       return { by: "metric", field: `m${child.id}_${value}`, desc };
     }
-    if (value !== undefined || kind === "cardinality" || kind === "percentiles")
+    if (kind === "extended_stats" && value && statsValues.has(value))
+      return { by: "metric", field: `m${child.id}_${value}`, desc };
+    if (value !== undefined || !["avg", "sum", "min", "max", "value_count"].includes(kind))
       throw esError(`Invalid aggregation order path [${path}]: ordering by [${kind}] is not supported`);
     return { by: "metric", field: `m${child.id}`, desc };
   });

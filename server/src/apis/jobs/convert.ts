@@ -1,6 +1,6 @@
 // Longer than our ~300-line guide on purpose: turning grouped rows into Elasticsearch's nested result
 // tree is one walk (the Assembler), and its bucket kinds share the walk's state.
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import {
   AggregationResultSchema,
@@ -16,6 +16,10 @@ import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
 import { type PipelineNode, type SiblingSpec, isSiblingPipeline } from "./pipeline-aggs.js";
 import { applyParentPipelines, extendedStats, siblingResult } from "./pipeline-values.js";
+import type { TopHitsSpec } from "./top-hits.js";
+
+/** Top hits one answer may carry across all its buckets. */
+const MAX_HITS = 10_000;
 
 /** A grouped row: its composite key (`_id`, null at the root) and its count, with its metric values. */
 export type Row = Document & { _id: Record<string, unknown> | null; doc_count: number };
@@ -27,6 +31,7 @@ type Results = Record<string, AggregationResult>;
  */
 export class Assembler {
   private buckets = 0;
+  private hits = 0;
   private readonly index = new Map<number, Map<string, Row[]>>();
   private readonly topTerms = new Map<number, { all: number; top: Row[] }>();
 
@@ -92,8 +97,10 @@ export class Assembler {
   ): Results {
     const out: Results = {};
     for (const c of children) {
-      if (c.type === "metric") out[c.name] = metricResult(c, row);
-      else if (c.type === "bucket") out[c.name] = this.bucketResult(c, keyedAncestors, path);
+      if (c.type === "metric") {
+        const r = (out[c.name] = metricResult(c, row));
+        if (r.result.case === "topHits") this.countHits(r.result.value.hits.length);
+      } else if (c.type === "bucket") out[c.name] = this.bucketResult(c, keyedAncestors, path);
     }
     // Sibling pipelines read the finished results of this level (parent ones are their parent's work).
     for (const c of children) {
@@ -106,6 +113,13 @@ export class Assembler {
 
   private rowsOf(n: BucketNode, keyedAncestors: BucketNode[], path: Record<string, unknown>): Row[] {
     return this.index.get(n.id)?.get(prefixOf(keyedAncestors, path)) ?? [];
+  }
+
+  /** Hits across every top_hits of the answer: at most MAX_HITS (each is a whole job). */
+  private countHits(n: number): void {
+    this.hits += n;
+    if (this.hits > MAX_HITS)
+      throw esError(`the answer would hold more than ${MAX_HITS} top hits; ask for fewer buckets or a smaller size`);
   }
 
   private count(n = 1): void {
@@ -302,6 +316,8 @@ function metricResult(m: MetricNode, row: Row | undefined): AggregationResult {
           },
         },
       });
+    case "top_hits":
+      return topHitsResult(m.spec, row?.[key], row?.doc_count ?? 0);
     case "extended_stats": {
       const count = Number(row?.[`${key}_count`] ?? 0);
       const value = extendedStats(
@@ -409,4 +425,37 @@ function histogramBuckets(
     );
   }
   return buckets;
+}
+
+/** A `$topN` output row: the job id, its `_source` and its sort values. */
+interface HitRow {
+  id: string;
+  src?: Record<string, unknown>;
+  s: unknown[];
+}
+
+/** Dates as Elasticsearch shows them in `_source` (ISO 8601) and in `sort` (epoch milliseconds). */
+function sourceJson(v: unknown): JsonValue {
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(sourceJson);
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sourceJson(x)]));
+  return (v ?? null) as JsonValue;
+}
+
+function topHitsResult(s: TopHitsSpec, stored: unknown, total: number): AggregationResult {
+  const rows = ((stored as HitRow[] | undefined) ?? []).slice(s.from, s.from + s.size);
+  return create(AggregationResultSchema, {
+    result: {
+      case: "topHits",
+      value: {
+        total: BigInt(total),
+        hits: rows.map((h) => ({
+          id: h.id,
+          source: h.src ? (sourceJson(h.src) as JsonObject) : undefined,
+          sort: s.sorted ? h.s.map((v) => jsonValue(v instanceof Date ? v.getTime() : v)) : [],
+        })),
+      },
+    },
+  });
 }

@@ -43,3 +43,8 @@ export function resolveField(name: string): FieldInfo {
     `Field [${name}] is not an aggregatable or filterable field of jobs; use one of [${Object.keys(schema).join(", ")}] or job.attributes.<name>`,
   );
 }
+
+/** Every named field of the job schema (API name and storage), for `_source` listings. */
+export function schemaFields(): readonly (readonly [string, FieldInfo])[] {
+  return Object.entries(schema);
+}

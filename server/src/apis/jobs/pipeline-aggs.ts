@@ -314,6 +314,10 @@ function checkPath(path: BucketsPath, children: readonly AggNode[], owner: Pipel
       `buckets_path must reference either a number value or a single value numeric metric aggregation, got: [${target.spec.kind}] at aggregation [${target.name}]`,
     );
   const kind = target.spec.kind;
+  if (kind === "top_hits")
+    throw esError(
+      `buckets_path must reference either a number value or a single value numeric metric aggregation, got: [top_hits] at aggregation [${target.name}]`,
+    );
   const values =
     kind === "stats" || kind === "stats_bucket"
       ? statsValues

@@ -1,6 +1,7 @@
 import type { Document } from "mongodb";
 import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
 import { esError } from "./es-error.js";
+import { topHitsAccumulator } from "./top-hits.js";
 
 /** Rows a single node's `$group` may return before the request is refused as too many buckets. */
 export const MAX_GROUP_ROWS = 200_000;
@@ -101,7 +102,7 @@ function dropNullKeys(keyed: readonly BucketNode[], prefix = "_id."): Document[]
  * would hit the 100 MB accumulator limit, which cannot spill.
  */
 function distinctCount(keyed: readonly BucketNode[], m: MetricNode): Document[] {
-  const value = { $ifNull: [`$${m.spec.field.path}`, null] };
+  const value = { $ifNull: [`$${(m.spec as { field: { path: string } }).field.path}`, null] };
   const outer = keyed.length ? Object.fromEntries(keyed.map((a) => [keyName(a), `$_id.${keyName(a)}`])) : null;
   return [
     { $group: { _id: { ...groupId(keyed), v: value } } },
@@ -245,8 +246,12 @@ function dateKey(s: Extract<BucketSpec, { kind: "date_histogram" }>): unknown {
 function accumulators(metrics: readonly MetricNode[]): Document {
   const out: Document = {};
   for (const m of metrics) {
-    const v = `$${m.spec.field.path}`;
     const key = `m${m.id}`;
+    if (m.spec.kind === "top_hits") {
+      out[key] = topHitsAccumulator(m.spec);
+      continue;
+    }
+    const v = `$${m.spec.field.path}`;
     const present = { $sum: { $cond: [{ $eq: [{ $ifNull: [v, null] }, null] }, 0, 1] } };
     switch (m.spec.kind) {
       case "avg":

@@ -49,6 +49,7 @@ const aggTypes = new Set([
   "moving_fn",
   "bucket_sort",
   "composite",
+  "top_hits",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
@@ -106,16 +107,45 @@ function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
       return normalizeMovingFn(v, name);
     case "composite":
       return normalizeComposite(v, name);
+    case "top_hits":
+      return normalizeTopHits(v, name);
     default:
       return v;
   }
 }
 
-/** `sort`: a path, `{path: "asc"|"desc"}`, `{path: {"order": …}}`, or a list of those (ascending by default). */
+/** `sort` in bucket_sort and top_hits. */
 function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v) || v.sort === undefined) return v;
-  const list = Array.isArray(v.sort) ? v.sort : [v.sort];
-  const sort = list.map((o) => {
+  return { ...v, sort: sortList(v.sort, "bucket_sort", name) };
+}
+
+/**
+ * `_source` (false, a field, a list, or `{includes, excludes}`) and `sort` as Elasticsearch takes them;
+ * `script_fields` refused (no script runs).
+ */
+function normalizeTopHits(v: JsonValue, name: string): JsonValue {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+  const { _source, sort, script_fields, ...rest } = v;
+  if (script_fields !== undefined)
+    throw esError(`[top_hits] aggregation [${name}]: script_fields are not supported: Tally runs no scripts`);
+  const out: JsonObject = { ...rest };
+  if (sort !== undefined) out.sort = sortList(sort, "top_hits", name);
+  if (_source === false) out.source_disabled = true;
+  else if (typeof _source === "string") out.source_includes = [_source];
+  else if (Array.isArray(_source)) out.source_includes = _source;
+  else if (_source !== null && typeof _source === "object") {
+    const list = (x: JsonValue | undefined) => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+    out.source_includes = list(_source.includes);
+    out.source_excludes = list(_source.excludes);
+  }
+  return out;
+}
+
+/** A path, `{path: "asc"|"desc"}`, `{path: {"order": …}}`, or a list of those (ascending by default). */
+function sortList(value: JsonValue, type: string, name: string): JsonValue[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((o) => {
     if (typeof o === "string") return { path: o, desc: false };
     const entries = o !== null && typeof o === "object" && !Array.isArray(o) ? Object.entries(o) : [];
     const [path, spec] = entries[0] ?? [];
@@ -126,10 +156,9 @@ function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
           ? spec.order
           : undefined;
     if (entries.length !== 1 || !dir || !["asc", "desc"].includes(dir.toLowerCase()))
-      throw esError(`[bucket_sort] aggregation [${name}]: unknown sort [${JSON.stringify(o).slice(0, 200)}]`);
+      throw esError(`[${type}] aggregation [${name}]: unknown sort [${JSON.stringify(o).slice(0, 200)}]`);
     return { path: path!, desc: dir.toLowerCase() === "desc" };
   });
-  return { ...v, sort };
 }
 
 /**
@@ -356,6 +385,20 @@ function resultJson(r: AggregationResult): RestJson {
       return { value: v.value.value ?? null, keys: v.value.keys };
     case "extendedStats":
       return extendedStatsJson(v.value);
+    case "topHits":
+      return {
+        hits: {
+          total: { value: v.value.total, relation: "eq" },
+          max_score: null,
+          hits: v.value.hits.map((h) => ({
+            _index: "jobs",
+            _id: h.id,
+            _score: null,
+            ...(h.source ? { _source: h.source as RestJson } : {}),
+            ...(h.sort.length ? { sort: h.sort.map((x) => toJson(ValueSchema, x) as RestJson) } : {}),
+          })),
+        },
+      };
     default:
       return null;
   }

@@ -1,5 +1,6 @@
 import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
 import { type Doc, type Expr, type Vars, Unsupported, compileExpr } from "./compile-expr.js";
+import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 import { MemoryBudget, accumulatorTooLarge, approxBsonSize } from "./limits.js";
 import { TDigest, percentileInput, percentileSpec } from "./percentile.js";
@@ -112,6 +113,54 @@ function accLast(_op: string, f: Expr): Acc {
   };
 }
 
+/**
+ * `$topN`/`$bottomN` (MongoDB 5.2+): the `output` of the first (last) `n` documents in `sortBy` order,
+ * holding at most `n` of them, whatever the group's size. Ties are left in no particular order.
+ */
+function accTopN(op: "$topN" | "$bottomN", arg: unknown): Acc {
+  const a = (arg ?? {}) as Doc;
+  const n = a.n;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+    throw locationError(5787902, `'n' must be a positive integral value for ${op}`);
+  const sortBy = a.sortBy;
+  if (sortBy === null || typeof sortBy !== "object" || Array.isArray(sortBy) || Object.keys(sortBy).length === 0)
+    throw locationError(5788604, `${op} requires a non-empty 'sortBy' object`);
+  if (!Object.hasOwn(a, "output")) throw locationError(5788001, `${op} requires 'output'`);
+  const sign = op === "$topN" ? 1 : -1;
+  const keys = Object.entries(sortBy as Doc).map(([path, dir]) => {
+    if (dir !== 1 && dir !== -1)
+      throw locationError(15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
+    return { get: compileExpr(`$${path}`), dir: dir * sign };
+  });
+  const output = compileExpr(a.output);
+  type Item = { k: unknown[]; v: unknown };
+  const cmp = (x: Item, y: Item) => {
+    for (let i = 0; i < keys.length; i++) {
+      const c = compareValues(x.k[i] ?? null, y.k[i] ?? null) * keys[i]!.dir;
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  return {
+    init: () => [] as Item[],
+    step: (s: Item[], d) => {
+      const item = { k: keys.map((k) => k.get(d, NO_VARS)), v: output(d, NO_VARS) };
+      if (s.length === n && cmp(item, s[n - 1]!) >= 0) return;
+      let lo = 0;
+      let hi = s.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cmp(s[mid]!, item) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      s.splice(lo, 0, item);
+      if (s.length > n) s.pop();
+    },
+    // $bottomN kept its n in reverse order; both answer in sortBy order.
+    done: (s: Item[]) => (sign === 1 ? s : [...s].reverse()).map((i) => i.v ?? null),
+  };
+}
+
 /** Accumulators by operator, each built from its compiled argument. */
 const byOperator: Readonly<Record<string, (op: string, f: Expr) => Acc>> = {
   $sum: accSum,
@@ -130,6 +179,7 @@ export function accumulator(spec: unknown): Acc {
   const [op, arg] = Object.entries(spec as Doc)[0]!;
   if (op === "$count") return counted();
   if (op === "$percentile" || op === "$median") return percentile(op, arg);
+  if (op === "$topN" || op === "$bottomN") return accTopN(op, arg);
   const make = Object.hasOwn(byOperator, op) ? byOperator[op] : undefined;
   if (!make) throw new Unsupported(op);
   return make(op, compileExpr(arg));
