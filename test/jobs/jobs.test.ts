@@ -390,7 +390,7 @@ describe("POST /v3/jobs/aggs: every aggregation, hand-computed", () => {
 
 describe("POST /v3/jobs/aggs: bad input → 400 with the documented body, nothing leaked", () => {
   const cases: [string, unknown, string][] = [
-    ["unknown type", atr({ x: { top_hits: {} } }), "Unknown aggregation type [top_hits]"],
+    ["unknown type", atr({ x: { geo_distance: {} } }), "Unknown aggregation type [geo_distance]"],
     [
       "two types",
       atr({ n: { terms: { field: "job.state" }, date_histogram: { field: "@timestamp" } } }),
