@@ -46,8 +46,14 @@ export function assertQueryBudget(req: AggregateJobsRequest, limits: QueryLimits
         Object.keys(q.terms).length +
         Object.keys(q.range).length +
         (q.exists ? 1 : 0) +
-        (q.matchAll ? 1 : 0),
+        (q.matchAll ? 1 : 0) +
+        Object.keys(q.prefix).length +
+        Object.keys(q.wildcard).length +
+        Object.keys(q.match).length +
+        (q.ids ? 1 : 0),
     );
+    if ((q.ids?.values.length ?? 0) > MAX_TERMS_COUNT)
+      throw queryError(`[ids] query lists more than ${MAX_TERMS_COUNT} ids`);
     if (clauses > MAX_CLAUSE_COUNT)
       throw queryError(`Query contains too many nested clauses; maxClauseCount is set to ${MAX_CLAUSE_COUNT}`);
     if (q.bool)
@@ -80,16 +86,24 @@ export function compileQuery(q: Query, depth = 0): Expr {
     q.bool !== undefined,
     q.exists !== undefined,
     q.matchAll !== undefined,
+    Object.keys(q.prefix).length > 0,
+    Object.keys(q.wildcard).length > 0,
+    q.ids !== undefined,
+    Object.keys(q.match).length > 0,
   ].filter(Boolean).length;
   if (kinds === 0) throw queryError("query malformed, empty clause found");
   if (kinds > 1)
     throw queryError(
       "[query] malformed query, expected [END_OBJECT] but found [FIELD_NAME]: a query clause holds exactly one query type",
     );
-  for (const [name, value] of Object.entries(q.term)) {
+  // Every job field is a keyword: a match query analyzes its text to the one term, as `term` does.
+  for (const [name, value] of [...Object.entries(q.term), ...Object.entries(q.match)]) {
     const f = resolveField(name);
     clauses.push(eq(f, termValue(f, json(value), name)));
   }
+  for (const [name, c] of Object.entries(q.prefix)) clauses.push(patternMatch(name, c, "prefix"));
+  for (const [name, c] of Object.entries(q.wildcard)) clauses.push(patternMatch(name, c, "wildcard"));
+  if (q.ids) clauses.push({ $in: ["$job.id", { $literal: [...q.ids.values] }] });
   for (const [name, list] of Object.entries(q.terms)) {
     const f = resolveField(name);
     const values = (list.values ?? []).map((v) => termValue(f, json(v), name));
@@ -123,7 +137,11 @@ export function compileQuery(q: Query, depth = 0): Expr {
   if (q.bool) {
     const b = q.bool;
     const all = [...b.must, ...b.filter].map((x) => compileQuery(x, depth + 1));
-    if (b.should.length) all.push({ $or: b.should.map((x) => compileQuery(x, depth + 1)) });
+    const need = minimumShouldMatch(b.minimumShouldMatch, b.should.length, all.length > 0);
+    if (need > b.should.length) all.push(false);
+    else if (need === 1 && b.should.length) all.push({ $or: b.should.map((x) => compileQuery(x, depth + 1)) });
+    else if (need > 1)
+      all.push({ $gte: [{ $add: b.should.map((x) => ({ $cond: [compileQuery(x, depth + 1), 1, 0] })) }, need] });
     for (const x of b.mustNot) all.push({ $not: [compileQuery(x, depth + 1)] });
     clauses.push(all.length === 0 ? true : all.length === 1 ? all[0]! : { $and: all });
   }
@@ -185,4 +203,54 @@ export function dateValue(v: unknown, name: string, math?: DateMathOptions): Dat
       `failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis] for [${name}]`,
     );
   return d;
+}
+
+/**
+ * How many `should` clauses must match (Elasticsearch's `minimum_should_match`): an integer, a
+ * negative integer (all but that many), or a percentage of them (rounded down), possibly negative.
+ * Default: 1 when the bool has only should clauses, else 0 (they then only score, which Tally does not).
+ */
+function minimumShouldMatch(v: Value | undefined, n: number, hasRequired: boolean): number {
+  const raw = json(v);
+  if (raw === undefined || raw === null) return hasRequired ? 0 : Math.min(1, n);
+  const text = String(raw).trim();
+  const m = /^(-?)(\d{1,9})(%?)$/.exec(text);
+  if (!m) throw queryError(`[minimum_should_match] must be an integer or a percentage, got [${text.slice(0, 32)}]`);
+  const k = m[3] ? Math.floor((n * Number(m[2])) / 100) : Number(m[2]);
+  return Math.max(0, m[1] ? n - k : k);
+}
+
+/** At most this many `*` in one wildcard pattern: each can make a regular expression backtrack. */
+const MAX_WILDCARD_STARS = 3;
+const MAX_PATTERN = 256;
+
+/**
+ * `prefix` and `wildcard` on a keyword field as an anchored regular expression over its escaped
+ * literal text (`*` → `.*`, `?` → `.`), on strings only: MongoDB's `$regexMatch` refuses other types.
+ */
+function patternMatch(name: string, c: { value: string; caseInsensitive: boolean }, kind: "prefix" | "wildcard"): Expr {
+  const f = resolveField(name);
+  if (f.type !== "keyword" && f.type !== "any")
+    throw queryError(`[${kind}] query on [${name}]: only keyword fields can be matched by pattern`);
+  if (c.value.length > MAX_PATTERN) throw queryError(`[${kind}] pattern on [${name}] is longer than ${MAX_PATTERN}`);
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  let regex: string;
+  if (kind === "prefix") regex = `^${escape(c.value)}`;
+  else {
+    const collapsed = c.value.replace(/\*+/g, "*");
+    if ((collapsed.match(/\*/g) ?? []).length > MAX_WILDCARD_STARS)
+      throw queryError(
+        `[wildcard] pattern on [${name}] has more than ${MAX_WILDCARD_STARS} '*' (each can make matching slow)`,
+      );
+    regex = `^${[...collapsed].map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : escape(ch))).join("")}$`;
+  }
+  const field = `$${f.path}`;
+  return {
+    $cond: [
+      { $eq: [{ $type: field }, "string"] },
+      // The pattern always starts with "^": never read as a field path, so no $literal is needed.
+      { $regexMatch: { input: field, regex, options: c.caseInsensitive ? "si" : "s" } },
+      false,
+    ],
+  };
 }

@@ -219,17 +219,33 @@ function normalizeFilters(v: JsonValue, name: string): JsonValue {
   return v;
 }
 
-/** `{"term": {"f": {"value": v}}}` → `{"term": {"f": v}}`, recursively through bool. */
+const isObject = (v: JsonValue | undefined): v is JsonObject =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Each field's value of a `{field: value}` clause, through `f` (other shapes are left to decoding). */
+function perField(v: JsonValue | undefined, f: (x: JsonValue) => JsonValue): JsonValue | undefined {
+  return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : v;
+}
+
+/**
+ * Elasticsearch's long forms to the contract's: `{"term": {"f": {"value": v}}}` → `{"f": v}`, `match`'s
+ * `{"query": v}` likewise, `prefix`/`wildcard` strings → `{"value": …}`; recursively through bool.
+ */
 export function normalizeQuery(q: JsonValue): JsonValue {
   if (q === null || typeof q !== "object" || Array.isArray(q)) return q;
   const out: JsonObject = { ...q };
-  if (out.term && typeof out.term === "object" && !Array.isArray(out.term)) {
-    out.term = Object.fromEntries(
-      Object.entries(out.term).map(([f, v]) => [
-        f,
-        v && typeof v === "object" && !Array.isArray(v) && "value" in v ? (v as JsonObject).value! : v,
-      ]),
-    );
+  const unwrap = (key: string) => (x: JsonValue) => (isObject(x) && key in x ? x[key]! : x);
+  if (out.term !== undefined) out.term = perField(out.term, unwrap("value"))!;
+  if (out.match !== undefined) out.match = perField(out.match, unwrap("query"))!;
+  for (const k of ["prefix", "wildcard"] as const) {
+    if (out[k] === undefined) continue;
+    out[k] = perField(out[k], (x) => {
+      if (typeof x === "string") return { value: x };
+      if (!isObject(x)) return x;
+      // Elasticsearch also accepts `wildcard` for the pattern's key; `rewrite`/`boost` change nothing here.
+      const { wildcard, rewrite: _r, boost: _b, ...rest } = x;
+      return wildcard !== undefined && rest.value === undefined ? { ...rest, value: wildcard } : rest;
+    })!;
   }
   if (out.bool && typeof out.bool === "object" && !Array.isArray(out.bool)) {
     const b: JsonObject = { ...out.bool };
