@@ -96,6 +96,18 @@ export const aggs = {
         sourceExcludes: o.excludes,
       },
     }),
+  weightedAvg: (value: string, weight: string) =>
+    agg({ case: "weightedAvg", value: { value: { field: value }, weight: { field: weight } } }),
+  percentileRanks: (field: string, values: number[]) => agg({ case: "percentileRanks", value: { field, values } }),
+  topMetrics: (metrics: string[], sort: { path: string; desc?: boolean }, size?: number) =>
+    agg({
+      case: "topMetrics",
+      value: {
+        metrics: metrics.map((field) => ({ field })),
+        sort: [{ path: sort.path, desc: sort.desc ?? false }],
+        size,
+      },
+    }),
   extendedStats: (field: string, sigma?: number) => agg({ case: "extendedStats", value: { field, sigma } }),
   // Sibling pipelines: `bucketsPath` is `<multi-bucket agg>>[<agg>>…]<metric>[.value]`, or `…>_count`.
   avgBucket: (bucketsPath: string, gapPolicy?: GapPolicy) =>

@@ -63,6 +63,14 @@ export type MetricSpec =
   | { kind: "avg" | "sum" | "min" | "max" | "stats" | "value_count" | "cardinality"; field: FieldInfo }
   | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean }
   | { kind: "extended_stats"; field: FieldInfo; sigma: number }
+  | { kind: "weighted_avg"; field: FieldInfo; weight: FieldInfo }
+  | { kind: "percentile_ranks"; field: FieldInfo; values: number[]; keyed: boolean }
+  | {
+      kind: "top_metrics";
+      metrics: { name: string; field: FieldInfo }[];
+      sort: { name: string; field: FieldInfo; desc: boolean };
+      size: number;
+    }
   | TopHitsSpec;
 
 /** A bucket aggregation in the request tree, with its children. */
@@ -102,7 +110,17 @@ const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
   "1y": "year",
 };
 const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const numericMetrics = new Set(["avg", "sum", "min", "max", "stats", "extended_stats", "percentiles"]);
+const numericMetrics = new Set([
+  "avg",
+  "sum",
+  "min",
+  "max",
+  "stats",
+  "extended_stats",
+  "percentiles",
+  "weighted_avg",
+  "percentile_ranks",
+]);
 const metricCases = [
   "avg",
   "sum",
@@ -114,6 +132,9 @@ const metricCases = [
   "cardinality",
   "percentiles",
   "topHits",
+  "weightedAvg",
+  "percentileRanks",
+  "topMetrics",
 ];
 const MAX_NODES = 64;
 const MAX_DEPTH = 8;
@@ -170,6 +191,26 @@ function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
       return { kind: "value_count", field: requireField(name, k.value.field, "value_count") };
     case "topHits":
       return topHitsSpec(name, k.value);
+    case "weightedAvg":
+      if (!k.value.value || !k.value.weight) throw esError(`[value] and [weight] are required in [${name}]`);
+      return {
+        kind: "weighted_avg",
+        field: requireField(name, k.value.value.field, "weighted_avg"),
+        weight: requireField(name, k.value.weight.field, "weighted_avg"),
+      };
+    case "percentileRanks": {
+      const values = [...k.value.values];
+      if (values.length === 0) throw esError(`[values] must not be empty in [${name}]`);
+      if (values.length > 100) throw esError(`[values] takes at most 100 values in [${name}]`);
+      return {
+        kind: "percentile_ranks",
+        field: requireField(name, k.value.field, "percentile_ranks"),
+        values,
+        keyed: k.value.keyed ?? true,
+      };
+    }
+    case "topMetrics":
+      return topMetricsSpec(name, k.value);
     case "extendedStats": {
       const sigma = k.value.sigma ?? 2;
       if (!(sigma >= 0)) throw esError(`[sigma] must be greater than or equal to 0. Found [${sigma}] in [${name}]`);
@@ -185,6 +226,24 @@ function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
     default:
       throw esError(`Unknown aggregation type [${String(k.case)}]`);
   }
+}
+
+/** Elasticsearch's default cap on `top_metrics` size (`index.max_top_metrics_size`). */
+const MAX_TOP_METRICS = 10;
+
+function topMetricsSpec(name: string, v: AggValue<"topMetrics">): MetricSpec {
+  const size = v.size ?? 1;
+  if (size < 1 || size > MAX_TOP_METRICS)
+    throw esError(`[top_metrics.size] must not be more than [${MAX_TOP_METRICS}] but was [${size}]`);
+  if (v.sort.length !== 1) throw esError(`[sort] must contain exactly one sort in [${name}]`);
+  if (v.metrics.length === 0 || v.metrics.length > 16) throw esError(`[metrics] takes 1 to 16 fields in [${name}]`);
+  const s = v.sort[0]!;
+  return {
+    kind: "top_metrics",
+    metrics: v.metrics.map((m) => ({ name: m.field, field: resolveField(m.field) })),
+    sort: { name: s.path, field: resolveField(s.path), desc: s.desc },
+    size,
+  };
 }
 
 function requireField(name: string, field: string, kind: string): FieldInfo {

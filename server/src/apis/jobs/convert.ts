@@ -318,6 +318,29 @@ function metricResult(m: MetricNode, row: Row | undefined): AggregationResult {
       });
     case "top_hits":
       return topHitsResult(m.spec, row?.[key], row?.doc_count ?? 0);
+    case "weighted_avg": {
+      const w = num(row?.[`${key}_w`]) ?? 0;
+      const value = w === 0 ? undefined : (num(row?.[`${key}_vw`]) ?? 0) / w;
+      return create(AggregationResultSchema, { result: { case: "value", value: { value } } });
+    }
+    case "percentile_ranks": {
+      const count = Number(row?.[`${key}_count`] ?? 0);
+      const values = m.spec.values.map((percent, i) => ({
+        percent,
+        value: count === 0 ? undefined : (100 * Number(row?.[`${key}_r${i}`] ?? 0)) / count,
+      }));
+      return create(AggregationResultSchema, {
+        result: { case: "percentiles", value: { values, asList: !m.spec.keyed } },
+      });
+    }
+    case "top_metrics": {
+      const s = m.spec;
+      const top = ((row?.[key] as { s: unknown; m: unknown[] }[] | undefined) ?? []).map((t) => ({
+        sort: [jsonValue(t.s instanceof Date ? t.s.getTime() : t.s)],
+        metrics: Object.fromEntries(s.metrics.map((x, i) => [x.name, sourceJson(t.m[i] ?? null)])) as JsonObject,
+      }));
+      return create(AggregationResultSchema, { result: { case: "topMetrics", value: { top } } });
+    }
     case "extended_stats": {
       const count = Number(row?.[`${key}_count`] ?? 0);
       const value = extendedStats(

@@ -251,6 +251,17 @@ function accumulators(metrics: readonly MetricNode[]): Document {
       out[key] = topHitsAccumulator(m.spec);
       continue;
     }
+    if (m.spec.kind === "top_metrics") {
+      const s = m.spec;
+      out[key] = {
+        $topN: {
+          n: s.size,
+          sortBy: { [s.sort.field.path]: s.sort.desc ? -1 : 1, jobId: 1 },
+          output: { s: `$${s.sort.field.path}`, m: s.metrics.map((x) => `$${x.field.path}`) },
+        },
+      };
+      continue;
+    }
     const v = `$${m.spec.field.path}`;
     const present = { $sum: { $cond: [{ $eq: [{ $ifNull: [v, null] }, null] }, 0, 1] } };
     switch (m.spec.kind) {
@@ -279,6 +290,21 @@ function accumulators(metrics: readonly MetricNode[]): Document {
         break;
       case "stats":
         Object.assign(out, statsAccumulators(key, v));
+        break;
+      case "weighted_avg": {
+        // Documents count only with both a number value and a number weight (Elasticsearch skips the rest).
+        const w = `$${m.spec.weight.path}`;
+        const both = { $and: [{ $isNumber: v }, { $isNumber: w }] };
+        out[`${key}_vw`] = { $sum: { $cond: [both, { $multiply: [v, w] }, 0] } };
+        out[`${key}_w`] = { $sum: { $cond: [both, w, 0] } };
+        break;
+      }
+      case "percentile_ranks":
+        // Exact: how many numbers are at or below each value, and how many there are.
+        out[`${key}_count`] = { $sum: { $cond: [{ $isNumber: v }, 1, 0] } };
+        m.spec.values.forEach((x, i) => {
+          out[`${key}_r${i}`] = { $sum: { $cond: [{ $and: [{ $isNumber: v }, { $lte: [v, x] }] }, 1, 0] } };
+        });
         break;
       case "percentiles":
         out[key] = { $percentile: { input: v, p: m.spec.percents.map((p) => p / 100), method: "approximate" } };

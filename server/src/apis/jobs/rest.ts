@@ -50,6 +50,9 @@ const aggTypes = new Set([
   "bucket_sort",
   "composite",
   "top_hits",
+  "weighted_avg",
+  "percentile_ranks",
+  "top_metrics",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
@@ -109,6 +112,14 @@ function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
       return normalizeComposite(v, name);
     case "top_hits":
       return normalizeTopHits(v, name);
+    case "top_metrics":
+      return isObject(v)
+        ? {
+            ...v,
+            metrics: v.metrics === undefined ? [] : Array.isArray(v.metrics) ? v.metrics : [v.metrics],
+            sort: v.sort === undefined ? [] : sortList(v.sort, "top_metrics", name),
+          }
+        : v;
     default:
       return v;
   }
@@ -401,6 +412,13 @@ function resultJson(r: AggregationResult): RestJson {
       return { value: v.value.value ?? null, keys: v.value.keys };
     case "extendedStats":
       return extendedStatsJson(v.value);
+    case "topMetrics":
+      return {
+        top: v.value.top.map((t) => ({
+          sort: t.sort.map((x) => toJson(ValueSchema, x) as RestJson),
+          metrics: (t.metrics ?? {}) as RestJson,
+        })),
+      };
     case "topHits":
       return {
         hits: {

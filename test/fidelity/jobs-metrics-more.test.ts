@@ -1,0 +1,95 @@
+// [jobs-dsl] More metrics as Elasticsearch answers them: extended_stats (with sigma), weighted_avg,
+// percentile_ranks (exact here: the share of values at or below), top_metrics; hand-computed.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+
+let s: TestServer;
+// durations 10, 20, 30, 40 with weights (attribute w) 1, 1, 2, missing.
+const rows: [number, number | undefined][] = [
+  [10, 1],
+  [20, 1],
+  [30, 2],
+  [40, undefined],
+];
+
+beforeAll(async () => {
+  s = await startTestServer();
+  const jobs = rows.map(([ms, w], i) => ({
+    application: "more",
+    app_type: "ec2",
+    domain: "d",
+    region: "r",
+    "@timestamp": `2024-05-01T0${i}:00:00Z`,
+    job: { id: `m-${i}`, name: "n", state: "OK", duration_ms: ms, attributes: w === undefined ? {} : { w } },
+  }));
+  expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+async function run(aggs: unknown) {
+  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
+    method: "POST",
+    body: JSON.stringify({ application: "more", aggs }),
+  });
+  const json = (await res.json()) as any;
+  expect(res.status, JSON.stringify(json)).toBe(200);
+  return json.data.aggregations;
+}
+
+describe("jobs: more metrics", () => {
+  it("extended_stats with sigma 1", async () => {
+    const r = await run({ e: { extended_stats: { field: "job.duration_ms", sigma: 1 } } });
+    // Σx = 100, Σx² = 3000, n = 4: variance 3000/4 − 25² = 125; sample 500/3.
+    const std = Math.sqrt(125);
+    const stdS = Math.sqrt(500 / 3);
+    expect(r.e).toEqual({
+      count: 4,
+      min: 10,
+      max: 40,
+      avg: 25,
+      sum: 100,
+      sum_of_squares: 3000,
+      variance: 125,
+      variance_population: 125,
+      variance_sampling: 500 / 3,
+      std_deviation: std,
+      std_deviation_population: std,
+      std_deviation_sampling: stdS,
+      std_deviation_bounds: {
+        upper: 25 + std,
+        lower: 25 - std,
+        upper_population: 25 + std,
+        lower_population: 25 - std,
+        upper_sampling: 25 + stdS,
+        lower_sampling: 25 - stdS,
+      },
+    });
+  });
+
+  it("weighted_avg skips jobs without a weight; percentile_ranks; top_metrics by a sort", async () => {
+    const r = await run({
+      w: { weighted_avg: { value: { field: "job.duration_ms" }, weight: { field: "job.attributes.w" } } },
+      ranks: { percentile_ranks: { field: "job.duration_ms", values: [20, 35, 5] } },
+      ranks_list: { percentile_ranks: { field: "job.duration_ms", values: [30], keyed: false } },
+      top: {
+        top_metrics: {
+          metrics: [{ field: "job.duration_ms" }, { field: "job.id" }],
+          sort: { "@timestamp": "desc" },
+          size: 2,
+        },
+      },
+    });
+    // (10·1 + 20·1 + 30·2) / 4 = 22.5
+    expect(r.w).toEqual({ value: 22.5 });
+    expect(r.ranks).toEqual({ values: { "20.0": 50, "35.0": 75, "5.0": 0 } });
+    expect(r.ranks_list).toEqual({ values: [{ key: 30, value: 75 }] });
+    expect(r.top).toEqual({
+      top: [
+        { sort: [Date.parse("2024-05-01T03:00:00Z")], metrics: { "job.duration_ms": 40, "job.id": "m-3" } },
+        { sort: [Date.parse("2024-05-01T02:00:00Z")], metrics: { "job.duration_ms": 30, "job.id": "m-2" } },
+      ],
+    });
+  });
+});
