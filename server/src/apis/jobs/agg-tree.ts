@@ -39,7 +39,14 @@ export type BucketSpec =
       minDocCount: number;
       bounds?: { min?: number; max?: number };
     }
-  | { kind: "range"; field: FieldInfo; ranges: { from?: number; to?: number; key: string }[]; keyed: boolean }
+  | {
+      kind: "range";
+      field: FieldInfo;
+      ranges: { from?: number; to?: number; key: string }[];
+      keyed: boolean;
+      /** `date_range`: bounds are epoch milliseconds, shown as dates in this zone. */
+      dates?: { timeZone: string | undefined };
+    }
   | { kind: "filter"; expr: unknown }
   | { kind: "filters"; filters: { name: string; expr: unknown }[]; otherBucketKey: string | undefined }
   | { kind: "missing"; field: FieldInfo }
@@ -268,6 +275,8 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
       return histogramSpec(name, k.value);
     case "range":
       return rangeSpec(name, k.value);
+    case "dateRange":
+      return dateRangeSpec(name, k.value);
     case "filter":
       return { kind: "filter", expr: compileQuery(k.value) };
     case "filters": {
@@ -414,12 +423,43 @@ function histogramSpec(name: string, v: AggValue<"histogram">): BucketSpec {
 function rangeSpec(name: string, v: AggValue<"range">): BucketSpec {
   const field = requireField(name, v.field, "range");
   if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
+  if (v.ranges.length > MAX_RANGES) throw esError(`[ranges] takes at most ${MAX_RANGES} ranges in [${name}]`);
   const ranges = v.ranges.map((r) => ({
     from: r.from,
     to: r.to,
     key: r.key || `${r.from === undefined ? "*" : fmt(r.from)}-${r.to === undefined ? "*" : fmt(r.to)}`,
   }));
-  return { kind: "range", field, ranges, keyed: v.keyed };
+  return { kind: "range", field, ranges: sortRanges(ranges), keyed: v.keyed };
+}
+
+const MAX_RANGES = 1000;
+
+/** Elasticsearch orders range buckets by `from`, then `to` (an open bound is ∓∞), keeping ties in order. */
+function sortRanges<R extends { from?: number; to?: number }>(ranges: R[]): R[] {
+  const lo = (r: R) => r.from ?? Number.NEGATIVE_INFINITY;
+  const hi = (r: R) => r.to ?? Number.POSITIVE_INFINITY;
+  return [...ranges].sort((a, b) => lo(a) - lo(b) || hi(a) - hi(b) || 0);
+}
+
+/** `date_range`: bounds as dates, epoch milliseconds or date math in the request's zone. */
+function dateRangeSpec(name: string, v: AggValue<"dateRange">): BucketSpec {
+  const field = requireField(name, v.field, "date_range");
+  if (field.type !== "date")
+    throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_range]`);
+  if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
+  if (v.ranges.length > MAX_RANGES) throw esError(`[ranges] takes at most ${MAX_RANGES} ranges in [${name}]`);
+  const timeZone = v.timeZone ? histogramZone(v.timeZone) : undefined;
+  const now = Date.now();
+  // Date math rounds down for both bounds (`from` is inclusive, `to` exclusive), as Elasticsearch does.
+  const bound = (x: Value | undefined) => {
+    const j = json(x);
+    return j === undefined || j === null
+      ? undefined
+      : dateValue(j, `${name}.ranges`, { now, roundUp: false, timeZone }).getTime();
+  };
+  // An empty key is filled in by the converter, which formats dates (`<from>-<to>`, `*` for open).
+  const ranges = v.ranges.map((r) => ({ from: bound(r.from), to: bound(r.to), key: r.key }));
+  return { kind: "range", field, ranges: sortRanges(ranges), keyed: v.keyed, dates: { timeZone } };
 }
 
 /** The Elasticsearch name of a oneof case (`dateHistogram` → `date_histogram`). */

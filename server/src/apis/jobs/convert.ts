@@ -206,9 +206,15 @@ export class Assembler {
       return multiResult(finish(histogramBuckets(s, rows, k, this.buckets, bucket)));
     if (s.kind === "range") {
       const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
-      return multiResult(finish(s.ranges.map((r, i) => bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to }))), {
-        keyed: s.keyed,
+      const tz = s.dates?.timeZone;
+      const shown = (ms: number | undefined) => (ms === undefined ? undefined : formatDate(ms, tz));
+      const buckets = s.ranges.map((r, i) => {
+        if (!s.dates) return bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to });
+        const [from, to] = [shown(r.from), shown(r.to)];
+        const key = r.key || `${from ?? "*"}-${to ?? "*"}`;
+        return bucket(i, key, byIndex.get(i), { from: r.from, to: r.to, fromAsString: from, toAsString: to });
       });
+      return multiResult(finish(buckets), { keyed: s.keyed });
     }
     const byName = new Map(rows.map((r) => [String(r._id?.[k]), r]));
     const names = [...s.filters.map((f) => f.name), ...(s.otherBucketKey !== undefined ? [s.otherBucketKey] : [])];

@@ -174,14 +174,16 @@ function keyExpr(s: BucketSpec): unknown {
     }
     case "range": {
       const v = `$${s.field.path}`;
+      // date_range bounds are dates (epoch ms in the spec); range bounds numbers.
+      const bound = (x: number) => (s.dates ? { $literal: new Date(x) } : x);
       return {
         $concatArrays: s.ranges.map((r, i) => ({
           $cond: [
             {
               $and: [
-                { $isNumber: v },
-                ...(r.from !== undefined ? [{ $gte: [v, r.from] }] : []),
-                ...(r.to !== undefined ? [{ $lt: [v, r.to] }] : []),
+                s.dates ? { $eq: [{ $type: v }, "date"] } : { $isNumber: v },
+                ...(r.from !== undefined ? [{ $gte: [v, bound(r.from)] }] : []),
+                ...(r.to !== undefined ? [{ $lt: [v, bound(r.to)] }] : []),
               ],
             },
             [i],

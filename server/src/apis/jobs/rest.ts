@@ -53,10 +53,22 @@ const aggTypes = new Set([
   "weighted_avg",
   "percentile_ranks",
   "top_metrics",
+  "date_range",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
 const scripted = new Set(["bucket_script", "bucket_selector", "scripted_metric"]);
+
+/** Elasticsearch aggregations Tally knows and does not serve, with the reason given to the caller. */
+const unsupported: Readonly<Record<string, string>> = {
+  significant_terms:
+    "its significance scores need the background term statistics of an Elasticsearch index, which Tally cannot reproduce honestly",
+  significant_text: "Tally keeps no analyzed text",
+  median_absolute_deviation: "not served yet",
+  auto_date_histogram: "not served yet: use date_histogram with a calendar_interval",
+  rare_terms: 'not served yet: use terms with "order": {"_count": "asc"}',
+  multi_terms: "not served yet: use composite with terms sources",
+};
 
 /**
  * Checks the raw `aggs` object the way Elasticsearch parses it, so REST clients get its messages
@@ -85,6 +97,8 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
         agg[k] = normalizeAgg(k, v, name);
       } else if (scripted.has(k)) {
         throw esError(`[${k}] aggregation [${name}] is not supported: Tally runs no scripts`);
+      } else if (Object.hasOwn(unsupported, k)) {
+        throw esError(`[${k}] aggregation [${name}] is not supported: ${unsupported[k]}`);
       } else {
         throw esError(`Unknown aggregation type [${k}]`);
       }
@@ -471,7 +485,9 @@ function bucketJson(b: Bucket): RestJson {
     ...(b.keyAsString !== undefined ? { key_as_string: b.keyAsString } : {}),
     key: b.key ? (toJson(ValueSchema, b.key) as RestJson) : null,
     ...(b.from !== undefined ? { from: b.from } : {}),
+    ...(b.fromAsString !== undefined ? { from_as_string: b.fromAsString } : {}),
     ...(b.to !== undefined ? { to: b.to } : {}),
+    ...(b.toAsString !== undefined ? { to_as_string: b.toAsString } : {}),
     doc_count: b.docCount,
     ...resultsJson(b.aggregations),
   };
