@@ -258,3 +258,52 @@ describe("jobs: sibling pipeline aggregations", () => {
     expect(script.json.detail).toMatch(/accepts only a built-in MovingFunctions call/);
   });
 });
+
+describe("jobs: one dashboard request, as the issue's definition of done names it", () => {
+  it("date math, terms ordered by a sub-aggregation, composite paged to its end, top_hits, derivative, cumulative_sum and avg_bucket", async () => {
+    const body = (after?: unknown) => ({
+      application: "pipe",
+      // The 5th is out: < 2024-05-05, rounded down to the day.
+      query: { range: { "@timestamp": { gte: "2024-05-01||/d", lt: "2024-05-04||+1d/d" } } },
+      aggs: {
+        per_day: perDay({
+          d: { derivative: { buckets_path: "sales" } },
+          cs: { cumulative_sum: { buckets_path: "sales" } },
+        }),
+        avg_day: { avg_bucket: { buckets_path: "per_day>sales" } },
+        longest: {
+          terms: { field: "job.id", size: 2, order: { top: "desc" } },
+          aggs: { top: { max: { field: "job.duration_ms" } } },
+        },
+        latest: { top_hits: { size: 1, sort: [{ "@timestamp": "desc" }], _source: ["job.id"] } },
+        pages: {
+          composite: { size: 1, sources: [{ type: { terms: { field: "app_type" } } }], ...(after ? { after } : {}) },
+        },
+      },
+    });
+    const ask = async (after?: unknown) => {
+      const res = await restCall(s, s.admin, "/v3/jobs/aggs", { method: "POST", body: JSON.stringify(body(after)) });
+      const json = (await res.json()) as any;
+      expect(res.status, JSON.stringify(json)).toBe(200);
+      return json.data;
+    };
+    const first = await ask();
+    expect(first.total).toBe(6);
+    const a = first.aggregations;
+    expect(a.per_day.buckets.map((b: any) => [b.key_as_string, b.sales.value, b.d?.value, b.cs.value])).toEqual([
+      [day(1), 30, undefined, 30],
+      [day(2), 50, 20, 80],
+      [day(3), 0, null, 80],
+      [day(4), 60, null, 140],
+    ]);
+    expect(a.avg_day).toEqual({ value: 140 / 3 });
+    expect(a.longest.buckets.map((b: any) => [b.key, b.top.value])).toEqual([
+      ["p-1-0", 50],
+      ["p-2-2", 40],
+    ]);
+    expect(a.latest.hits.hits.map((h: any) => h._source)).toEqual([{ job: { id: "p-2-2" } }]);
+    expect(a.pages).toEqual({ after_key: { type: "ec2" }, buckets: [{ key: { type: "ec2" }, doc_count: 6 }] });
+    const second = await ask(a.pages.after_key);
+    expect(second.aggregations.pages).toEqual({ buckets: [] });
+  });
+});
