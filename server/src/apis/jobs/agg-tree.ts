@@ -7,6 +7,7 @@ import { resolveField, type FieldInfo } from "./fields.js";
 import { type PipelineNode, pipelineCases, pipelineSpec, validatePipelines } from "./pipeline-aggs.js";
 import { compileQuery, dateValue } from "./query.js";
 import { type TopHitsSpec, topHitsSpec } from "./top-hits.js";
+import { checkDateFormat } from "./date-format.js";
 
 /** Elasticsearch's `calendar_interval` units. */
 export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year";
@@ -30,6 +31,11 @@ export type BucketSpec =
       timeZone: string | undefined;
       minDocCount: number;
       bounds?: { min?: number; max?: number };
+      hardBounds?: { min?: number; max?: number };
+      keyed?: boolean;
+      order?: TermsOrder[];
+      /** `key_as_string`'s format (a pattern or a named format); default ISO 8601. */
+      format?: string;
     }
   | {
       kind: "histogram";
@@ -38,6 +44,9 @@ export type BucketSpec =
       offset: number;
       minDocCount: number;
       bounds?: { min?: number; max?: number };
+      hardBounds?: { min?: number; max?: number };
+      keyed?: boolean;
+      order?: TermsOrder[];
     }
   | {
       kind: "range";
@@ -177,6 +186,8 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
       const node: BucketNode = { type: "bucket", id, name, spec, children: [] };
       node.children.push(...walk(agg.aggs, depth + 1, node));
       if (spec.kind === "terms" && k.case === "terms") spec.order = resolveTermsOrder(k.value.order, node.children);
+      if ((k.case === "histogram" || k.case === "dateHistogram") && k.value.order.length)
+        (spec as { order?: TermsOrder[] }).order = resolveTermsOrder(k.value.order, node.children);
       out.push(node);
     }
     validatePipelines(out, parent);
@@ -370,7 +381,22 @@ function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): BucketSp
       `[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`,
     );
   }
-  return { kind: "date_histogram", field, interval, timeZone, minDocCount: Number(v.minDocCount ?? 0n), bounds };
+  if (v.offset) throw esError(`[offset] on a date_histogram is not served yet [${name}]`);
+  const hardBounds = v.hardBounds
+    ? { min: boundMs(v.hardBounds.min, name, timeZone), max: boundMs(v.hardBounds.max, name, timeZone) }
+    : undefined;
+  if (v.format) checkDateFormat(v.format, name);
+  return {
+    kind: "date_histogram",
+    field,
+    interval,
+    timeZone,
+    minDocCount: Number(v.minDocCount ?? 0n),
+    bounds,
+    hardBounds,
+    keyed: v.keyed,
+    format: v.format || undefined,
+  };
 }
 
 /** `calendar_interval`, `fixed_interval`, or the legacy `interval` (a calendar unit if it names one). */
@@ -413,6 +439,8 @@ function histogramSpec(name: string, v: AggValue<"histogram">): BucketSpec {
   return {
     kind: "histogram",
     field,
+    hardBounds: v.hardBounds ? { min: numberOf(v.hardBounds.min), max: numberOf(v.hardBounds.max) } : undefined,
+    keyed: v.keyed,
     interval: v.interval,
     offset: v.offset,
     minDocCount: Number(v.minDocCount ?? 0n),

@@ -11,7 +11,8 @@ import {
 import type { Document } from "mongodb";
 import { dateTrunc } from "../../platform/time/date-trunc.js";
 import { offsetAt } from "../../platform/time/timezone.js";
-import type { AggNode, BucketNode, BucketSpec, MetricNode } from "./agg-tree.js";
+import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
+import { formatDateAs } from "./date-format.js";
 import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
 import { type PipelineNode, type SiblingSpec, isSiblingPipeline } from "./pipeline-aggs.js";
@@ -203,7 +204,7 @@ export class Assembler {
     }
     const rows = this.rowsOf(n, keyedAncestors, path);
     if (s.kind === "date_histogram" || s.kind === "histogram")
-      return multiResult(finish(histogramBuckets(s, rows, k, this.buckets, bucket)));
+      return multiResult(finish(histogramBuckets(s, rows, k, this.buckets, bucket)), { keyed: s.keyed });
     if (s.kind === "range") {
       const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
       const tz = s.dates?.timeZone;
@@ -440,20 +441,63 @@ function histogramBuckets(
   bucket: MakeBucket,
 ): Bucket[] {
   const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
+  // hard_bounds: only keys in [min, max) are buckets, whatever the data or extended_bounds.
+  const hard = s.hardBounds;
+  const inside = (key: number) =>
+    (hard?.min === undefined || key >= hard.min) && (hard?.max === undefined || key < hard.max);
   const keys = histogramKeys(
-    s,
-    [...byKey.keys()].sort((a, b) => a - b),
+    hard ? { ...s, bounds: clampBounds(s.bounds, hard) } : s,
+    [...byKey.keys()].filter(inside).sort((a, b) => a - b),
     already,
-  );
-  const buckets: Bucket[] = [];
+  ).filter(inside);
+  const shown: { key: number; row: Row | undefined }[] = [];
   for (const key of keys) {
     const row = byKey.get(key);
-    if ((row?.doc_count ?? 0) < s.minDocCount) continue;
-    buckets.push(
-      bucket(key, key, row, s.kind === "date_histogram" ? { keyAsString: formatDate(key, s.timeZone) } : {}),
-    );
+    if ((row?.doc_count ?? 0) >= s.minDocCount) shown.push({ key, row });
   }
-  return buckets;
+  if (s.order?.length) shown.sort((a, b) => compareBy(s.order!, a.key, a.row, b.key, b.row));
+  return shown.map(({ key, row }) =>
+    bucket(
+      key,
+      key,
+      row,
+      s.kind === "date_histogram"
+        ? { keyAsString: s.format ? formatDateAs(key, s.timeZone, s.format) : formatDate(key, s.timeZone) }
+        : {},
+    ),
+  );
+}
+
+/** extended_bounds never reach past hard_bounds. */
+function clampBounds(
+  b: { min?: number; max?: number } | undefined,
+  hard: { min?: number; max?: number },
+): { min?: number; max?: number } | undefined {
+  if (!b) return b;
+  return {
+    min: b.min === undefined || hard.min === undefined ? b.min : Math.max(b.min, hard.min),
+    max: b.max === undefined || hard.max === undefined ? b.max : Math.min(b.max, hard.max),
+  };
+}
+
+/** A histogram `order`: criteria over the key, the count or a metric of the rows. */
+function compareBy(
+  order: readonly TermsOrder[],
+  ak: number,
+  a: Row | undefined,
+  bk: number,
+  b: Row | undefined,
+): number {
+  for (const o of order) {
+    const c =
+      o.by === "key"
+        ? ak - bk
+        : o.by === "count"
+          ? (a?.doc_count ?? 0) - (b?.doc_count ?? 0)
+          : compareMetric(a?.[o.field], b?.[o.field]);
+    if (c !== 0) return o.desc ? -c : c;
+  }
+  return 0;
 }
 
 /** A `$topN` output row: the job id, its `_source` and its sort values. */

@@ -117,6 +117,8 @@ function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
     case "filters":
       return normalizeFilters(v, name);
     case "terms":
+    case "histogram":
+    case "date_histogram":
       return normalizeTerms(v, name);
     case "bucket_sort":
       return normalizeBucketSort(v, name);
@@ -399,9 +401,12 @@ function resultJson(r: AggregationResult): RestJson {
       if (v.value.afterKey) head.after_key = toJson(ValueSchema, v.value.afterKey) as RestJson;
       if (!v.value.keyed) return { ...head, buckets };
       const keyed: Record<string, RestJson> = {};
+      // Histograms (numeric keys) are keyed by key_as_string (or the key as a double) and keep their
+      // key inside; range and filters buckets are keyed by their key alone, as Elasticsearch prints them.
       v.value.buckets.forEach((b, i) => {
         const { key, ...rest } = buckets[i] as Record<string, RestJson>;
-        keyed[String(key ?? toJson(ValueSchema, b.key!))] = rest;
+        if (typeof key === "number") keyed[b.keyAsString ?? fmt(key)] = buckets[i]!;
+        else keyed[String(key ?? toJson(ValueSchema, b.key!))] = rest;
       });
       return { ...head, buckets: keyed };
     }
