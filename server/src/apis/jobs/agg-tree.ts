@@ -23,7 +23,22 @@ export type TermsOrder =
 
 /** A validated bucket aggregation (terms, histograms, ranges, filters, missing). */
 export type BucketSpec =
-  | { kind: "terms"; field: FieldInfo; size: number; minDocCount: number; order: TermsOrder[] }
+  | {
+      kind: "terms";
+      field: FieldInfo;
+      size: number;
+      minDocCount: number;
+      order: TermsOrder[];
+      /** rare_terms: at most this many documents per term, and no sum_other_doc_count. */
+      maxDocCount?: number;
+    }
+  | {
+      kind: "multi_terms";
+      fields: FieldInfo[];
+      size: number;
+      minDocCount: number;
+      order: TermsOrder[];
+    }
   | {
       kind: "date_histogram";
       field: FieldInfo;
@@ -186,6 +201,8 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
       const node: BucketNode = { type: "bucket", id, name, spec, children: [] };
       node.children.push(...walk(agg.aggs, depth + 1, node));
       if (spec.kind === "terms" && k.case === "terms") spec.order = resolveTermsOrder(k.value.order, node.children);
+      if (spec.kind === "multi_terms" && k.case === "multiTerms")
+        spec.order = resolveTermsOrder(k.value.order, node.children);
       if ((k.case === "histogram" || k.case === "dateHistogram") && k.value.order.length)
         (spec as { order?: TermsOrder[] }).order = resolveTermsOrder(k.value.order, node.children);
       out.push(node);
@@ -303,10 +320,47 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
       return { kind: "missing", field: requireField(name, k.value.field, "missing") };
     case "composite":
       return compositeSpec(name, k.value);
+    case "rareTerms": {
+      const max = Number(k.value.maxDocCount ?? 1n);
+      if (max < 1) throw esError(`[max_doc_count] must be greater than 0. Found [${max}] in [${name}]`);
+      if (max > 100) throw esError(`[max_doc_count] must be smaller than or equal to [100] in [${name}]`);
+      // Rarest first, then by key (Elasticsearch's order), every rare term: the bucket limit bounds them.
+      return {
+        kind: "terms",
+        field: requireField(name, k.value.field, "rare_terms"),
+        size: MAX_RARE_TERMS,
+        minDocCount: 1,
+        maxDocCount: max,
+        order: [
+          { by: "count", desc: false },
+          { by: "key", desc: false },
+        ],
+      };
+    }
+    case "multiTerms": {
+      const v = k.value;
+      if (v.terms.length < 2)
+        throw esError(
+          `The [terms] parameter in the aggregation [${name}] must be present and have at least 2 fields or scripts.`,
+        );
+      if (v.terms.length > 8) throw esError(`[terms] takes at most 8 fields in [${name}]`);
+      const size = v.size ?? 10;
+      if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+      return {
+        kind: "multi_terms",
+        fields: v.terms.map((t) => requireField(name, t.field, "multi_terms")),
+        size,
+        minDocCount: Number(v.minDocCount ?? 1n),
+        order: [],
+      };
+    }
     default:
       throw esError(`Unknown aggregation type [${String(k.case)}]`);
   }
 }
+
+/** rare_terms returns every rare term; more than this is a too-many-buckets error. */
+const MAX_RARE_TERMS = 65_536;
 
 /** At most this many sources per composite key (Elasticsearch has no fixed limit; every source costs a sort key). */
 const MAX_COMPOSITE_SOURCES = 10;

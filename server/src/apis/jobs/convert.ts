@@ -63,7 +63,10 @@ export class Assembler {
         for (const r of rows)
           r[c.key] = byKey.get(prefixOf(keyed, (r._id as Record<string, unknown> | null) ?? {})) ?? 0;
       }
-      if ((n.spec.kind === "terms" || n.spec.kind === "composite") && keyedAncestors.length === 0) {
+      if (
+        (n.spec.kind === "terms" || n.spec.kind === "multi_terms" || n.spec.kind === "composite") &&
+        keyedAncestors.length === 0
+      ) {
         this.topTerms.set(n.id, { all: Number(this.rootRow?.[`o${n.id}`] ?? 0), top: rows as Row[] });
       } else {
         if (rows.length > MAX_GROUP_ROWS) throw tooManyBuckets(rows.length);
@@ -140,7 +143,7 @@ export class Assembler {
     const k = `k${n.id}`;
     const rows = this.rowsOf(n, keyedAncestors, path);
     const top = rows
-      .filter((r) => r.doc_count >= s.minDocCount)
+      .filter((r) => r.doc_count >= s.minDocCount && (s.maxDocCount === undefined || r.doc_count <= s.maxDocCount))
       .sort((a, b) => {
         for (const o of s.order) {
           const c =
@@ -189,6 +192,17 @@ export class Assembler {
         const v = r._id?.[k];
         // Elasticsearch keys boolean terms 1/0 and shows "true"/"false" as key_as_string.
         return typeof v === "boolean" ? bucket(v, v ? 1 : 0, r, { keyAsString: String(v) }) : bucket(v, v, r);
+      });
+      // rare_terms answers its buckets alone.
+      return multiResult(finish(buckets), s.maxDocCount === undefined ? { sumOther: all - shown } : {});
+    }
+    if (s.kind === "multi_terms") {
+      const { top, all } = this.topTerms.get(n.id) ?? { top: [], all: 0 };
+      const shown = top.reduce((a, r) => a + r.doc_count, 0);
+      const buckets = top.map((r) => {
+        const raw = r._id?.[k] as Record<string, unknown>;
+        const parts = s.fields.map((_, i) => raw?.[`t${i}`] ?? null);
+        return bucket(raw, parts, r, { keyAsString: parts.map((p) => String(p)).join("|") });
       });
       return multiResult(finish(buckets), { sumOther: all - shown });
     }
@@ -396,6 +410,8 @@ function compareKeys(a: unknown, b: unknown): number {
 }
 
 function jsonValue(v: unknown): Value {
+  if (Array.isArray(v))
+    return create(ValueSchema, { kind: { case: "listValue", value: { values: v.map(jsonValue) } } });
   if (v !== null && typeof v === "object" && !(v instanceof Date))
     return create(ValueSchema, {
       kind: {

@@ -55,17 +55,28 @@ export function planAggregations(tree: readonly AggNode[]): Plan {
           `[composite] aggregation cannot be used with a parent aggregation of type: [${keyed[0]!.spec.kind}]`,
         );
       stages.push(...compositePage(n.spec, keyName(n)));
-    } else if (n.spec.kind === "terms" && keyed.length === 1) {
+    } else if ((n.spec.kind === "terms" || n.spec.kind === "multi_terms") && keyed.length === 1) {
       // Top-level terms: a top-k sort in the database. sum_other_doc_count needs the number of
       // documents with a key, which the root counts (under the same filters) as `o<id>`.
+      const s = n.spec;
+      const parts = s.kind === "multi_terms" ? s.fields.map((_, i) => `_id.${keyName(n)}.t${i}`) : [];
+      const hasKey =
+        s.kind === "multi_terms"
+          ? s.fields.map((f) => ({ $ne: [{ $ifNull: [`$${f.path}`, null] }, null] }))
+          : [{ $ne: [keyExpr(s), null] }];
       rootAccumulators[`o${n.id}`] = {
-        $sum: { $cond: [{ $and: [...chain.flatMap(narrowCondition), { $ne: [keyExpr(n.spec), null] }] }, 1, 0] },
+        $sum: { $cond: [{ $and: [...chain.flatMap(narrowCondition), ...hasKey] }, 1, 0] },
       };
+      const count: Document = { $gte: s.minDocCount };
+      if (s.kind === "terms" && s.maxDocCount !== undefined) count.$lte = s.maxDocCount;
       stages.push(
-        { $match: { doc_count: { $gte: n.spec.minDocCount } } },
-        { $sort: termsSort(n.spec.order) },
-        { $limit: n.spec.size },
+        ...(parts.length ? [{ $match: Object.fromEntries(parts.map((p) => [p, { $ne: null }])) }] : []),
+        { $match: { doc_count: count } },
+        { $sort: termsSort(s.order) },
+        { $limit: s.size },
       );
+    } else if (n.spec.kind === "multi_terms") {
+      throw esError("[multi_terms] is served at the top level (or under filter and missing) only");
     } else {
       stages.push({ $limit: MAX_GROUP_ROWS + 1 });
     }
@@ -194,6 +205,8 @@ function keyExpr(s: BucketSpec): unknown {
     }
     case "composite":
       return Object.fromEntries(s.sources.map((src, i) => [`s${i}`, keyExpr(src.spec)]));
+    case "multi_terms":
+      return Object.fromEntries(s.fields.map((f, i) => [`t${i}`, { $ifNull: [`$${f.path}`, null] }]));
     case "filters": {
       const matched = { $concatArrays: s.filters.map((f) => ({ $cond: [f.expr, { $literal: [f.name] }, []] })) };
       if (s.otherBucketKey === undefined) return matched;

@@ -54,6 +54,8 @@ const aggTypes = new Set([
   "percentile_ranks",
   "top_metrics",
   "date_range",
+  "rare_terms",
+  "multi_terms",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
@@ -66,8 +68,6 @@ const unsupported: Readonly<Record<string, string>> = {
   significant_text: "Tally keeps no analyzed text",
   median_absolute_deviation: "not served yet",
   auto_date_histogram: "not served yet: use date_histogram with a calendar_interval",
-  rare_terms: 'not served yet: use terms with "order": {"_count": "asc"}',
-  multi_terms: "not served yet: use composite with terms sources",
 };
 
 /**
@@ -117,6 +117,7 @@ function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
     case "filters":
       return normalizeFilters(v, name);
     case "terms":
+    case "multi_terms":
     case "histogram":
     case "date_histogram":
       return normalizeTerms(v, name);

@@ -1,0 +1,79 @@
+// [jobs-dsl] rare_terms (terms held by at most max_doc_count jobs, rarest first, then by key; no
+// sum_other_doc_count) and multi_terms (list keys, key_as_string joined with "|"); hand-computed.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+
+let s: TestServer;
+// app_type/state: ec2 OK ×3, ec2 FAILED ×1, k8s OK ×2, lambda OK ×1, batch FAILED ×1
+const rows: [string, string][] = [
+  ["ec2", "OK"],
+  ["ec2", "OK"],
+  ["ec2", "OK"],
+  ["ec2", "FAILED"],
+  ["k8s", "OK"],
+  ["k8s", "OK"],
+  ["lambda", "OK"],
+  ["batch", "FAILED"],
+];
+
+beforeAll(async () => {
+  s = await startTestServer();
+  const jobs = rows.map(([type, state], i) => ({
+    application: "rm",
+    app_type: type,
+    domain: "d",
+    region: "r",
+    "@timestamp": "2024-05-01T00:00:00Z",
+    job: { id: `rm-${i}`, name: "n", state },
+  }));
+  expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+async function run(aggs: unknown) {
+  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
+    method: "POST",
+    body: JSON.stringify({ application: "rm", aggs }),
+  });
+  const json = (await res.json()) as any;
+  return { status: res.status, json };
+}
+
+describe("jobs: rare_terms and multi_terms", () => {
+  it("rare_terms: at most max_doc_count, rarest first, then by key", async () => {
+    const { json } = await run({
+      rare: { rare_terms: { field: "app_type" } },
+      rare2: { rare_terms: { field: "app_type", max_doc_count: 2 } },
+    });
+    expect(json.data.aggregations.rare).toEqual({
+      buckets: [
+        { key: "batch", doc_count: 1 },
+        { key: "lambda", doc_count: 1 },
+      ],
+    });
+    expect(json.data.aggregations.rare2.buckets.map((b: any) => b.key)).toEqual(["batch", "lambda", "k8s"]);
+  });
+
+  it("multi_terms: list keys by count, then key; sum_other_doc_count; refusals", async () => {
+    const { json } = await run({
+      mt: { multi_terms: { terms: [{ field: "app_type" }, { field: "job.state" }], size: 3 } },
+    });
+    expect(json.data.aggregations.mt).toEqual({
+      doc_count_error_upper_bound: 0,
+      sum_other_doc_count: 2, // ec2|FAILED and lambda|OK
+      buckets: [
+        { key: ["ec2", "OK"], key_as_string: "ec2|OK", doc_count: 3 },
+        { key: ["k8s", "OK"], key_as_string: "k8s|OK", doc_count: 2 },
+        { key: ["batch", "FAILED"], key_as_string: "batch|FAILED", doc_count: 1 },
+      ],
+    });
+    expect((await run({ mt: { multi_terms: { terms: [{ field: "app_type" }] } } })).json.detail).toBe(
+      "The [terms] parameter in the aggregation [mt] must be present and have at least 2 fields or scripts.",
+    );
+    expect((await run({ r: { rare_terms: { field: "app_type", max_doc_count: 101 } } })).json.detail).toBe(
+      "[max_doc_count] must be smaller than or equal to [100] in [r]",
+    );
+  });
+});
