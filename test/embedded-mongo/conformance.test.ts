@@ -195,7 +195,9 @@ describe("$topN and $bottomN (manual: gamescores)", () => {
       ["PlayerC", "G2", 66],
       ["PlayerD", "G2", 80],
     ];
-    await db.collection("gamescores").insertMany(scores.map(([playerId, gameId, score]) => ({ playerId, gameId, score })));
+    await db
+      .collection("gamescores")
+      .insertMany(scores.map(([playerId, gameId, score]) => ({ playerId, gameId, score })));
     const out = await db
       .collection("gamescores")
       .aggregate([
@@ -212,13 +214,29 @@ describe("$topN and $bottomN (manual: gamescores)", () => {
     expect(out).toEqual([
       {
         _id: "G1",
-        top: [["PlayerC", 99], ["PlayerB", 33], ["PlayerA", 31]],
-        bottom: [["PlayerB", 33], ["PlayerA", 31], ["PlayerD", 1]],
+        top: [
+          ["PlayerC", 99],
+          ["PlayerB", 33],
+          ["PlayerA", 31],
+        ],
+        bottom: [
+          ["PlayerB", 33],
+          ["PlayerA", 31],
+          ["PlayerD", 1],
+        ],
       },
       {
         _id: "G2",
-        top: [["PlayerD", 80], ["PlayerC", 66], ["PlayerB", 14]],
-        bottom: [["PlayerC", 66], ["PlayerB", 14], ["PlayerA", 10]],
+        top: [
+          ["PlayerD", 80],
+          ["PlayerC", 66],
+          ["PlayerB", 14],
+        ],
+        bottom: [
+          ["PlayerC", 66],
+          ["PlayerB", 14],
+          ["PlayerA", 10],
+        ],
       },
     ]);
   });

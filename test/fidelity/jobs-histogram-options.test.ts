@@ -110,4 +110,16 @@ describe("jobs: histogram options", () => {
       json: { status_code: 400, detail: "Invalid format: [yyyy-qq]: Unknown pattern letter: q" },
     });
   });
+
+  it("offset shifts daily boundaries to noon (empty buckets between filled)", async () => {
+    const { json } = await run({
+      d: { date_histogram: { field: "@timestamp", calendar_interval: "day", offset: "+12h" } },
+    });
+    expect(json.data.aggregations.d.buckets.map((b: any) => [b.key_as_string, b.doc_count])).toEqual([
+      ["2024-04-30T12:00:00.000Z", 2],
+      ["2024-05-01T12:00:00.000Z", 0],
+      ["2024-05-02T12:00:00.000Z", 1],
+      ["2024-05-03T12:00:00.000Z", 2],
+    ]);
+  });
 });

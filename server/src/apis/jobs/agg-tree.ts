@@ -51,6 +51,8 @@ export type BucketSpec =
       order?: TermsOrder[];
       /** `key_as_string`'s format (a pattern or a named format); default ISO 8601. */
       format?: string;
+      /** Bucket boundaries shifted by this many milliseconds. */
+      offsetMs?: number;
     }
   | {
       kind: "histogram";
@@ -435,7 +437,7 @@ function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): BucketSp
       `[extended_bounds.min][${bounds.min}] cannot be greater than [extended_bounds.max][${bounds.max}] for histogram aggregation [${name}]`,
     );
   }
-  if (v.offset) throw esError(`[offset] on a date_histogram is not served yet [${name}]`);
+  const offsetMs = v.offset ? signedDuration(v.offset, name) : 0;
   const hardBounds = v.hardBounds
     ? { min: boundMs(v.hardBounds.min, name, timeZone), max: boundMs(v.hardBounds.max, name, timeZone) }
     : undefined;
@@ -450,7 +452,18 @@ function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): BucketSp
     hardBounds,
     keyed: v.keyed,
     format: v.format || undefined,
+    offsetMs,
   };
+}
+
+/** `+6h`, `-30m`, `1d`: a date_histogram offset in milliseconds. */
+function signedDuration(text: string, name: string): number {
+  const m = /^([+-]?)(\d{1,9})(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m)
+    throw esError(
+      `failed to parse setting [date_histogram.offset] with value [${text.slice(0, 32)}] as a time value in [${name}]`,
+    );
+  return (m[1] === "-" ? -1 : 1) * Number(m[2]) * fixedUnits[m[3]!]!;
 }
 
 /** `calendar_interval`, `fixed_interval`, or the legacy `interval` (a calendar unit if it names one). */

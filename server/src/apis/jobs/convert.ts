@@ -304,6 +304,11 @@ function next(
 
 /** The same rounding the pipeline does, for filling empty buckets. */
 function roundDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
+  const off = s.offsetMs ?? 0;
+  return off ? truncate(s, v - off) + off : truncate(s, v);
+}
+
+function truncate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
   if ("calendar" in s.interval) return dateTrunc(new Date(v), s.interval.calendar, 1, s.timeZone, "monday").getTime();
   const i = s.interval.fixedMs;
   if (s.timeZone && 86_400_000 % i === 0) return dateTrunc(new Date(v), "millisecond", i, s.timeZone).getTime();

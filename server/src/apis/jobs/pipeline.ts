@@ -238,6 +238,18 @@ const unitMs: [string, number][] = [
  */
 function dateKey(s: Extract<BucketSpec, { kind: "date_histogram" }>): unknown {
   const date = `$${s.field.path}`;
+  if (!s.offsetMs) return truncatedDate(s, date);
+  // offset: buckets start `offset` later (the date shifted back, truncated, and the key shifted forward).
+  return {
+    $let: {
+      vars: { shifted: { $subtract: [date, s.offsetMs] } },
+      in: { $add: [truncatedDate(s, "$$shifted"), s.offsetMs] },
+    },
+  };
+}
+
+/** The bucket start (epoch ms) of the date expression `date`, by the histogram's interval and zone. */
+function truncatedDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, date: unknown): unknown {
   if ("calendar" in s.interval) {
     return {
       $toLong: {
