@@ -8,6 +8,7 @@ import { type PipelineNode, pipelineCases, pipelineSpec, validatePipelines } fro
 import { compileQuery, dateValue } from "./query.js";
 import { type TopHitsSpec, topHitsSpec } from "./top-hits.js";
 import { checkDateFormat } from "./date-format.js";
+import { minimumRung } from "./auto-date-histogram.js";
 
 /** Elasticsearch's `calendar_interval` units. */
 export type CalendarUnit = "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year";
@@ -53,6 +54,12 @@ export type BucketSpec =
       format?: string;
       /** Bucket boundaries shifted by this many milliseconds. */
       offsetMs?: number;
+      /** auto_date_histogram: the target, the smallest rung, and (once the data's range is read) the choice. */
+      auto?: { target: number; minimum: number; chosen?: string };
+      /** Months or years merged `every` at a time from the first bucket's (auto_date_histogram). */
+      calendarStep?: { unit: "M" | "y"; every: number; first: number };
+      /** The zone keys are shown in, when keys are computed without one (auto fixed intervals). */
+      displayZone?: string;
     }
   | {
       kind: "histogram";
@@ -200,6 +207,8 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
         continue;
       }
       const spec = bucketSpec(name, k);
+      if (k.case === "autoDateHistogram" && parent)
+        throw esError(`[auto_date_histogram] aggregation [${name}] is served at the top level only`);
       const node: BucketNode = { type: "bucket", id, name, spec, children: [] };
       node.children.push(...walk(agg.aggs, depth + 1, node));
       if (spec.kind === "terms" && k.case === "terms") spec.order = resolveTermsOrder(k.value.order, node.children);
@@ -322,6 +331,26 @@ function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
       return { kind: "missing", field: requireField(name, k.value.field, "missing") };
     case "composite":
       return compositeSpec(name, k.value);
+    case "autoDateHistogram": {
+      const v = k.value;
+      const field = requireField(name, v.field, "auto_date_histogram");
+      if (field.type !== "date")
+        throw esError(
+          `Field [${v.field}] of type [${field.type}] is not supported for aggregation [auto_date_histogram]`,
+        );
+      const target = v.buckets ?? 10;
+      if (target < 1 || target > 10_000) throw esError(`[buckets] must be between 1 and 10000 in [${name}]`);
+      if (v.format) checkDateFormat(v.format, name);
+      return {
+        kind: "date_histogram",
+        field,
+        interval: { calendar: "day" },
+        timeZone: v.timeZone ? histogramZone(v.timeZone) : undefined,
+        minDocCount: 0,
+        format: v.format || undefined,
+        auto: { target, minimum: minimumRung(v.minimumInterval, name) },
+      };
+    }
     case "rareTerms": {
       const max = Number(k.value.maxDocCount ?? 1n);
       if (max < 1) throw esError(`[max_doc_count] must be greater than 0. Found [${max}] in [${name}]`);

@@ -13,6 +13,7 @@ import { dateTrunc } from "../../platform/time/date-trunc.js";
 import { offsetAt } from "../../platform/time/timezone.js";
 import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
 import { formatDateAs } from "./date-format.js";
+import { calendarIndex, calendarStart } from "./auto-date-histogram.js";
 import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
 import { type PipelineNode, type SiblingSpec, isSiblingPipeline } from "./pipeline-aggs.js";
@@ -218,7 +219,10 @@ export class Assembler {
     }
     const rows = this.rowsOf(n, keyedAncestors, path);
     if (s.kind === "date_histogram" || s.kind === "histogram")
-      return multiResult(finish(histogramBuckets(s, rows, k, this.buckets, bucket)), { keyed: s.keyed });
+      return multiResult(finish(histogramBuckets(s, rows, k, this.buckets, bucket)), {
+        keyed: s.keyed,
+        interval: s.kind === "date_histogram" ? s.auto?.chosen : undefined,
+      });
     if (s.kind === "range") {
       const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
       const tz = s.dates?.timeZone;
@@ -295,6 +299,10 @@ function next(
   round: (v: number) => number,
 ): number {
   if (s.kind === "histogram") return key + s.interval;
+  if (s.calendarStep) {
+    const { unit, every } = s.calendarStep;
+    return calendarStart(calendarIndex(key, unit, s.timeZone) + every, unit, s.timeZone);
+  }
   if ("fixedMs" in s.interval && !(s.timeZone && 86_400_000 % s.interval.fixedMs === 0))
     return key + s.interval.fixedMs;
   // Calendar (and zoned fixed) buckets vary in length: step past the bucket, then round back to its start.
@@ -304,6 +312,11 @@ function next(
 
 /** The same rounding the pipeline does, for filling empty buckets. */
 function roundDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
+  if (s.calendarStep) {
+    const { unit, every, first } = s.calendarStep;
+    const i = calendarIndex(v, unit, s.timeZone);
+    return calendarStart(first + Math.floor((i - first) / every) * every, unit, s.timeZone);
+  }
   const off = s.offsetMs ?? 0;
   return off ? truncate(s, v - off) + off : truncate(s, v);
 }
@@ -433,7 +446,7 @@ function jsonValue(v: unknown): Value {
 /** A multi-bucket result; terms add their sum_other_doc_count (the error bound is 0: counts are exact). */
 function multiResult(
   buckets: Bucket[],
-  more: { sumOther?: number; keyed?: boolean; afterKey?: Value } = {},
+  more: { sumOther?: number; keyed?: boolean; afterKey?: Value; interval?: string } = {},
 ): AggregationResult {
   return create(AggregationResultSchema, {
     result: {
@@ -442,6 +455,7 @@ function multiResult(
         buckets,
         keyed: more.keyed ?? false,
         afterKey: more.afterKey,
+        interval: more.interval ?? "",
         ...(more.sumOther !== undefined
           ? { sumOtherDocCount: BigInt(more.sumOther), docCountErrorUpperBound: 0n }
           : {}),
@@ -461,7 +475,12 @@ function histogramBuckets(
   already: number,
   bucket: MakeBucket,
 ): Bucket[] {
-  const byKey = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
+  // Merged months or years come keyed by their index: the bucket's start is the key clients see.
+  const keyOf = (r: Row) => {
+    const key = Number(r._id?.[k]);
+    return s.kind === "date_histogram" && s.calendarStep ? calendarStart(key, s.calendarStep.unit, s.timeZone) : key;
+  };
+  const byKey = new Map(rows.map((r) => [keyOf(r), r]));
   // hard_bounds: only keys in [min, max) are buckets, whatever the data or extended_bounds.
   const hard = s.hardBounds;
   const inside = (key: number) =>
@@ -483,7 +502,11 @@ function histogramBuckets(
       key,
       row,
       s.kind === "date_histogram"
-        ? { keyAsString: s.format ? formatDateAs(key, s.timeZone, s.format) : formatDate(key, s.timeZone) }
+        ? {
+            keyAsString: s.format
+              ? formatDateAs(key, s.displayZone ?? s.timeZone, s.format)
+              : formatDate(key, s.displayZone ?? s.timeZone),
+          }
         : {},
     ),
   );

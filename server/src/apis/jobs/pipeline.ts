@@ -238,6 +238,22 @@ const unitMs: [string, number][] = [
  */
 function dateKey(s: Extract<BucketSpec, { kind: "date_histogram" }>): unknown {
   const date = `$${s.field.path}`;
+  if (s.calendarStep) {
+    // Months (year·12 + month) or years in the zone, merged `every` at a time from the first: the key
+    // is that index; the converter turns it into the bucket's start.
+    const { unit, every, first } = s.calendarStep;
+    const tz = s.timeZone ?? "UTC";
+    const index =
+      unit === "y"
+        ? { $year: { date, timezone: tz } }
+        : {
+            $add: [
+              { $multiply: [{ $year: { date, timezone: tz } }, 12] },
+              { $subtract: [{ $month: { date, timezone: tz } }, 1] },
+            ],
+          };
+    return { $add: [first, { $multiply: [{ $floor: { $divide: [{ $subtract: [index, first] }, every] } }, every] }] };
+  }
   if (!s.offsetMs) return truncatedDate(s, date);
   // offset: buckets start `offset` later (the date shifted back, truncated, and the key shifted forward).
   return {

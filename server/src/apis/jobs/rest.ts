@@ -56,6 +56,7 @@ const aggTypes = new Set([
   "date_range",
   "rare_terms",
   "multi_terms",
+  "auto_date_histogram",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
@@ -67,7 +68,6 @@ const unsupported: Readonly<Record<string, string>> = {
     "its significance scores need the background term statistics of an Elasticsearch index, which Tally cannot reproduce honestly",
   significant_text: "Tally keeps no analyzed text",
   median_absolute_deviation: "not served yet",
-  auto_date_histogram: "not served yet: use date_histogram with a calendar_interval",
 };
 
 /**
@@ -400,6 +400,7 @@ function resultJson(r: AggregationResult): RestJson {
             }
           : {};
       if (v.value.afterKey) head.after_key = toJson(ValueSchema, v.value.afterKey) as RestJson;
+      if (v.value.interval) return { ...head, buckets, interval: v.value.interval };
       if (!v.value.keyed) return { ...head, buckets };
       const keyed: Record<string, RestJson> = {};
       // Histograms (numeric keys) are keyed by key_as_string (or the key as a double) and keep their

@@ -11,7 +11,8 @@ import {
 } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { Document } from "mongodb";
 import type { TenantScopeFactory } from "../../db/tenant-scope.js";
-import { buildAggTree } from "./agg-tree.js";
+import { type AggNode, buildAggTree } from "./agg-tree.js";
+import { applyAutoInterval, chooseInterval, rangeStages } from "./auto-date-histogram.js";
 import { Assembler, type Row } from "./convert.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
@@ -37,9 +38,10 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     assertQueryBudget(req, this.limits);
     const match = leadingMatch(req);
     const tree = buildAggTree(req.aggs);
-    const plan = planAggregations(tree);
     const scope = this.scopes(ctx);
     const opts = { allowDiskUse: true };
+    await resolveAutoHistograms(tree, (stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts));
+    const plan = planAggregations(tree);
     let rootRows: Document[];
     const nodeRows = new Map<number, Document[]>();
     const distinctRows = new Map<number, { owner: number | null; rows: Document[] }>();
@@ -96,5 +98,24 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
       write: (doc) => ({ doc }),
     });
     return create(IngestJobsResponseSchema, { result });
+  }
+}
+
+/**
+ * Each top-level auto_date_histogram reads its field's range first (one `$group` of min and max,
+ * served by the same index as the request), then becomes the date histogram that range calls for.
+ */
+async function resolveAutoHistograms(
+  tree: readonly AggNode[],
+  read: (stages: Document[]) => Promise<Document[]>,
+): Promise<void> {
+  for (const n of tree) {
+    if (n.type !== "bucket" || n.spec.kind !== "date_histogram" || !n.spec.auto) continue;
+    const s = n.spec;
+    const [range] = await read(rangeStages(s));
+    const lo = range?.lo instanceof Date ? range.lo.getTime() : undefined;
+    const hi = range?.hi instanceof Date ? range.hi.getTime() : undefined;
+    const now = Date.now();
+    applyAutoInterval(s, chooseInterval(lo ?? now, hi ?? lo ?? now, s.auto!.target, s.auto!.minimum, s.timeZone));
   }
 }
