@@ -96,6 +96,34 @@ export const aggs = {
         sourceExcludes: o.excludes,
       },
     }),
+  medianAbsoluteDeviation: (field: string) => agg({ case: "medianAbsoluteDeviation", value: { field } }),
+  rareTerms: (field: string, maxDocCount?: number) =>
+    agg({
+      case: "rareTerms",
+      value: { field, maxDocCount: maxDocCount === undefined ? undefined : BigInt(maxDocCount) },
+    }),
+  multiTerms: (fields: string[], o: { size?: number } = {}, sub?: Subs) =>
+    agg({ case: "multiTerms", value: { terms: fields.map((field) => ({ field })), size: o.size } }, sub),
+  autoDateHistogram: (
+    field: string,
+    o: { buckets?: number; minimumInterval?: string; timeZone?: string } = {},
+    sub?: Subs,
+  ) => agg({ case: "autoDateHistogram", value: { field, ...o } }, sub),
+  dateRange: (field: string, ranges: { from?: string; to?: string; key?: string }[], sub?: Subs) =>
+    agg(
+      {
+        case: "dateRange",
+        value: {
+          field,
+          ranges: ranges.map((r) => ({
+            key: r.key,
+            from: r.from === undefined ? undefined : { kind: { case: "stringValue", value: r.from } },
+            to: r.to === undefined ? undefined : { kind: { case: "stringValue", value: r.to } },
+          })),
+        },
+      },
+      sub,
+    ),
   weightedAvg: (value: string, weight: string) =>
     agg({ case: "weightedAvg", value: { value: { field: value }, weight: { field: weight } } }),
   percentileRanks: (field: string, values: number[]) => agg({ case: "percentileRanks", value: { field, values } }),

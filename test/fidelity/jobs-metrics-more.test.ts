@@ -92,4 +92,26 @@ describe("jobs: more metrics", () => {
       ],
     });
   });
+
+  it("median_absolute_deviation at the top level and under a filter; refused inside terms", async () => {
+    const r = await run({
+      mad: { median_absolute_deviation: { field: "job.duration_ms" } },
+      ok: {
+        filter: { term: { "job.state": "OK" } },
+        aggs: { mad: { median_absolute_deviation: { field: "job.duration_ms" } } },
+      },
+    });
+    // median 20 (MongoDB's nearest rank; Elasticsearch interpolates 25), deviations 10, 0, 10, 20 → 10 either way
+    expect(r.mad).toEqual({ value: 10 });
+    expect(r.ok.mad).toEqual({ value: 10 });
+    const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
+      method: "POST",
+      body: JSON.stringify({
+        aggs: {
+          t: { terms: { field: "app_type" }, aggs: { m: { median_absolute_deviation: { field: "job.duration_ms" } } } },
+        },
+      }),
+    });
+    expect(res.status).toBe(400);
+  });
 });

@@ -1,6 +1,9 @@
 // [jobs-dsl] rare_terms (terms held by at most max_doc_count jobs, rarest first, then by key; no
 // sum_other_doc_count) and multi_terms (list keys, key_as_string joined with "|"); hand-computed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { aggs, createTallyClient } from "@tally/sdk";
 import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
@@ -75,5 +78,35 @@ describe("jobs: rare_terms and multi_terms", () => {
     expect((await run({ r: { rare_terms: { field: "app_type", max_doc_count: 101 } } })).json.detail).toBe(
       "[max_doc_count] must be smaller than or equal to [100] in [r]",
     );
+  });
+
+  it("the typed client's builders: rareTerms, multiTerms, autoDateHistogram, dateRange, medianAbsoluteDeviation", async () => {
+    const client = createTallyClient({
+      baseUrl: s.url,
+      clientId: s.admin.clientId,
+      clientSecret: s.admin.clientSecret,
+    });
+    const res = await client.jobs.aggregateJobs({
+      application: "rm",
+      aggs: {
+        rare: aggs.rareTerms("app_type"),
+        mt: aggs.multiTerms(["app_type", "job.state"], { size: 1 }),
+        auto: aggs.autoDateHistogram("@timestamp"),
+        dr: aggs.dateRange("@timestamp", [{ from: "2024-05-01||/d" }]),
+      },
+    });
+    const r = res.data!.aggregations;
+    const keys = (name: string) => {
+      const x = r[name]!.result;
+      return x.case === "buckets" ? x.value.buckets.map((b) => [toJson(ValueSchema, b.key!), Number(b.docCount)]) : [];
+    };
+    expect(keys("rare")).toEqual([
+      ["batch", 1],
+      ["lambda", 1],
+    ]);
+    expect(keys("mt")).toEqual([[["ec2", "OK"], 3]]);
+    expect(keys("dr")).toEqual([["2024-05-01T00:00:00.000Z-*", 8]]);
+    const auto = r.auto!.result;
+    expect(auto.case === "buckets" && [auto.value.interval, auto.value.buckets.length]).toEqual(["1s", 1]);
   });
 });

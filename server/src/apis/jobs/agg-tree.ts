@@ -104,6 +104,7 @@ export type MetricSpec =
   | { kind: "percentiles"; field: FieldInfo; percents: number[]; keyed: boolean }
   | { kind: "extended_stats"; field: FieldInfo; sigma: number }
   | { kind: "weighted_avg"; field: FieldInfo; weight: FieldInfo }
+  | { kind: "median_absolute_deviation"; field: FieldInfo }
   | { kind: "percentile_ranks"; field: FieldInfo; values: number[]; keyed: boolean }
   | {
       kind: "top_metrics";
@@ -160,6 +161,7 @@ const numericMetrics = new Set([
   "percentiles",
   "weighted_avg",
   "percentile_ranks",
+  "median_absolute_deviation",
 ]);
 const metricCases = [
   "avg",
@@ -175,6 +177,7 @@ const metricCases = [
   "weightedAvg",
   "percentileRanks",
   "topMetrics",
+  "medianAbsoluteDeviation",
 ];
 const MAX_NODES = 64;
 const MAX_DEPTH = 8;
@@ -237,6 +240,11 @@ function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
       return { kind: "value_count", field: requireField(name, k.value.field, "value_count") };
     case "topHits":
       return topHitsSpec(name, k.value);
+    case "medianAbsoluteDeviation":
+      return {
+        kind: "median_absolute_deviation",
+        field: requireField(name, k.value.field, "median_absolute_deviation"),
+      };
     case "weightedAvg":
       if (!k.value.value || !k.value.weight) throw esError(`[value] and [weight] are required in [${name}]`);
       return {

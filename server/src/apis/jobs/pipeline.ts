@@ -17,6 +17,11 @@ export interface Plan {
    * node whose rows the counts belong to, or null for the root), never gathered into one array.
    */
   readonly distinct: ReadonlyMap<number, { readonly owner: number | null; readonly stages: Document[] }>;
+  /**
+   * Per median_absolute_deviation metric: its owner (null: the root) and the second read, given the
+   * median the first read found (`m<id>_median` in the owner's row): the median of |value − median|.
+   */
+  readonly mad: ReadonlyMap<number, { readonly owner: number | null; readonly stages: (median: number) => Document[] }>;
 }
 
 const keyName = (n: BucketNode) => `k${n.id}`;
@@ -34,6 +39,7 @@ export function isKeyed(n: BucketNode): boolean {
 export function planAggregations(tree: readonly AggNode[]): Plan {
   const nodes = new Map<number, Document[]>();
   const distinct = new Map<number, { owner: number | null; stages: Document[] }>();
+  const mad = new Map<number, { owner: number | null; stages: (median: number) => Document[] }>();
   const rootAccumulators: Document = {};
   const visit = (n: BucketNode, ancestors: BucketNode[]) => {
     const chain = [...ancestors, n];
@@ -81,17 +87,28 @@ export function planAggregations(tree: readonly AggNode[]): Plan {
       stages.push({ $limit: MAX_GROUP_ROWS + 1 });
     }
     nodes.set(n.id, stages);
-    for (const m of metrics)
+    for (const m of metrics) {
       if (m.spec.kind === "cardinality")
         distinct.set(m.id, { owner: n.id, stages: [...narrow, ...distinctCount(keyed, m)] });
+      if (m.spec.kind === "median_absolute_deviation") {
+        if (keyed.length)
+          throw esError(
+            `[median_absolute_deviation] aggregation [${m.name}] is served at the top level and under filter or missing only`,
+          );
+        mad.set(m.id, { owner: n.id, stages: (median) => [...narrow, ...deviationMedian(m, median)] });
+      }
+    }
     for (const c of n.children) if (c.type === "bucket") visit(c, chain);
   };
   for (const n of tree) if (n.type === "bucket") visit(n, []);
   const rootMetrics = tree.filter((c): c is MetricNode => c.type === "metric");
-  for (const m of rootMetrics)
+  for (const m of rootMetrics) {
     if (m.spec.kind === "cardinality") distinct.set(m.id, { owner: null, stages: distinctCount([], m) });
+    if (m.spec.kind === "median_absolute_deviation")
+      mad.set(m.id, { owner: null, stages: (median) => deviationMedian(m, median) });
+  }
   const root = [{ $group: { _id: null, doc_count: { $sum: 1 }, ...accumulators(rootMetrics), ...rootAccumulators } }];
-  return { root, nodes, distinct };
+  return { root, nodes, distinct, mad };
 }
 
 /** The `$group` id of a node's rows: its keyed ancestors' keys and its own. */
@@ -122,6 +139,13 @@ function distinctCount(keyed: readonly BucketNode[], m: MetricNode): Document[] 
     { $group: { _id: outer, [`m${m.id}`]: { $sum: 1 } } },
     { $limit: MAX_GROUP_ROWS + 1 },
   ];
+}
+
+/** The median of |value − median| over the documents, as MongoDB's approximate `$percentile`. */
+function deviationMedian(m: MetricNode, median: number): Document[] {
+  const v = `$${(m.spec as { field: { path: string } }).field.path}`;
+  const deviation = { $cond: [{ $isNumber: v }, { $abs: { $subtract: [v, median] } }, null] };
+  return [{ $group: { _id: null, mad: { $percentile: { input: deviation, p: [0.5], method: "approximate" } } } }];
 }
 
 /** The same plan as one `$facet` (measured against concurrent aggregates by `npm run bench`). */
@@ -342,6 +366,10 @@ function accumulators(metrics: readonly MetricNode[]): Document {
         out[`${key}_w`] = { $sum: { $cond: [both, w, 0] } };
         break;
       }
+      case "median_absolute_deviation":
+        // The first read: the median (the second, deviationMedian, needs it).
+        out[`${key}_median`] = { $percentile: { input: v, p: [0.5], method: "approximate" } };
+        break;
       case "percentile_ranks":
         // Exact: how many numbers are at or below each value, and how many there are.
         out[`${key}_count`] = { $sum: { $cond: [{ $isNumber: v }, 1, 0] } };

@@ -57,6 +57,7 @@ const aggTypes = new Set([
   "rare_terms",
   "multi_terms",
   "auto_date_histogram",
+  "median_absolute_deviation",
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
@@ -67,7 +68,6 @@ const unsupported: Readonly<Record<string, string>> = {
   significant_terms:
     "its significance scores need the background term statistics of an Elasticsearch index, which Tally cannot reproduce honestly",
   significant_text: "Tally keeps no analyzed text",
-  median_absolute_deviation: "not served yet",
 };
 
 /**

@@ -17,7 +17,7 @@ import { Assembler, type Row } from "./convert.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 import { toJobDoc } from "./job-doc.js";
-import { facetPipeline, planAggregations } from "./pipeline.js";
+import { type Plan, facetPipeline, planAggregations } from "./pipeline.js";
 import { assertQueryBudget, defaultQueryLimits, type QueryLimits } from "./query.js";
 import { leadingMatch } from "./request.js";
 
@@ -74,6 +74,9 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
       for (const [i, id] of distinctIds.entries())
         distinctRows.set(id, { owner: plan.distinct.get(id)!.owner, rows: all[ids.length + 1 + i]! });
     }
+    await readDeviations(plan, rootRows, nodeRows, (stages) =>
+      scope.aggregate("jobs", [{ $match: match }, ...stages], opts),
+    );
     const assembler = new Assembler(tree, rootRows[0] as Row | undefined, nodeRows, distinctRows);
     const aggregations = assembler.results();
     return create(AggregateJobsResponseSchema, { data: { total: BigInt(assembler.total), aggregations } });
@@ -117,5 +120,24 @@ async function resolveAutoHistograms(
     const hi = range?.hi instanceof Date ? range.hi.getTime() : undefined;
     const now = Date.now();
     applyAutoInterval(s, chooseInterval(lo ?? now, hi ?? lo ?? now, s.auto!.target, s.auto!.minimum, s.timeZone));
+  }
+}
+
+/**
+ * median_absolute_deviation's second read: with the median the first read found in its owner's row,
+ * the median of the absolute deviations, written back into that row as `m<id>`.
+ */
+async function readDeviations(
+  plan: Plan,
+  rootRows: Document[],
+  nodeRows: ReadonlyMap<number, Document[]>,
+  read: (stages: Document[]) => Promise<Document[]>,
+): Promise<void> {
+  for (const [id, mad] of plan.mad) {
+    const row = mad.owner === null ? rootRows[0] : nodeRows.get(mad.owner)?.[0];
+    const median = (row?.[`m${id}_median`] as unknown[] | undefined)?.[0];
+    if (!row || typeof median !== "number") continue;
+    const [out] = await read(mad.stages(median));
+    row[`m${id}`] = (out?.mad as unknown[] | undefined)?.[0] ?? null;
   }
 }
