@@ -48,3 +48,24 @@ export function resolveField(name: string): FieldInfo {
 export function schemaFields(): readonly (readonly [string, FieldInfo])[] {
   return Object.entries(schema);
 }
+export const numericMetrics = new Set([
+  "avg",
+  "sum",
+  "min",
+  "max",
+  "stats",
+  "extended_stats",
+  "percentiles",
+  "weighted_avg",
+  "percentile_ranks",
+  "median_absolute_deviation",
+]);
+
+export function requireField(name: string, field: string, kind: string): FieldInfo {
+  if (!field) throw esError(`Required one of fields [field, script], but none were specified. in [${name}]`);
+  const f = resolveField(field);
+  if (numericMetrics.has(kind) && (f.type === "keyword" || f.type === "boolean")) {
+    throw esError(`Field [${field}] of type [${f.type}] is not supported for aggregation [${kind}]`);
+  }
+  return f;
+}

@@ -233,16 +233,16 @@ function patternMatch(name: string, c: { value: string; caseInsensitive: boolean
   if (f.type !== "keyword" && f.type !== "any")
     throw queryError(`[${kind}] query on [${name}]: only keyword fields can be matched by pattern`);
   if (c.value.length > MAX_PATTERN) throw queryError(`[${kind}] pattern on [${name}] is longer than ${MAX_PATTERN}`);
-  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   let regex: string;
-  if (kind === "prefix") regex = `^${escape(c.value)}`;
+  if (kind === "prefix") regex = `^${literal(c.value)}`;
   else {
     const collapsed = c.value.replace(/\*+/g, "*");
     if ((collapsed.match(/\*/g) ?? []).length > MAX_WILDCARD_STARS)
       throw queryError(
         `[wildcard] pattern on [${name}] has more than ${MAX_WILDCARD_STARS} '*' (each can make matching slow)`,
       );
-    regex = `^${[...collapsed].map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : escape(ch))).join("")}$`;
+    regex = `^${[...collapsed].map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : literal(ch))).join("")}$`;
   }
   const field = `$${f.path}`;
   return {
