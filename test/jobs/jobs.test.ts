@@ -468,7 +468,7 @@ describe("POST /v3/jobs/aggs: bad input → 400 with the documented body, nothin
 describe("every aggregation type through the typed SDK", () => {
   it("builders + createTallyClient give the same figures as REST", async () => {
     const { createTallyClient, aggs: a, q } = await import("@tally/sdk");
-    const { resultsJson } = await import("../../server/src/apis/jobs/rest.js");
+    const { resultsJson } = await import("../../server/src/apis/jobs/rest-results.js");
     const f = "job.duration_ms";
     const sdkAggs = {
       terms: a.terms("job.state", { size: 2 }, { avg: a.avg(f) }),

@@ -61,66 +61,12 @@ export function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
       return { kind: "missing", field: requireField(name, k.value.field, "missing") };
     case "composite":
       return compositeSpec(name, k.value);
-    case "autoDateHistogram": {
-      const v = k.value;
-      const field = requireField(name, v.field, "auto_date_histogram");
-      if (field.type !== "date")
-        throw esError(
-          `Field [${v.field}] of type [${field.type}] is not supported for aggregation [auto_date_histogram]`,
-        );
-      const target = v.buckets ?? 10;
-      if (target < 1 || target > 10_000) throw esError(`[buckets] must be between 1 and 10000 in [${name}]`);
-      if (v.format) checkDateFormat(v.format, name);
-      return {
-        kind: "date_histogram",
-        field,
-        interval: { calendar: "day" },
-        timeZone: v.timeZone ? histogramZone(v.timeZone) : undefined,
-        minDocCount: 0,
-        format: v.format || undefined,
-        auto: { target, minimum: minimumRung(v.minimumInterval, name) },
-      };
-    }
     case "rareTerms":
       return rareTermsSpec(name, k.value);
     case "multiTerms":
       return multiTermsSpec(name, k.value);
     case "autoDateHistogram":
       return autoDateHistogramSpec(name, k.value);
-    case "rareTerms": {
-      const max = Number(k.value.maxDocCount ?? 1n);
-      if (max < 1) throw esError(`[max_doc_count] must be greater than 0. Found [${max}] in [${name}]`);
-      if (max > 100) throw esError(`[max_doc_count] must be smaller than or equal to [100] in [${name}]`);
-      // Rarest first, then by key (Elasticsearch's order), every rare term: the bucket limit bounds them.
-      return {
-        kind: "terms",
-        field: requireField(name, k.value.field, "rare_terms"),
-        size: MAX_RARE_TERMS,
-        minDocCount: 1,
-        maxDocCount: max,
-        order: [
-          { by: "count", desc: false },
-          { by: "key", desc: false },
-        ],
-      };
-    }
-    case "multiTerms": {
-      const v = k.value;
-      if (v.terms.length < 2)
-        throw esError(
-          `The [terms] parameter in the aggregation [${name}] must be present and have at least 2 fields or scripts.`,
-        );
-      if (v.terms.length > 8) throw esError(`[terms] takes at most 8 fields in [${name}]`);
-      const size = v.size ?? 10;
-      if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
-      return {
-        kind: "multi_terms",
-        fields: v.terms.map((t) => requireField(name, t.field, "multi_terms")),
-        size,
-        minDocCount: Number(v.minDocCount ?? 1n),
-        order: [],
-      };
-    }
     default:
       throw esError(`Unknown aggregation type [${String(k.case)}]`);
   }

@@ -1,7 +1,7 @@
 import type { Document } from "mongodb";
 import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
 import { esError } from "./es-error.js";
-import { topHitsAccumulator } from "./top-hits.js";
+import { accumulators, deviationMedian } from "./accumulators.js";
 
 /** Rows a single node's `$group` may return before the request is refused as too many buckets. */
 export const MAX_GROUP_ROWS = 200_000;
@@ -36,6 +36,8 @@ export function isKeyed(n: BucketNode): boolean {
  * metric children as accumulators; the root plan counts the total. Every field path comes from the
  * allowlist and every user value is a `$literal`.
  */
+// Over 60 lines on purpose: the one walk that decides which reads a request makes (per bucket node: its
+// $group, its top-k or row limit, its cardinality and MAD reads).
 export function planAggregations(tree: readonly AggNode[]): Plan {
   const nodes = new Map<number, Document[]>();
   const distinct = new Map<number, { owner: number | null; stages: Document[] }>();
@@ -122,30 +124,6 @@ function dropNullKeys(keyed: readonly BucketNode[], prefix = "_id."): Document[]
   return nonNull.length
     ? [{ $match: Object.fromEntries(nonNull.map((a) => [`${prefix}${keyName(a)}`, { $ne: null }])) }]
     : [];
-}
-
-/**
- * A cardinality as MongoDB can run it at any size: one `$group` per (bucket keys, value), then one
- * per bucket keys counting them. Both spill with allowDiskUse; an `$addToSet` of every distinct value
- * would hit the 100 MB accumulator limit, which cannot spill.
- */
-function distinctCount(keyed: readonly BucketNode[], m: MetricNode): Document[] {
-  const value = { $ifNull: [`$${(m.spec as { field: { path: string } }).field.path}`, null] };
-  const outer = keyed.length ? Object.fromEntries(keyed.map((a) => [keyName(a), `$_id.${keyName(a)}`])) : null;
-  return [
-    { $group: { _id: { ...groupId(keyed), v: value } } },
-    { $match: { "_id.v": { $ne: null } } },
-    ...dropNullKeys(keyed),
-    { $group: { _id: outer, [`m${m.id}`]: { $sum: 1 } } },
-    { $limit: MAX_GROUP_ROWS + 1 },
-  ];
-}
-
-/** The median of |value − median| over the documents, as MongoDB's approximate `$percentile`. */
-function deviationMedian(m: MetricNode, median: number): Document[] {
-  const v = `$${(m.spec as { field: { path: string } }).field.path}`;
-  const deviation = { $cond: [{ $isNumber: v }, { $abs: { $subtract: [v, median] } }, null] };
-  return [{ $group: { _id: null, mad: { $percentile: { input: deviation, p: [0.5], method: "approximate" } } } }];
 }
 
 /** The same plan as one `$facet` (measured against concurrent aggregates by `npm run bench`). */
@@ -310,92 +288,6 @@ function truncatedDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, date:
   };
 }
 
-function accumulators(metrics: readonly MetricNode[]): Document {
-  const out: Document = {};
-  for (const m of metrics) {
-    const key = `m${m.id}`;
-    if (m.spec.kind === "top_hits") {
-      out[key] = topHitsAccumulator(m.spec);
-      continue;
-    }
-    if (m.spec.kind === "top_metrics") {
-      const s = m.spec;
-      out[key] = {
-        $topN: {
-          n: s.size,
-          sortBy: { [s.sort.field.path]: s.sort.desc ? -1 : 1, jobId: 1 },
-          output: { s: `$${s.sort.field.path}`, m: s.metrics.map((x) => `$${x.field.path}`) },
-        },
-      };
-      continue;
-    }
-    const v = `$${m.spec.field.path}`;
-    const present = { $sum: { $cond: [{ $eq: [{ $ifNull: [v, null] }, null] }, 0, 1] } };
-    switch (m.spec.kind) {
-      case "avg":
-        out[key] = { $avg: v };
-        break;
-      case "sum":
-        out[key] = { $sum: v };
-        break;
-      case "min":
-        out[key] = { $min: v };
-        break;
-      case "max":
-        out[key] = { $max: v };
-        break;
-      case "value_count":
-        out[key] = present;
-        break;
-      case "cardinality":
-        // Counted by its own pipeline (distinctCount).
-        break;
-      case "extended_stats":
-        // The sum of squares too (only of numbers: $multiply would fail on a stored string).
-        out[`${key}_sumsq`] = { $sum: { $cond: [{ $isNumber: v }, { $multiply: [v, v] }, null] } };
-        Object.assign(out, statsAccumulators(key, v));
-        break;
-      case "stats":
-        Object.assign(out, statsAccumulators(key, v));
-        break;
-      case "weighted_avg": {
-        // Documents count only with both a number value and a number weight (Elasticsearch skips the rest).
-        const w = `$${m.spec.weight.path}`;
-        const both = { $and: [{ $isNumber: v }, { $isNumber: w }] };
-        out[`${key}_vw`] = { $sum: { $cond: [both, { $multiply: [v, w] }, 0] } };
-        out[`${key}_w`] = { $sum: { $cond: [both, w, 0] } };
-        break;
-      }
-      case "median_absolute_deviation":
-        // The first read: the median (the second, deviationMedian, needs it).
-        out[`${key}_median`] = { $percentile: { input: v, p: [0.5], method: "approximate" } };
-        break;
-      case "percentile_ranks":
-        // Exact: how many numbers are at or below each value, and how many there are.
-        out[`${key}_count`] = { $sum: { $cond: [{ $isNumber: v }, 1, 0] } };
-        m.spec.values.forEach((x, i) => {
-          out[`${key}_r${i}`] = { $sum: { $cond: [{ $and: [{ $isNumber: v }, { $lte: [v, x] }] }, 1, 0] } };
-        });
-        break;
-      case "percentiles":
-        out[key] = { $percentile: { input: v, p: m.spec.percents.map((p) => p / 100), method: "approximate" } };
-        break;
-    }
-  }
-  return out;
-}
-
-/** count, min, max, avg and sum of one field, as `<key>_<value>`. */
-function statsAccumulators(key: string, v: string): Document {
-  return {
-    [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } },
-    [`${key}_min`]: { $min: v },
-    [`${key}_max`]: { $max: v },
-    [`${key}_avg`]: { $avg: v },
-    [`${key}_sum`]: { $sum: v },
-  };
-}
-
 /**
  * The page of a composite aggregation after its group: documents without a value for a source left
  * out (unless `missing_bucket`: null sorts first ascending, as in Elasticsearch), the keys strictly
@@ -432,4 +324,20 @@ export function termsSort(order: readonly TermsOrder[]): Document {
     if (!(field in sort)) sort[field] = o.desc ? -1 : 1;
   }
   return sort;
+}
+/**
+ * A cardinality as MongoDB can run it at any size: one `$group` per (bucket keys, value), then one
+ * per bucket keys counting them. Both spill with allowDiskUse; an `$addToSet` of every distinct value
+ * would hit the 100 MB accumulator limit, which cannot spill.
+ */
+export function distinctCount(keyed: readonly BucketNode[], m: MetricNode): Document[] {
+  const value = { $ifNull: [`$${(m.spec as { field: { path: string } }).field.path}`, null] };
+  const outer = keyed.length ? Object.fromEntries(keyed.map((a) => [keyName(a), `$_id.${keyName(a)}`])) : null;
+  return [
+    { $group: { _id: { ...groupId(keyed), v: value } } },
+    { $match: { "_id.v": { $ne: null } } },
+    ...dropNullKeys(keyed),
+    { $group: { _id: outer, [`m${m.id}`]: { $sum: 1 } } },
+    { $limit: MAX_GROUP_ROWS + 1 },
+  ];
 }
