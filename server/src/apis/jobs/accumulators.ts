@@ -2,7 +2,7 @@ import type { Document } from "mongodb";
 import type { MetricNode } from "./agg-tree.js";
 import { topHitsAccumulator } from "./top-hits.js";
 
-/** The `$group` accumulators of a node's metric children (`m<id>`, or `m<id>_<value>` for multi-value metrics). */
+/** Accumulators of metrics (`m<id>`, or `m<id>_<value>` for multi-value metrics) and the MAD's second read. */
 
 /** The median of |value − median| over the documents, as MongoDB's approximate `$percentile`. */
 export function deviationMedian(m: MetricNode, median: number): Document[] {
@@ -11,7 +11,10 @@ export function deviationMedian(m: MetricNode, median: number): Document[] {
   return [{ $group: { _id: null, mad: { $percentile: { input: deviation, p: [0.5], method: "approximate" } } } }];
 }
 
-// Over 60 lines on purpose: one case per metric kind, so what each costs in the $group reads in one place.
+/**
+ * The `$group` accumulators of a node's metric children. Over 60 lines on purpose: one case per metric
+ * kind, so what each costs in the `$group` reads in one place.
+ */
 export function accumulators(metrics: readonly MetricNode[]): Document {
   const out: Document = {};
   for (const m of metrics) {
@@ -88,7 +91,7 @@ export function accumulators(metrics: readonly MetricNode[]): Document {
 }
 
 /** count, min, max, avg and sum of one field, as `<key>_<value>`. */
-export function statsAccumulators(key: string, v: string): Document {
+function statsAccumulators(key: string, v: string): Document {
   return {
     [`${key}_count`]: { $sum: { $cond: [{ $isNumber: v }, 1, 0] } },
     [`${key}_min`]: { $min: v },

@@ -12,7 +12,7 @@ import { compileQuery, dateValue } from "./query.js";
 
 /** Each bucket aggregation's settings, validated with Elasticsearch's messages. */
 
-export const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
+const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
   minute: "minute",
   "1m": "minute",
   hour: "hour",
@@ -29,11 +29,12 @@ export const calendarUnits: Readonly<Record<string, CalendarUnit>> = {
   "1y": "year",
 };
 
-export const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const fixedUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** The request message of one aggregation kind (`AggValue<"terms">` is a TermsAggregation). */
 export type AggValue<C extends string> = Extract<Aggregation["kind"], { case: C }>["value"];
 
+/** Validates one bucket aggregation's settings (its sub-aggregations are the tree's work). */
 export function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
   switch (k.case) {
     case "terms":
@@ -73,12 +74,12 @@ export function bucketSpec(name: string, k: Aggregation["kind"]): BucketSpec {
 }
 
 /** rare_terms returns every rare term; more than this is a too-many-buckets error. */
-export const MAX_RARE_TERMS = 65_536;
+const MAX_RARE_TERMS = 65_536;
 
 /** At most this many sources per composite key (Elasticsearch has no fixed limit; every source costs a sort key). */
-export const MAX_COMPOSITE_SOURCES = 10;
+const MAX_COMPOSITE_SOURCES = 10;
 
-export function compositeSpec(name: string, v: AggValue<"composite">): BucketSpec {
+function compositeSpec(name: string, v: AggValue<"composite">): BucketSpec {
   const size = v.size ?? 10;
   if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
   if (v.sources.length === 0) throw esError(`Composite [sources] cannot be null or empty`);
@@ -124,7 +125,7 @@ export function compositeSpec(name: string, v: AggValue<"composite">): BucketSpe
   return { kind: "composite", size, sources, after };
 }
 
-export function termsSpec(name: string, v: AggValue<"terms">): BucketSpec {
+function termsSpec(name: string, v: AggValue<"terms">): BucketSpec {
   const size = v.size ?? 10;
   if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
   const minDocCount = Number(v.minDocCount ?? 1n);
@@ -134,7 +135,7 @@ export function termsSpec(name: string, v: AggValue<"terms">): BucketSpec {
   return { kind: "terms", field: requireField(name, v.field, "terms"), size, minDocCount, order: [] };
 }
 
-export function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): BucketSpec {
+function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): BucketSpec {
   const field = requireField(name, v.field, "date_histogram");
   if (field.type !== "date")
     throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_histogram]`);
@@ -168,7 +169,7 @@ export function dateHistogramSpec(name: string, v: AggValue<"dateHistogram">): B
 }
 
 /** `+6h`, `-30m`, `1d`: a date_histogram offset in milliseconds. */
-export function signedDuration(text: string, name: string): number {
+function signedDuration(text: string, name: string): number {
   const m = /^([+-]?)(\d{1,9})(ms|s|m|h|d)$/.exec(text.trim());
   if (!m)
     throw esError(
@@ -178,7 +179,7 @@ export function signedDuration(text: string, name: string): number {
 }
 
 /** `calendar_interval`, `fixed_interval`, or the legacy `interval` (a calendar unit if it names one). */
-export function dateInterval(v: AggValue<"dateHistogram">): { fixedMs: number } | { calendar: CalendarUnit } {
+function dateInterval(v: AggValue<"dateHistogram">): { fixedMs: number } | { calendar: CalendarUnit } {
   if (v.fixedInterval && v.calendarInterval)
     throw esError("Cannot use [fixed_interval] with [calendar_interval] configuration option.");
   if (v.calendarInterval) {
@@ -196,7 +197,7 @@ export function dateInterval(v: AggValue<"dateHistogram">): { fixedMs: number } 
 }
 
 /** A histogram's `time_zone`: undefined for UTC (plain arithmetic), else a checked zone name or offset. */
-export function histogramZone(zone: string): string | undefined {
+function histogramZone(zone: string): string | undefined {
   try {
     if (!/^[A-Za-z0-9_+\-/:]{1,64}$/.test(zone)) throw new Error();
     assertTimeZone(zone === "Z" ? "UTC" : zone);
@@ -206,7 +207,7 @@ export function histogramZone(zone: string): string | undefined {
   }
 }
 
-export function histogramSpec(name: string, v: AggValue<"histogram">): BucketSpec {
+function histogramSpec(name: string, v: AggValue<"histogram">): BucketSpec {
   const field = requireField(name, v.field, "histogram");
   if (field.type !== "number" && field.type !== "any")
     throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [histogram]`);
@@ -226,7 +227,7 @@ export function histogramSpec(name: string, v: AggValue<"histogram">): BucketSpe
   };
 }
 
-export function rangeSpec(name: string, v: AggValue<"range">): BucketSpec {
+function rangeSpec(name: string, v: AggValue<"range">): BucketSpec {
   const field = requireField(name, v.field, "range");
   if (v.ranges.length === 0) throw esError(`No [ranges] specified for the [${name}] aggregation`);
   if (v.ranges.length > MAX_RANGES) throw esError(`[ranges] takes at most ${MAX_RANGES} ranges in [${name}]`);
@@ -238,17 +239,17 @@ export function rangeSpec(name: string, v: AggValue<"range">): BucketSpec {
   return { kind: "range", field, ranges: sortRanges(ranges), keyed: v.keyed };
 }
 
-export const MAX_RANGES = 1000;
+const MAX_RANGES = 1000;
 
 /** Elasticsearch orders range buckets by `from`, then `to` (an open bound is ∓∞), keeping ties in order. */
-export function sortRanges<R extends { from?: number; to?: number }>(ranges: R[]): R[] {
+function sortRanges<R extends { from?: number; to?: number }>(ranges: R[]): R[] {
   const lo = (r: R) => r.from ?? Number.NEGATIVE_INFINITY;
   const hi = (r: R) => r.to ?? Number.POSITIVE_INFINITY;
   return [...ranges].sort((a, b) => lo(a) - lo(b) || hi(a) - hi(b) || 0);
 }
 
 /** `date_range`: bounds as dates, epoch milliseconds or date math in the request's zone. */
-export function dateRangeSpec(name: string, v: AggValue<"dateRange">): BucketSpec {
+function dateRangeSpec(name: string, v: AggValue<"dateRange">): BucketSpec {
   const field = requireField(name, v.field, "date_range");
   if (field.type !== "date")
     throw esError(`Field [${v.field}] of type [${field.type}] is not supported for aggregation [date_range]`);
@@ -268,7 +269,7 @@ export function dateRangeSpec(name: string, v: AggValue<"dateRange">): BucketSpe
   return { kind: "range", field, ranges: sortRanges(ranges), keyed: v.keyed, dates: { timeZone } };
 }
 
-export function parseFixed(v: string, setting: string): number {
+function parseFixed(v: string, setting: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
   const ms = m ? Number(m[1]) * fixedUnits[m[2]!]! : 0;
   if (!m || ms <= 0)
@@ -278,18 +279,18 @@ export function parseFixed(v: string, setting: string): number {
   return ms;
 }
 
-export function json(v: Value | undefined): JsonValue | undefined {
+function json(v: Value | undefined): JsonValue | undefined {
   return v === undefined ? undefined : toJson(ValueSchema, v);
 }
 
 /** A date histogram bound: a date, epoch milliseconds, or date math (rounded down, in the histogram's zone). */
-export function boundMs(v: Value | undefined, name: string, timeZone: string | undefined): number | undefined {
+function boundMs(v: Value | undefined, name: string, timeZone: string | undefined): number | undefined {
   const j = json(v);
   if (j === undefined || j === null) return undefined;
   return dateValue(j, `${name}.extended_bounds`, { now: Date.now(), roundUp: false, timeZone }).getTime();
 }
 
-export function numberOf(v: Value | undefined): number | undefined {
+function numberOf(v: Value | undefined): number | undefined {
   const j = json(v);
   return typeof j === "number"
     ? j

@@ -48,7 +48,7 @@ export function resolveField(name: string): FieldInfo {
 export function schemaFields(): readonly (readonly [string, FieldInfo])[] {
   return Object.entries(schema);
 }
-export const numericMetrics = new Set([
+const numericMetrics = new Set([
   "avg",
   "sum",
   "min",
@@ -61,6 +61,7 @@ export const numericMetrics = new Set([
   "median_absolute_deviation",
 ]);
 
+/** The field a metric or bucket aggregation names: required, on the allowlist, numeric where it must be. */
 export function requireField(name: string, field: string, kind: string): FieldInfo {
   if (!field) throw esError(`Required one of fields [field, script], but none were specified. in [${name}]`);
   const f = resolveField(field);

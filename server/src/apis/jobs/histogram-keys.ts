@@ -52,7 +52,7 @@ export function histogramKeys(
   return keys;
 }
 
-export const calendarMs: Record<string, number> = {
+const calendarMs: Record<string, number> = {
   minute: 60_000,
   hour: 3_600_000,
   day: 86_400_000,
@@ -62,7 +62,7 @@ export const calendarMs: Record<string, number> = {
   year: 365 * 86_400_000,
 };
 
-export function next(
+function next(
   s: Extract<BucketSpec, { kind: "date_histogram" | "histogram" }>,
   key: number,
   round: (v: number) => number,
@@ -80,7 +80,7 @@ export function next(
 }
 
 /** The same rounding the pipeline does, for filling empty buckets. */
-export function roundDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
+function roundDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
   if (s.calendarStep) {
     const { unit, every, first } = s.calendarStep;
     const i = calendarIndex(v, unit, s.timeZone);
@@ -90,7 +90,7 @@ export function roundDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v:
   return off ? truncate(s, v - off) + off : truncate(s, v);
 }
 
-export function truncate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
+function truncate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number): number {
   if ("calendar" in s.interval) return dateTrunc(new Date(v), s.interval.calendar, 1, s.timeZone, "monday").getTime();
   const i = s.interval.fixedMs;
   if (s.timeZone && 86_400_000 % i === 0) return dateTrunc(new Date(v), "millisecond", i, s.timeZone).getTime();
@@ -156,7 +156,7 @@ export function histogramBuckets(
 }
 
 /** extended_bounds never reach past hard_bounds. */
-export function clampBounds(
+function clampBounds(
   b: { min?: number; max?: number } | undefined,
   hard: { min?: number; max?: number },
 ): { min?: number; max?: number } | undefined {
@@ -168,7 +168,7 @@ export function clampBounds(
 }
 
 /** A histogram `order`: criteria over the key, the count or a metric of the rows. */
-export function compareBy(
+function compareBy(
   order: readonly TermsOrder[],
   ak: number,
   a: Row | undefined,

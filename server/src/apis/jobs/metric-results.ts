@@ -89,11 +89,13 @@ export function compareMetric(a: unknown, b: unknown): number {
   return compareKeys(a, b);
 }
 
+/** Bucket keys in order: numbers numerically, anything else as text. */
 export function compareKeys(a: unknown, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
+/** A key or value as a google.protobuf.Value (objects as structs, arrays as lists). */
 export function jsonValue(v: unknown): Value {
   if (Array.isArray(v))
     return create(ValueSchema, { kind: { case: "listValue", value: { values: v.map(jsonValue) } } });
@@ -111,14 +113,14 @@ export function jsonValue(v: unknown): Value {
 }
 
 /** A `$topN` output row: the job id, its `_source` and its sort values. */
-export interface HitRow {
+interface HitRow {
   id: string;
   src?: Record<string, unknown>;
   s: unknown[];
 }
 
 /** Dates as Elasticsearch shows them in `_source` (ISO 8601) and in `sort` (epoch milliseconds). */
-export function sourceJson(v: unknown): JsonValue {
+function sourceJson(v: unknown): JsonValue {
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) return v.map(sourceJson);
   if (v !== null && typeof v === "object")
@@ -126,7 +128,7 @@ export function sourceJson(v: unknown): JsonValue {
   return (v ?? null) as JsonValue;
 }
 
-export function topHitsResult(s: TopHitsSpec, stored: unknown, total: number): AggregationResult {
+function topHitsResult(s: TopHitsSpec, stored: unknown, total: number): AggregationResult {
   const rows = ((stored as HitRow[] | undefined) ?? []).slice(s.from, s.from + s.size);
   return create(AggregationResultSchema, {
     result: {

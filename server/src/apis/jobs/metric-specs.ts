@@ -63,9 +63,9 @@ export function metricSpec(name: string, k: Aggregation["kind"]): MetricSpec {
 }
 
 /** Elasticsearch's default cap on `top_metrics` size (`index.max_top_metrics_size`). */
-export const MAX_TOP_METRICS = 10;
+const MAX_TOP_METRICS = 10;
 
-export function topMetricsSpec(name: string, v: AggValue<"topMetrics">): MetricSpec {
+function topMetricsSpec(name: string, v: AggValue<"topMetrics">): MetricSpec {
   const size = v.size ?? 1;
   if (size < 1 || size > MAX_TOP_METRICS)
     throw esError(`[top_metrics.size] must not be more than [${MAX_TOP_METRICS}] but was [${size}]`);

@@ -3,7 +3,7 @@ import { esError } from "./es-error.js";
 
 /** Elasticsearch's JSON spellings of aggregations and queries, into the contract's proto JSON. */
 
-export const aggTypes = new Set([
+const aggTypes = new Set([
   "terms",
   "date_histogram",
   "histogram",
@@ -45,10 +45,10 @@ export const aggTypes = new Set([
 ]);
 
 /** Elasticsearch aggregations that run scripts: refused, as every script is. */
-export const scripted = new Set(["bucket_script", "bucket_selector", "scripted_metric"]);
+const scripted = new Set(["bucket_script", "bucket_selector", "scripted_metric"]);
 
 /** Elasticsearch aggregations Tally knows and does not serve, with the reason given to the caller. */
-export const unsupported: Readonly<Record<string, string>> = {
+const unsupported: Readonly<Record<string, string>> = {
   significant_terms:
     "its significance scores need the background term statistics of an Elasticsearch index, which Tally cannot reproduce honestly",
   significant_text: "Tally keeps no analyzed text",
@@ -94,7 +94,7 @@ export function normalizeAggs(aggs: JsonValue, path = "aggs"): JsonObject {
 }
 
 /** One aggregation's body, from Elasticsearch's accepted spellings to the contract's. */
-export function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
+function normalizeAgg(type: string, v: JsonValue, name: string): JsonValue {
   switch (type) {
     case "filter":
       return normalizeQuery(v);
@@ -127,7 +127,7 @@ export function normalizeAgg(type: string, v: JsonValue, name: string): JsonValu
 }
 
 /** `sort` in bucket_sort and top_hits. */
-export function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
+function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v) || v.sort === undefined) return v;
   return { ...v, sort: sortList(v.sort, "bucket_sort", name) };
 }
@@ -136,7 +136,7 @@ export function normalizeBucketSort(v: JsonValue, name: string): JsonValue {
  * `_source` (false, a field, a list, or `{includes, excludes}`) and `sort` as Elasticsearch takes them;
  * `script_fields` refused (no script runs).
  */
-export function normalizeTopHits(v: JsonValue, name: string): JsonValue {
+function normalizeTopHits(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
   const { _source, sort, script_fields, ...rest } = v;
   if (script_fields !== undefined)
@@ -155,7 +155,7 @@ export function normalizeTopHits(v: JsonValue, name: string): JsonValue {
 }
 
 /** A path, `{path: "asc"|"desc"}`, `{path: {"order": …}}`, or a list of those (ascending by default). */
-export function sortList(value: JsonValue, type: string, name: string): JsonValue[] {
+function sortList(value: JsonValue, type: string, name: string): JsonValue[] {
   const list = Array.isArray(value) ? value : [value];
   return list.map((o) => {
     if (typeof o === "string") return { path: o, desc: false };
@@ -177,7 +177,7 @@ export function sortList(value: JsonValue, type: string, name: string): JsonValu
  * Composite sources as Elasticsearch writes them, `[{"<name>": {"terms": {"field": …, "order": "desc"}}}]`,
  * into the contract's `{name, terms, order, missing_bucket}` (order and missing_bucket sit in the source).
  */
-export function normalizeComposite(v: JsonValue, name: string): JsonValue {
+function normalizeComposite(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v) || !Array.isArray(v.sources)) return v;
   const sources = v.sources.map((src) => {
     const entries = src !== null && typeof src === "object" && !Array.isArray(src) ? Object.entries(src) : [];
@@ -195,7 +195,7 @@ export function normalizeComposite(v: JsonValue, name: string): JsonValue {
 }
 
 /** `script` as a string or `{"source": …}`; script params are refused (no script runs). */
-export function normalizeMovingFn(v: JsonValue, name: string): JsonValue {
+function normalizeMovingFn(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
   const script = v.script;
   if (script === null || typeof script !== "object" || Array.isArray(script)) return v;
@@ -208,7 +208,7 @@ export function normalizeMovingFn(v: JsonValue, name: string): JsonValue {
  * Terms as Elasticsearch takes them: `order` is `{"<path>": "asc"|"desc"}` or an array of those
  * (becoming the contract's list of `{path, desc}`).
  */
-export function normalizeTerms(v: JsonValue, name: string): JsonValue {
+function normalizeTerms(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v) || v.order === undefined) return v;
   const list = Array.isArray(v.order) ? v.order : [v.order];
   const order = list.map((o) => {
@@ -221,7 +221,7 @@ export function normalizeTerms(v: JsonValue, name: string): JsonValue {
   return { ...v, order };
 }
 
-export function normalizeFilters(v: JsonValue, name: string): JsonValue {
+function normalizeFilters(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v))
     throw esError(`[filters] must be an object in [${name}]`);
   const filters = (v as JsonObject).filters;
@@ -231,11 +231,11 @@ export function normalizeFilters(v: JsonValue, name: string): JsonValue {
   return v;
 }
 
-export const isObject = (v: JsonValue | undefined): v is JsonObject =>
+const isObject = (v: JsonValue | undefined): v is JsonObject =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Each field's value of a `{field: value}` clause, through `f` (other shapes are left to decoding). */
-export function perField(v: JsonValue | undefined, f: (x: JsonValue) => JsonValue): JsonValue | undefined {
+function perField(v: JsonValue | undefined, f: (x: JsonValue) => JsonValue): JsonValue | undefined {
   return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : v;
 }
 

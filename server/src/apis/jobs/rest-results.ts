@@ -13,7 +13,7 @@ export function resultsJson(results: Readonly<Record<string, AggregationResult>>
   return out;
 }
 
-export // Over 60 lines on purpose: one case per result shape of Elasticsearch's JSON.
+// Over 60 lines on purpose: one case per result shape of Elasticsearch's JSON.
 function resultJson(r: AggregationResult): RestJson {
   const v = r.result;
   switch (v.case) {
@@ -87,7 +87,7 @@ function resultJson(r: AggregationResult): RestJson {
 }
 
 /** Elasticsearch's extended_stats object (no value: null). */
-export function extendedStatsJson(e: ExtendedStatsResult): RestJson {
+function extendedStatsJson(e: ExtendedStatsResult): RestJson {
   const n = (x: number | undefined) => x ?? null;
   const b = e.stdDeviationBounds;
   return {
@@ -114,7 +114,7 @@ export function extendedStatsJson(e: ExtendedStatsResult): RestJson {
   };
 }
 
-export function bucketJson(b: Bucket): RestJson {
+function bucketJson(b: Bucket): RestJson {
   return {
     ...(b.keyAsString !== undefined ? { key_as_string: b.keyAsString } : {}),
     key: b.key ? (toJson(ValueSchema, b.key) as RestJson) : null,
