@@ -36,7 +36,18 @@ export const aggs = {
     ),
   dateHistogram: (
     field: string,
-    o: { fixedInterval?: string; calendarInterval?: string; timeZone?: string; minDocCount?: number },
+    o: {
+      fixedInterval?: string;
+      calendarInterval?: string;
+      timeZone?: string;
+      minDocCount?: number;
+      /** `+6h`, `-30m`, `1d`. */
+      offset?: string;
+      /** `key_as_string`'s format: `yyyy-MM-dd`, `epoch_millis` … */
+      format?: string;
+      keyed?: boolean;
+      order?: readonly { path: string; desc?: boolean }[];
+    },
     sub?: Subs,
   ) =>
     agg(
@@ -48,12 +59,33 @@ export const aggs = {
           calendarInterval: o.calendarInterval,
           timeZone: o.timeZone,
           minDocCount: o.minDocCount === undefined ? undefined : BigInt(o.minDocCount),
+          offset: o.offset,
+          format: o.format,
+          keyed: o.keyed,
+          order: (o.order ?? []).map((x) => ({ path: x.path, desc: x.desc ?? false })),
         },
       },
       sub,
     ),
-  histogram: (field: string, interval: number, sub?: Subs) =>
-    agg({ case: "histogram", value: { field, interval } }, sub),
+  histogram: (
+    field: string,
+    interval: number,
+    sub?: Subs,
+    o: { offset?: number; keyed?: boolean; order?: readonly { path: string; desc?: boolean }[] } = {},
+  ) =>
+    agg(
+      {
+        case: "histogram",
+        value: {
+          field,
+          interval,
+          offset: o.offset,
+          keyed: o.keyed,
+          order: (o.order ?? []).map((x) => ({ path: x.path, desc: x.desc ?? false })),
+        },
+      },
+      sub,
+    ),
   range: (field: string, ranges: { from?: number; to?: number; key?: string }[], sub?: Subs) =>
     agg({ case: "range", value: { field, ranges } }, sub),
   filter: (query: Query, sub?: Subs) => agg({ case: "filter", value: query }, sub),
@@ -195,6 +227,35 @@ export const q = {
       },
     }),
   exists: (field: string): Query => create(QuerySchema, { exists: { field } }),
+  /** Keyword fields starting with `value`. */
+  prefix: (field: string, value: string, caseInsensitive = false): Query =>
+    create(QuerySchema, { prefix: { [field]: { value, caseInsensitive } } }),
+  /** `*` any run (at most three), `?` one character. */
+  wildcard: (field: string, value: string, caseInsensitive = false): Query =>
+    create(QuerySchema, { wildcard: { [field]: { value, caseInsensitive } } }),
+  ids: (...values: string[]): Query => create(QuerySchema, { ids: { values } }),
+  /** A bool query with `minimum_should_match` (a count, `-1`, or a percentage such as `"75%"`). */
+  bool: (b: {
+    must?: Query[];
+    filter?: Query[];
+    should?: Query[];
+    mustNot?: Query[];
+    minimumShouldMatch?: number | string;
+  }): Query =>
+    create(QuerySchema, {
+      bool: {
+        must: b.must,
+        filter: b.filter,
+        should: b.should,
+        mustNot: b.mustNot,
+        minimumShouldMatch:
+          b.minimumShouldMatch === undefined
+            ? undefined
+            : typeof b.minimumShouldMatch === "number"
+              ? { kind: { case: "numberValue", value: b.minimumShouldMatch } }
+              : { kind: { case: "stringValue", value: b.minimumShouldMatch } },
+      },
+    }),
   not: (query: Query): Query => create(QuerySchema, { bool: { mustNot: [query] } }),
   all: (...must: Query[]): Query => create(QuerySchema, { bool: { must } }),
   any: (...should: Query[]): Query => create(QuerySchema, { bool: { should } }),

@@ -2,6 +2,7 @@
 // should clauses that only score when must/filter is present), prefix, wildcard, ids and match on
 // keyword fields; every field from the allowlist, patterns bounded.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aggs, createTallyClient, q } from "@tally/sdk";
 import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
@@ -95,5 +96,29 @@ describe("jobs: query DSL", () => {
       status: 400,
       detail: "[prefix] query on [job.duration_ms]: only keyword fields can be matched by pattern",
     });
+  });
+
+  it("the typed client's query builders: prefix, wildcard, ids and bool with minimum_should_match", async () => {
+    const client = createTallyClient({
+      baseUrl: s.url,
+      clientId: s.admin.clientId,
+      clientSecret: s.admin.clientSecret,
+    });
+    const idsOf = async (query: ReturnType<typeof q.ids>) => {
+      const res = await client.jobs.aggregateJobs({
+        application: "dsl",
+        query,
+        aggs: { ids: aggs.terms("job.id", { order: [{ path: "_key" }] }) },
+      });
+      const r = res.data!.aggregations.ids!.result;
+      return r.case === "buckets"
+        ? r.value.buckets.map((b) => (b.key?.kind.case === "stringValue" ? b.key.kind.value : ""))
+        : [];
+    };
+    expect(await idsOf(q.prefix("job.name", "build-"))).toEqual(["q1", "q2"]);
+    expect(await idsOf(q.wildcard("job.name", "*-API", true))).toEqual(["q1", "q3"]);
+    expect(await idsOf(q.ids("q5", "q4"))).toEqual(["q4", "q5"]);
+    const should = [q.term("job.state", "FAILED"), q.term("app_type", "k8s"), q.prefix("job.name", "build")];
+    expect(await idsOf(q.bool({ should, minimumShouldMatch: "67%" }))).toEqual(["q2", "q4"]);
   });
 });
