@@ -1,3 +1,5 @@
+// Longer than our ~300-line guide on purpose: one validator per bucket aggregation kind (ten of them),
+// each with Elasticsearch's messages, read side by side.
 import { type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { Aggregation } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";

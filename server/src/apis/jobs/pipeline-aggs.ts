@@ -1,3 +1,5 @@
+// Longer than our ~300-line guide on purpose: the settings and the placement/path rules of all twelve
+// pipeline aggregations, which share the buckets_path grammar and its validation.
 import type { Aggregation } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { AggNode, BucketNode } from "./agg-tree.js";
 import { esError } from "./es-error.js";

@@ -1,3 +1,5 @@
+// Longer than our ~300-line guide on purpose: the planner and the key expression each bucket kind groups
+// by belong together (a key's shape decides how its rows are sorted, limited and dropped).
 import type { Document } from "mongodb";
 import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
 import { esError } from "./es-error.js";
