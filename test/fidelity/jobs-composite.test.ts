@@ -133,6 +133,9 @@ describe("jobs: composite", () => {
       status: 400,
       detail: "[after] has 1 value(s) but [sources] has 2",
     });
+    expect(
+      (await bad({ c: { composite: { size: 70_000, sources: [{ t: { terms: { field: "app_type" } } }] } } })).status,
+    ).toBe(400);
     expect(await bad({ t: { terms: { field: "app_type" }, aggs: composite() } })).toEqual({
       status: 400,
       detail: "[composite] aggregation cannot be used with a parent aggregation of type: [terms]",

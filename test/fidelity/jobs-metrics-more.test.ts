@@ -113,5 +113,12 @@ describe("jobs: more metrics", () => {
       }),
     });
     expect(res.status).toBe(400);
+    // Each MAD reads the jobs again: a request may ask for at most four, refused before any read.
+    const five = Object.fromEntries(
+      [1, 2, 3, 4, 5].map((i) => [`m${i}`, { median_absolute_deviation: { field: "job.duration_ms" } }]),
+    );
+    const many = await restCall(s, s.admin, "/v3/jobs/aggs", { method: "POST", body: JSON.stringify({ aggs: five }) });
+    expect(many.status).toBe(400);
+    expect(((await many.json()) as any).detail).toMatch(/^at most 4 median_absolute_deviation/);
   });
 });

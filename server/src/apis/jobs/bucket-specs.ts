@@ -7,7 +7,7 @@ import { assertTimeZone } from "../../platform/time/timezone.js";
 import type { BucketSpec, CalendarUnit, CompositeSource } from "./agg-tree.js";
 import { minimumRung } from "./auto-date-histogram.js";
 import { checkDateFormat } from "./date-format.js";
-import { esError } from "./es-error.js";
+import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { requireField } from "./fields.js";
 import { fmt } from "./agg-tree.js";
 import { compileQuery, dateValue } from "./query.js";
@@ -84,6 +84,7 @@ const MAX_COMPOSITE_SOURCES = 10;
 function compositeSpec(name: string, v: AggValue<"composite">): BucketSpec {
   const size = v.size ?? 10;
   if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+  if (size > MAX_BUCKETS) throw tooManyBuckets(size);
   if (v.sources.length === 0) throw esError(`Composite [sources] cannot be null or empty`);
   if (v.sources.length > MAX_COMPOSITE_SOURCES)
     throw esError(`Composite [sources] takes at most ${MAX_COMPOSITE_SOURCES} sources in [${name}]`);
@@ -130,6 +131,7 @@ function compositeSpec(name: string, v: AggValue<"composite">): BucketSpec {
 function termsSpec(name: string, v: AggValue<"terms">): BucketSpec {
   const size = v.size ?? 10;
   if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+  if (size > MAX_BUCKETS) throw tooManyBuckets(size);
   const minDocCount = Number(v.minDocCount ?? 1n);
   if (minDocCount < 0)
     throw esError(`[min_doc_count] must be greater than or equal to 0. Found [${minDocCount}] in [${name}]`);
@@ -327,6 +329,7 @@ function multiTermsSpec(name: string, v: AggValue<"multiTerms">): BucketSpec {
   if (v.terms.length > 8) throw esError(`[terms] takes at most 8 fields in [${name}]`);
   const size = v.size ?? 10;
   if (size <= 0) throw esError(`[size] must be greater than 0. Found [${size}] in [${name}]`);
+  if (size > MAX_BUCKETS) throw tooManyBuckets(size);
   return {
     kind: "multi_terms",
     fields: v.terms.map((t) => requireField(name, t.field, "multi_terms")),

@@ -5,6 +5,28 @@ import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./
 import { esError } from "./es-error.js";
 import { accumulators, deviationMedian } from "./accumulators.js";
 
+/** Aggregations that need a read of their own before or after the plan (MAD, auto_date_histogram). */
+const MAX_SECOND_READS = 4;
+
+/** Refuses, before any read, a request with more aggregations needing a read of their own than MAX_SECOND_READS. */
+export function assertSecondReads(tree: readonly AggNode[]): void {
+  let n = 0;
+  const walk = (nodes: readonly AggNode[]) => {
+    for (const c of nodes) {
+      if (c.type === "metric" && c.spec.kind === "median_absolute_deviation") n++;
+      if (c.type === "bucket") {
+        if (c.spec.kind === "date_histogram" && c.spec.auto) n++;
+        walk(c.children);
+      }
+    }
+  };
+  walk(tree);
+  if (n > MAX_SECOND_READS)
+    throw esError(
+      `at most ${MAX_SECOND_READS} median_absolute_deviation and auto_date_histogram aggregations per request (each reads the jobs again)`,
+    );
+}
+
 /** Rows a single node's `$group` may return before the request is refused as too many buckets. */
 export const MAX_GROUP_ROWS = 200_000;
 

@@ -17,7 +17,7 @@ import { Assembler, type Row } from "./convert.js";
 import { esError, isTooLarge, tooManyBucketsForSize } from "./es-error.js";
 import { kPreRejected } from "./pre-rejected.js";
 import { toJobDoc } from "./job-doc.js";
-import { type Plan, facetPipeline, planAggregations } from "./pipeline.js";
+import { type Plan, assertSecondReads, facetPipeline, planAggregations } from "./pipeline.js";
 import { assertQueryBudget, defaultQueryLimits, type QueryLimits } from "./query.js";
 import { leadingMatch } from "./request.js";
 
@@ -38,6 +38,7 @@ export class JobsServiceImpl implements ServiceImpl<typeof JobsService> {
     assertQueryBudget(req, this.limits);
     const match = leadingMatch(req);
     const tree = buildAggTree(req.aggs);
+    assertSecondReads(tree);
     const scope = this.scopes(ctx);
     const opts = { allowDiskUse: true };
     await resolveAutoHistograms(tree, (stages) => scope.aggregate("jobs", [{ $match: match }, ...stages], opts));
