@@ -110,6 +110,16 @@ export function compileExpr(e: unknown): Expr {
         const k = parts[0]!;
         return (d) => (hasOwn.call(d, k) ? d[k] : undefined);
       }
+      if (parts.length === 2) {
+        // The common `$job.state`: a subdocument's field without the general walk (arrays take it).
+        const [a, b] = parts as [string, string];
+        return (d) => {
+          const x = hasOwn.call(d, a) ? d[a] : undefined;
+          if (x === null || typeof x !== "object" || x instanceof Date) return undefined;
+          if (Array.isArray(x)) return fieldPath(d, parts);
+          return hasOwn.call(x, b) ? (x as Doc)[b] : undefined;
+        };
+      }
       return (d) => fieldPath(d, parts);
     }
     return () => e;
