@@ -5,22 +5,38 @@ import type { Document } from "mongodb";
  * whole seconds modulo the interval (InfluxDB's `GROUP BY time(i, offset)`), keyed by their start in ms.
  */
 export function buildSeriesPipeline(match: Document, intervalMs: number, offsetMs: number): Document[] {
-  const t = { $toLong: "$time" };
   return [
     { $match: match },
-    {
-      $group: {
-        _id: {
-          $add: [
-            { $subtract: [{ $subtract: [t, offsetMs] }, { $mod: [{ $subtract: [t, offsetMs] }, intervalMs] }] },
-            offsetMs,
-          ],
-        },
-        mean: { $avg: "$value" },
-      },
-    },
+    { $group: { _id: bucketStart(intervalMs, offsetMs), mean: { $avg: "$value" } } },
     { $sort: { _id: 1 } },
   ];
+}
+
+const dayUnits: [string, number][] = [
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+  ["second", 1000],
+  ["millisecond", 1],
+];
+
+/**
+ * A point's bucket start (epoch ms), aligned to the epoch plus `offsetMs` as InfluxDB's GROUP BY time.
+ * Without an offset, an interval that divides a day is one `$dateTrunc` (its bins from 2000-01-01, a
+ * whole number of days after the epoch, are the epoch's); otherwise arithmetic on the epoch ms.
+ */
+function bucketStart(intervalMs: number, offsetMs: number): unknown {
+  if (offsetMs === 0 && 86_400_000 % intervalMs === 0) {
+    const [unit, ms] = dayUnits.find(([, m]) => intervalMs % m === 0)!;
+    return { $toLong: { $dateTrunc: { date: "$time", unit, binSize: intervalMs / ms, timezone: "UTC" } } };
+  }
+  const t = { $toLong: "$time" };
+  return {
+    $add: [
+      { $subtract: [{ $subtract: [t, offsetMs] }, { $mod: [{ $subtract: [t, offsetMs] }, intervalMs] }] },
+      offsetMs,
+    ],
+  };
 }
 
 /** Fields of the summary row: the statistics, then the exact percentiles read by rank. */
