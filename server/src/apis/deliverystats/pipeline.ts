@@ -1,3 +1,4 @@
+import { dayDividingBins } from "../../platform/time/date-trunc.js";
 import type { Document } from "mongodb";
 
 /**
@@ -12,24 +13,14 @@ export function buildSeriesPipeline(match: Document, intervalMs: number, offsetM
   ];
 }
 
-const dayUnits: [string, number][] = [
-  ["day", 86_400_000],
-  ["hour", 3_600_000],
-  ["minute", 60_000],
-  ["second", 1000],
-  ["millisecond", 1],
-];
-
 /**
  * A point's bucket start (epoch ms), aligned to the epoch plus `offsetMs` as InfluxDB's GROUP BY time.
  * Without an offset, an interval that divides a day is one `$dateTrunc` (its bins from 2000-01-01, a
  * whole number of days after the epoch, are the epoch's); otherwise arithmetic on the epoch ms.
  */
 function bucketStart(intervalMs: number, offsetMs: number): unknown {
-  if (offsetMs === 0 && 86_400_000 % intervalMs === 0) {
-    const [unit, ms] = dayUnits.find(([, m]) => intervalMs % m === 0)!;
-    return { $toLong: { $dateTrunc: { date: "$time", unit, binSize: intervalMs / ms, timezone: "UTC" } } };
-  }
+  const bins = offsetMs === 0 ? dayDividingBins(intervalMs) : undefined;
+  if (bins) return { $toLong: { $dateTrunc: { date: "$time", ...bins, timezone: "UTC" } } };
   const t = { $toLong: "$time" };
   return {
     $add: [

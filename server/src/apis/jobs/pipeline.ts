@@ -3,6 +3,7 @@
 import type { Document } from "mongodb";
 import type { AggNode, BucketNode, BucketSpec, MetricNode, TermsOrder } from "./agg-tree.js";
 import { esError } from "./es-error.js";
+import { dayDividingBins } from "../../platform/time/date-trunc.js";
 import { accumulators, deviationMedian } from "./accumulators.js";
 
 /** Aggregations that need a read of their own before or after the plan (MAD, auto_date_histogram). */
@@ -248,14 +249,6 @@ function keyExpr(s: BucketSpec): unknown {
   }
 }
 
-const unitMs: [string, number][] = [
-  ["day", 86_400_000],
-  ["hour", 3_600_000],
-  ["minute", 60_000],
-  ["second", 1000],
-  ["millisecond", 1],
-];
-
 /**
  * The bucket start (epoch ms) of a date. Calendar intervals: `$dateTrunc` in the zone, weeks from
  * Monday. Fixed intervals: epoch-aligned `t - (t mod i)` on `$toLong` (`$dateTrunc` with binSize > 1
@@ -302,10 +295,8 @@ function truncatedDate(s: Extract<BucketSpec, { kind: "date_histogram" }>, date:
   const i = s.interval.fixedMs;
   // An interval that divides a day: $dateTrunc's bins (from 2000-01-01, a whole number of days after the
   // epoch) are the epoch-aligned ones, in one operator instead of a $let of arithmetic.
-  if (86_400_000 % i === 0) {
-    const [unit, ms] = unitMs.find(([, m]) => i % m === 0)!;
-    return { $toLong: { $dateTrunc: { date, unit, binSize: i / ms, timezone: s.timeZone ?? "UTC" } } };
-  }
+  const bins = dayDividingBins(i);
+  if (bins) return { $toLong: { $dateTrunc: { date, ...bins, timezone: s.timeZone ?? "UTC" } } };
   return {
     $let: {
       vars: { t: { $toLong: date } },

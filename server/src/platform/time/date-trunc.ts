@@ -62,3 +62,16 @@ export function dateTrunc(date: Date, unit: DateUnit, binSize = 1, timezone?: st
   }
   return new Date(localToUtc(timezone, outLocal));
 }
+
+/**
+ * `$dateTrunc`'s unit and bin size for a fixed interval that divides a day (its bins, counted from
+ * 2000-01-01, then coincide with the epoch-aligned ones); undefined for any other interval.
+ */
+export function dayDividingBins(intervalMs: number): { unit: DateUnit; binSize: number } | undefined {
+  if (!(intervalMs > 0) || 86_400_000 % intervalMs !== 0) return undefined;
+  for (const unit of ["day", "hour", "minute", "second", "millisecond"] as const) {
+    const ms = unitMs[unit]!;
+    if (intervalMs % ms === 0) return { unit, binSize: intervalMs / ms };
+  }
+  return undefined;
+}
