@@ -127,6 +127,12 @@ export function compileExpr(e: unknown): Expr {
   if (e === null || typeof e !== "object" || e instanceof Date || (e as { _bsontype?: string })._bsontype)
     return () => e;
   if (Array.isArray(e)) {
+    // An array of constants (the list of an `$in`, say) is one value, not a new array per evaluation;
+    // frozen, so that a stage mutating it would fail loudly rather than change every document's copy.
+    if (e.every(isConstant)) {
+      const value = Object.freeze(e.slice());
+      return () => value;
+    }
     const items = e.map(compileExpr);
     return (d, v) => items.map((f) => f(d, v));
   }
@@ -141,6 +147,13 @@ export function compileExpr(e: unknown): Expr {
     }
     return out;
   };
+}
+
+/** A literal that evaluates to itself: numbers, booleans, null, dates, text not naming a field, and arrays of those. */
+function isConstant(x: unknown): boolean {
+  if (x === null || typeof x === "number" || typeof x === "boolean" || x instanceof Date) return true;
+  if (typeof x === "string") return !x.startsWith("$");
+  return Array.isArray(x) && x.every(isConstant);
 }
 
 /** An operator's arguments (one, or an array), compiled; `n`: exactly that many or Unsupported. */

@@ -38,6 +38,7 @@ function opSubtract(_op: string, spec: unknown): Expr {
 function opMultiply(op: string, spec: unknown): Expr {
   const xs = args(spec);
   if (op !== "$multiply" && xs.length !== 2) throw new Unsupported();
+  if (xs.length === 2) return binary(op, xs[0]!, xs[1]!);
   return (d, v) => {
     const vals = xs.map((f) => f(d, v));
     if (vals.some((x) => x === null || x === undefined)) return null;
@@ -49,6 +50,23 @@ function opMultiply(op: string, spec: unknown): Expr {
         op === "$divide" ? "can't $divide by zero" : "can't $mod by zero",
       );
     return op === "$divide" ? vals[0]! / vals[1]! : vals[0]! % vals[1]!;
+  };
+}
+
+/** Two operands of `$multiply`, `$divide` or `$mod`, without an array per evaluation (same rules as below). */
+function binary(op: string, a: Expr, b: Expr): Expr {
+  return (d, v) => {
+    const x = a(d, v);
+    const y = b(d, v);
+    if (x === null || x === undefined || y === null || y === undefined) return null;
+    if (!isNum(x) || !isNum(y)) throw locationError(16555, `${op} only supports numeric types`);
+    if (op === "$multiply") return x * y;
+    if (y === 0)
+      throw locationError(
+        op === "$divide" ? 2 : 16610,
+        op === "$divide" ? "can't $divide by zero" : "can't $mod by zero",
+      );
+    return op === "$divide" ? x / y : x % y;
   };
 }
 

@@ -10,7 +10,8 @@ function opIn(_op: string, spec: unknown): Expr {
     const list = arr(d, v);
     if (!Array.isArray(list)) throw locationError(40081, "$in requires an array as a second argument");
     const needle = x(d, v);
-    return list.some((y) => valuesEqual(needle, y));
+    for (let i = 0; i < list.length; i++) if (valuesEqual(needle, list[i])) return true;
+    return false;
   };
 }
 
