@@ -2,6 +2,7 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import type { Aggregation } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { bucketSpec } from "./bucket-specs.js";
 import { esError } from "./es-error.js";
+import { esName, statsValues } from "./es-names.js";
 import type { FieldInfo } from "./fields.js";
 import { metricSpec } from "./metric-specs.js";
 import { type PipelineNode, pipelineCases, pipelineSpec, validatePipelines } from "./pipeline-aggs.js";
@@ -194,17 +195,11 @@ export function buildAggTree(aggs: Readonly<Record<string, Aggregation>>): AggNo
   return walk(aggs, 0);
 }
 
-/** The Elasticsearch name of a oneof case (`dateHistogram` → `date_histogram`). */
-export function esName(c: string): string {
-  return c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`);
-}
-
 /** Elasticsearch prints range bounds as doubles: `100.0`, `2.5`. */
 export function fmt(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);
 }
 
-const statsValues = new Set(["count", "min", "max", "avg", "sum"]);
 /** Criteria one terms `order` may list (checked before any is resolved). */
 const MAX_ORDER_CRITERIA = 8;
 

@@ -1,7 +1,7 @@
 // Longer than our ~300-line guide on purpose: one validator per bucket aggregation kind (ten of them),
 // each with Elasticsearch's messages, read side by side.
-import { type JsonValue, toJson } from "@bufbuild/protobuf";
-import { type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
+import type { JsonValue } from "@bufbuild/protobuf";
+import type { Value } from "@bufbuild/protobuf/wkt";
 import type { Aggregation } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { assertTimeZone } from "../../platform/time/timezone.js";
 import type { BucketSpec, CalendarUnit, CompositeSource } from "./agg-tree.js";
@@ -10,7 +10,7 @@ import { checkDateFormat } from "./date-format.js";
 import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
 import { requireField } from "./fields.js";
 import { fmt } from "./agg-tree.js";
-import { compileQuery, dateValue } from "./query.js";
+import { compileQuery, dateValue, json } from "./query.js";
 
 /** Each bucket aggregation's settings, validated with Elasticsearch's messages. */
 
@@ -281,10 +281,6 @@ function parseFixed(v: string, setting: string): number {
       `failed to parse setting [${setting}] with value [${v}] as a time value: unit is missing or unrecognized`,
     );
   return ms;
-}
-
-function json(v: Value | undefined): JsonValue | undefined {
-  return v === undefined ? undefined : toJson(ValueSchema, v);
 }
 
 /** A date histogram bound: a date, epoch milliseconds, or date math (rounded down, in the histogram's zone). */

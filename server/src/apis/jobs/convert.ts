@@ -9,7 +9,8 @@ import {
 import type { Document } from "mongodb";
 import type { AggNode, BucketNode, BucketSpec } from "./agg-tree.js";
 import { MAX_BUCKETS, esError, tooManyBuckets } from "./es-error.js";
-import { type MakeBucket, formatDate, histogramBuckets } from "./histogram-keys.js";
+import { formatDateAs } from "./date-format.js";
+import { type MakeBucket, histogramBuckets } from "./histogram-keys.js";
 import { compareKeys, compareMetric, jsonValue, metricResult } from "./metric-results.js";
 import { MAX_GROUP_ROWS, isKeyed } from "./pipeline.js";
 import { type PipelineNode, type SiblingSpec, isSiblingPipeline } from "./pipeline-aggs.js";
@@ -222,7 +223,7 @@ export class Assembler {
     if (s.kind === "range") {
       const byIndex = new Map(rows.map((r) => [Number(r._id?.[k]), r]));
       const tz = s.dates?.timeZone;
-      const shown = (ms: number | undefined) => (ms === undefined ? undefined : formatDate(ms, tz));
+      const shown = (ms: number | undefined) => (ms === undefined ? undefined : formatDateAs(ms, tz));
       const buckets = s.ranges.map((r, i) => {
         if (!s.dates) return bucket(i, r.key, byIndex.get(i), { from: r.from, to: r.to });
         const [from, to] = [shown(r.from), shown(r.to)];

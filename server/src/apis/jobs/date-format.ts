@@ -41,8 +41,24 @@ export function checkDateFormat(format: string, name: string): void {
   }
 }
 
-/** `ms` printed in `format`, in the zone (`XXX`: `Z` or `+01:00`). */
-export function formatDateAs(ms: number, tz: string | undefined, format: string): string {
+/** Patterns split into tokens once (a histogram formats every bucket with the same one). */
+const tokenized = new Map<string, string[]>();
+
+function tokensOf(format: string): string[] {
+  let tokens = tokenized.get(format);
+  if (!tokens) {
+    if (tokenized.size >= 64) tokenized.clear();
+    tokens = patternOf(format).match(token) ?? [];
+    tokenized.set(format, tokens);
+  }
+  return tokens;
+}
+
+/**
+ * `ms` printed in `format` (default Elasticsearch's `strict_date_optional_time`: ISO 8601 with
+ * milliseconds), in the zone (`XXX`: `Z` or `+01:00`).
+ */
+export function formatDateAs(ms: number, tz: string | undefined, format = "strict_date_optional_time"): string {
   const first = format.split("||")[0]!.trim();
   if (first === "epoch_millis") return String(ms);
   if (first === "epoch_second") return String(Math.floor(ms / 1000));
@@ -54,7 +70,7 @@ export function formatDateAs(ms: number, tz: string | undefined, format: string)
     const m = Math.abs(off) / 60_000;
     return `${off < 0 ? "-" : "+"}${pad(Math.floor(m / 60), 2)}:${pad(m % 60, 2)}`;
   };
-  return (patternOf(format).match(token) ?? [])
+  return tokensOf(format)
     .map((t) => {
       if (t.startsWith("'")) return t.length === 2 ? "'" : t.slice(1, -1);
       switch (t[0]) {

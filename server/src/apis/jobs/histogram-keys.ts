@@ -1,6 +1,5 @@
 import type { Bucket } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import { dateTrunc } from "../../platform/time/date-trunc.js";
-import { offsetAt } from "../../platform/time/timezone.js";
 import type { BucketSpec, TermsOrder } from "./agg-tree.js";
 import { calendarIndex, calendarStart } from "./auto-date-histogram.js";
 import type { Row } from "./convert.js";
@@ -97,16 +96,6 @@ function truncate(s: Extract<BucketSpec, { kind: "date_histogram" }>, v: number)
   return v - (((v % i) + i) % i);
 }
 
-/** `2024-01-01T00:00:00.000Z`, or with the zone's offset (`...+01:00`) as Elasticsearch prints it. */
-export function formatDate(ms: number, tz: string | undefined): string {
-  const off = offsetAt(tz, ms);
-  const local = new Date(ms + off).toISOString().slice(0, 23);
-  if (off === 0) return `${local}Z`;
-  const sign = off < 0 ? "-" : "+";
-  const m = Math.abs(off) / 60_000;
-  return `${local}${sign}${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
-}
-
 /** Builds one bucket: `raw` is its key as grouped (its children find their rows by it), `shown` the key clients see. */
 export type MakeBucket = (raw: unknown, shown: unknown, row: Row | undefined, extra?: Partial<Bucket>) => Bucket;
 
@@ -144,13 +133,7 @@ export function histogramBuckets(
       key,
       key,
       row,
-      s.kind === "date_histogram"
-        ? {
-            keyAsString: s.format
-              ? formatDateAs(key, s.displayZone ?? s.timeZone, s.format)
-              : formatDate(key, s.displayZone ?? s.timeZone),
-          }
-        : {},
+      s.kind === "date_histogram" ? { keyAsString: formatDateAs(key, s.displayZone ?? s.timeZone, s.format) } : {},
     ),
   );
 }

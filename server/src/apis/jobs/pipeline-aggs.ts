@@ -3,6 +3,7 @@
 import type { Aggregation } from "@tally/sdk/gen/tally/jobs/v1/jobs_pb.js";
 import type { AggNode, BucketNode } from "./agg-tree.js";
 import { esError } from "./es-error.js";
+import { esName, statsValues } from "./es-names.js";
 import { type MovingFunction, parseMovingFunction } from "./moving-fn.js";
 
 /**
@@ -134,7 +135,7 @@ export function pipelineSpec(name: string, k: Aggregation["kind"]): PipelineSpec
     case "maxBucket":
     case "statsBucket":
       return {
-        kind: snake(k.case) as SiblingKind,
+        kind: esName(k.case) as SiblingKind,
         path: siblingPath(k.value.bucketsPath, name),
         gap: gapPolicy(k.value.gapPolicy),
       };
@@ -180,10 +181,6 @@ export function pipelineSpec(name: string, k: Aggregation["kind"]): PipelineSpec
     default:
       throw esError(`Unknown aggregation type [${String(k.case)}]`);
   }
-}
-
-function snake(c: string): string {
-  return c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`);
 }
 
 function siblingPath(text: string, name: string): SiblingPath {
@@ -239,7 +236,6 @@ function bucketSort(name: string, v: Value<"bucketSort">): PipelineSpec {
 
 const parentKinds = new Set(["derivative", "cumulative_sum", "serial_diff", "moving_fn"]);
 const multiBucketKinds = new Set(["terms", "date_histogram", "histogram", "range", "filters"]);
-const statsValues = new Set(["count", "min", "max", "avg", "sum"]);
 const extendedValues = new Set([
   ...statsValues,
   "sum_of_squares",

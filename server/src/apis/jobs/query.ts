@@ -149,7 +149,8 @@ export function compileQuery(q: Query, depth = 0): Expr {
   return clauses.length === 1 ? clauses[0]! : { $and: clauses };
 }
 
-function json(v: Value | JsonValue | undefined): JsonValue | undefined {
+/** A google.protobuf.Value (or a value already JSON) as JSON. */
+export function json(v: Value | JsonValue | undefined): JsonValue | undefined {
   if (v === undefined) return undefined;
   return typeof v === "object" && v !== null && "$typeName" in v ? toJson(ValueSchema, v as Value) : (v as JsonValue);
 }

@@ -159,18 +159,25 @@ function sortList(value: JsonValue, type: string, name: string): JsonValue[] {
   const list = Array.isArray(value) ? value : [value];
   return list.map((o) => {
     if (typeof o === "string") return { path: o, desc: false };
-    const entries = o !== null && typeof o === "object" && !Array.isArray(o) ? Object.entries(o) : [];
-    const [path, spec] = entries[0] ?? [];
-    const dir =
-      typeof spec === "string"
-        ? spec
-        : spec && typeof spec === "object" && !Array.isArray(spec) && typeof spec.order === "string"
-          ? spec.order
-          : undefined;
-    if (entries.length !== 1 || !dir || !["asc", "desc"].includes(dir.toLowerCase()))
-      throw esError(`[${type}] aggregation [${name}]: unknown sort [${JSON.stringify(o).slice(0, 200)}]`);
-    return { path: path!, desc: dir.toLowerCase() === "desc" };
+    // A sort criterion's direction may also sit in `{"order": …}`.
+    const parsed = orderEntry(o, (spec) => (isObject(spec) ? spec.order : spec));
+    if (!parsed) throw esError(`[${type}] aggregation [${name}]: unknown sort [${JSON.stringify(o).slice(0, 200)}]`);
+    return parsed;
   });
+}
+
+/**
+ * `{"<path>": <direction>}` as `{path, desc}`, the direction read from the entry's value by
+ * `direction`; undefined unless there is exactly one entry and it says asc or desc (any case).
+ */
+function orderEntry(
+  o: JsonValue,
+  direction: (spec: JsonValue | undefined) => JsonValue | undefined,
+): { path: string; desc: boolean } | undefined {
+  const entries = isObject(o) ? Object.entries(o) : [];
+  const dir = direction(entries[0]?.[1]);
+  if (entries.length !== 1 || typeof dir !== "string" || !["asc", "desc"].includes(dir.toLowerCase())) return undefined;
+  return { path: entries[0]![0], desc: dir.toLowerCase() === "desc" };
 }
 
 /**
@@ -212,11 +219,10 @@ function normalizeTerms(v: JsonValue, name: string): JsonValue {
   if (v === null || typeof v !== "object" || Array.isArray(v) || v.order === undefined) return v;
   const list = Array.isArray(v.order) ? v.order : [v.order];
   const order = list.map((o) => {
-    const entries = o !== null && typeof o === "object" && !Array.isArray(o) ? Object.entries(o) : [];
-    const [path, dir] = entries[0] ?? [];
-    if (entries.length !== 1 || typeof dir !== "string" || !["asc", "desc"].includes(dir.toLowerCase()))
+    const parsed = orderEntry(o, (spec) => spec);
+    if (!parsed)
       throw esError(`Unknown order direction [${JSON.stringify(o)}] in [${name}]: use {"<path>": "asc"|"desc"}`);
-    return { path: path!, desc: dir.toLowerCase() === "desc" };
+    return parsed;
   });
   return { ...v, order };
 }

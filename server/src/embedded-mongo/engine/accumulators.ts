@@ -162,27 +162,38 @@ function accTopN(op: "$topN" | "$bottomN", arg: unknown): Acc {
 }
 
 /** Accumulators by operator, each built from its compiled argument. */
-const byOperator: Readonly<Record<string, (op: string, f: Expr) => Acc>> = {
-  $sum: accSum,
-  $avg: accAvg,
-  $min: accExtreme,
-  $max: accExtreme,
-  $push: accArray,
-  $addToSet: accArray,
-  $first: accFirst,
-  $last: accLast,
+type Factory = (op: string, arg: unknown) => Acc;
+
+/** The accumulators whose argument is one expression, evaluated per document. */
+const ofExpression =
+  (make: (op: string, f: Expr) => Acc): Factory =>
+  (op, arg) =>
+    make(op, compileExpr(arg));
+
+const byOperator: Readonly<Record<string, Factory>> = {
+  $sum: ofExpression(accSum),
+  $avg: ofExpression(accAvg),
+  $min: ofExpression(accExtreme),
+  $max: ofExpression(accExtreme),
+  $push: ofExpression(accArray),
+  $addToSet: ofExpression(accArray),
+  $first: ofExpression(accFirst),
+  $last: ofExpression(accLast),
+  $count: () => counted(),
+  // These read a specification object: their own arguments, not one expression.
+  $percentile: (op, arg) => percentile(op as "$percentile", arg),
+  $median: (op, arg) => percentile(op as "$median", arg),
+  $topN: (op, arg) => accTopN(op as "$topN", arg),
+  $bottomN: (op, arg) => accTopN(op as "$bottomN", arg),
 };
 
 /** Compiles one `$group` accumulator; throws Unsupported for an operator it does not cover. */
 export function accumulator(spec: unknown): Acc {
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new Unsupported("accumulator");
   const [op, arg] = Object.entries(spec as Doc)[0]!;
-  if (op === "$count") return counted();
-  if (op === "$percentile" || op === "$median") return percentile(op, arg);
-  if (op === "$topN" || op === "$bottomN") return accTopN(op, arg);
   const make = Object.hasOwn(byOperator, op) ? byOperator[op] : undefined;
   if (!make) throw new Unsupported(op);
-  return make(op, compileExpr(arg));
+  return make(op, arg);
 }
 
 /** `$percentile`/`$median` (method "approximate"): a t-digest per group, bounded whatever the group's size. */

@@ -21,6 +21,17 @@ const REF_LOCAL = Date.UTC(2000, 0, 1);
 export function dateTrunc(date: Date, unit: DateUnit, binSize = 1, timezone?: string, startOfWeek = "sunday"): Date {
   const utc = date.getTime();
   const local = utc + offsetAt(timezone, utc);
+  const fixed = unitMs[unit];
+  if (fixed !== undefined) {
+    // Units of a day or less: arithmetic on the local instant, no calendar fields needed.
+    const size = fixed * binSize;
+    const outLocal = REF_LOCAL + Math.floor((local - REF_LOCAL) / size) * size;
+    // Below a day, the bin start keeps the instant's own offset: in the hour a DST change repeats
+    // (01:00–02:00 twice when clocks go back), the two hours stay two bins, and every bin start is
+    // at or before the instant (so walking bins always advances).
+    if (unit !== "day") return new Date(utc - (local - outLocal));
+    return new Date(localToUtc(timezone, outLocal));
+  }
   const d = new Date(local);
   const y = d.getUTCFullYear();
   const mo = d.getUTCMonth();
@@ -51,14 +62,8 @@ export function dateTrunc(date: Date, unit: DateUnit, binSize = 1, timezone?: st
       outLocal = ref + Math.floor(days / (7 * binSize)) * 7 * binSize * 86_400_000;
       break;
     }
-    default: {
-      const size = unitMs[unit]! * binSize;
-      outLocal = REF_LOCAL + Math.floor((local - REF_LOCAL) / size) * size;
-      // Below a day, the bin start keeps the instant's own offset: in the hour a DST change repeats
-      // (01:00–02:00 twice when clocks go back), the two hours stay two bins, and every bin start is
-      // at or before the instant (so walking bins always advances).
-      if (unit !== "day") return new Date(utc - (local - outLocal));
-    }
+    default:
+      throw new Error(`unknown $dateTrunc unit ${unit}`);
   }
   return new Date(localToUtc(timezone, outLocal));
 }
