@@ -1,12 +1,11 @@
 import { compareValues, isBsonNumber, toNumber } from "./bson-order.js";
-import { type Doc, type Expr, type Vars, Unsupported, compileExpr } from "./compile-expr.js";
+import { type Doc, type Expr, Unsupported, compileExpr } from "./compile-expr.js";
 import { locationError } from "./errors.js";
 import { valueKey } from "./keys.js";
 import { MemoryBudget, accumulatorTooLarge, approxBsonSize } from "./limits.js";
 import { TDigest, percentileInput, percentileSpec } from "./percentile.js";
 
-/** The variables of a top-level expression: none. */
-const NO_VARS: Vars = Object.freeze({});
+import { NO_VARS } from "./stages/stage.js";
 
 /**
  * A `$group` accumulator. `step` updates its state in place: numeric states live in object fields,
@@ -17,40 +16,45 @@ export interface Acc<S = unknown> {
   init(group?: MemoryBudget): S;
   step(state: S, doc: Doc): void;
   done(state: S): unknown;
+  /**
+   * For accumulators of one expression: that expression as written, and the step on its value (what
+   * `step` does after evaluating it), so a fused loop can evaluate it where the document is not built.
+   */
+  readonly expression?: { readonly spec: unknown; add(state: S, value: unknown): void };
 }
 
-function accSum(_op: string, f: Expr): Acc {
+/** An accumulator of one expression's value per document, before its expression is attached. */
+type ValueAcc<S> = Pick<Acc<S>, "init" | "done"> & { add(state: S, value: unknown): void };
+
+function accSum(): ValueAcc<{ v: number }> {
   return {
     init: () => ({ v: 0 }),
-    step: (s: { v: number }, d) => {
-      const v = f(d, NO_VARS);
+    add: (s, v) => {
       if (typeof v === "number") s.v += v;
       else if (v !== null && v !== undefined && isBsonNumber(v)) s.v += toNumber(v); // Long, Decimal128, Int32
     },
-    done: (s: { v: number }) => s.v,
+    done: (s) => s.v,
   };
 }
 
-function accAvg(_op: string, f: Expr): Acc {
+function accAvg(): ValueAcc<{ sum: number; n: number }> {
   return {
     init: () => ({ sum: 0, n: 0 }),
-    step: (s: { sum: number; n: number }, d) => {
-      const v = f(d, NO_VARS);
+    add: (s, v) => {
       if (typeof v === "number") {
         s.sum += v;
         s.n++;
       }
     },
-    done: (s: { sum: number; n: number }) => (s.n === 0 ? null : s.sum / s.n),
+    done: (s) => (s.n === 0 ? null : s.sum / s.n),
   };
 }
 
-function accExtreme(op: string, f: Expr): Acc {
+function accExtreme(op: string): ValueAcc<{ v: unknown }> {
   const sign = op === "$min" ? -1 : 1;
   return {
     init: () => ({ v: undefined as unknown }),
-    step: (s: { v: unknown }, d) => {
-      const v = f(d, NO_VARS);
+    add: (s, v) => {
       if (v === null || v === undefined) return;
       const cur = s.v;
       if (cur === undefined) s.v = v;
@@ -60,12 +64,14 @@ function accExtreme(op: string, f: Expr): Acc {
         if (sign < 0 ? v.getTime() < cur.getTime() : v.getTime() > cur.getTime()) s.v = v;
       } else if (compareValues(v, cur) * sign > 0) s.v = v;
     },
-    done: (s: { v: unknown }) => (s.v === undefined ? null : s.v),
+    done: (s) => (s.v === undefined ? null : s.v),
   };
 }
 
-function accArray(op: string, f: Expr): Acc {
-  type S = { xs: unknown[]; seen?: Set<string>; own: MemoryBudget; group?: MemoryBudget };
+type ArrayState = { xs: unknown[]; seen?: Set<string>; own: MemoryBudget; group?: MemoryBudget };
+
+function accArray(op: string): ValueAcc<ArrayState> {
+  type S = ArrayState;
   const set = op === "$addToSet";
   return {
     init: (group?: MemoryBudget): S => ({
@@ -74,8 +80,7 @@ function accArray(op: string, f: Expr): Acc {
       own: new MemoryBudget(() => accumulatorTooLarge(op)),
       group,
     }),
-    step: (s: S, d) => {
-      const v = f(d, NO_VARS);
+    add: (s, v) => {
       if (v === undefined) return;
       if (s.seen) {
         const k = valueKey(v);
@@ -87,29 +92,29 @@ function accArray(op: string, f: Expr): Acc {
       s.own.add(bytes);
       s.group?.add(bytes);
     },
-    done: (s: S) => s.xs,
+    done: (s) => s.xs,
   };
 }
 
-function accFirst(_op: string, f: Expr): Acc {
+function accFirst(): ValueAcc<{ v: unknown; seen: boolean }> {
   return {
     init: () => ({ v: null as unknown, seen: false }),
-    step: (s: { v: unknown; seen: boolean }, d) => {
+    add: (s, v) => {
       if (s.seen) return;
       s.seen = true;
-      s.v = f(d, NO_VARS) ?? null;
+      s.v = v ?? null;
     },
-    done: (s: { v: unknown }) => s.v,
+    done: (s) => s.v,
   };
 }
 
-function accLast(_op: string, f: Expr): Acc {
+function accLast(): ValueAcc<{ v: unknown }> {
   return {
     init: () => ({ v: null as unknown }),
-    step: (s: { v: unknown }, d) => {
-      s.v = f(d, NO_VARS) ?? null;
+    add: (s, v) => {
+      s.v = v ?? null;
     },
-    done: (s: { v: unknown }) => s.v,
+    done: (s) => s.v,
   };
 }
 
@@ -166,9 +171,21 @@ type Factory = (op: string, arg: unknown) => Acc;
 
 /** The accumulators whose argument is one expression, evaluated per document. */
 const ofExpression =
-  (make: (op: string, f: Expr) => Acc): Factory =>
+  <S>(make: (op: string) => ValueAcc<S>): Factory =>
   (op, arg) =>
-    make(op, compileExpr(arg));
+    withExpression(make(op), arg);
+
+/** A value accumulator with its expression attached. */
+function withExpression<S>(acc: ValueAcc<S>, spec: unknown): Acc {
+  const f: Expr = compileExpr(spec);
+  const add = acc.add;
+  return {
+    init: acc.init,
+    done: acc.done as (s: unknown) => unknown,
+    step: (s, d) => add(s as S, f(d, NO_VARS)),
+    expression: { spec, add: add as (s: unknown, v: unknown) => void },
+  };
+}
 
 const byOperator: Readonly<Record<string, Factory>> = {
   $sum: ofExpression(accSum),
@@ -197,17 +214,17 @@ export function accumulator(spec: unknown): Acc {
 }
 
 /** `$percentile`/`$median` (method "approximate"): a t-digest per group, bounded whatever the group's size. */
-function percentile(op: "$percentile" | "$median", arg: unknown): Acc<TDigest> {
+function percentile(op: "$percentile" | "$median", arg: unknown): Acc {
   const ps = percentileSpec(op, arg);
-  const input = compileExpr((arg as Doc).input);
-  return {
+  const digest: ValueAcc<TDigest> = {
     init: () => new TDigest(),
-    step: (s, d) => {
-      const v = percentileInput(input(d, NO_VARS));
+    add: (s, value) => {
+      const v = percentileInput(value);
       if (v !== undefined) s.add(v);
     },
     done: (s) => (op === "$median" ? s.percentile(0.5) : ps.map((p) => s.percentile(p))),
   };
+  return withExpression(digest, (arg as Doc).input);
 }
 
 function counted(): Acc<{ n: number }> {

@@ -32,6 +32,16 @@ export function ownField(doc: Doc, name: string): unknown {
   return hasOwn.call(doc, name) ? doc[name] : undefined;
 }
 
+/**
+ * Sets a document's own field. `__proto__` is a field name like any other in BSON; assigned plainly,
+ * JavaScript would take it as the object's prototype and drop the value.
+ */
+export function setOwnField(doc: Doc, name: string, value: unknown): void {
+  if (name === "__proto__")
+    Object.defineProperty(doc, name, { value, writable: true, enumerable: true, configurable: true });
+  else doc[name] = value;
+}
+
 /** The value at a dotted path (MongoDB's semantics: arrays on the way yield arrays). */
 export function fieldPath(doc: unknown, parts: readonly string[], from = 0): unknown {
   let cur: unknown = doc;
@@ -143,7 +153,7 @@ export function compileExpr(e: unknown): Expr {
     const out: Doc = {};
     for (const [k, f] of fields) {
       const x = f(d, v);
-      if (x !== undefined) out[k] = x;
+      if (x !== undefined) setOwnField(out, k, x);
     }
     return out;
   };

@@ -1,6 +1,7 @@
 import type { Document } from "bson";
 import { Unsupported, type Doc } from "./compile-expr.js";
 import { noteFallback } from "./fallback.js";
+import { compileFusedGroup, fusableAt } from "./codegen/fused-group.js";
 import { compileGroup } from "./stages/group.js";
 import { compileProject, compileSet } from "./stages/reshape.js";
 import { compileSort } from "./stages/sort.js";
@@ -39,7 +40,12 @@ export function* runCompiledSliced(
       const next = pipeline[i + 1];
       // $sort then $limit is one top-k sort, as mongod coalesces them: it holds k documents.
       const after = pipeline[i + 2];
-      if (pipeline[i]!.$sort && next && Object.keys(next).length === 1 && typeof next.$limit === "number") {
+      const fusable = fusableAt(pipeline, i);
+      const fused = fusable && compileFusedGroup(fusable.fused);
+      if (fused) {
+        stage = fused;
+        i += fusable.count - 1;
+      } else if (pipeline[i]!.$sort && next && Object.keys(next).length === 1 && typeof next.$limit === "number") {
         stage = compileSort(pipeline[i]!.$sort as Doc, next.$limit);
         i++;
       } else if (

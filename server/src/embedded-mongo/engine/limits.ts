@@ -11,12 +11,21 @@ export interface EngineLimits {
   readonly memoryLimitBytes: number;
   /** Shuffle `$group` output and break `$sort` ties at random (tests). */
   readonly shuffleUnordered: boolean;
+  /**
+   * Run `[$match] [$project | $set] $group` as one generated loop (codegen/fused-group.ts); off, stage
+   * by stage with closures (a test compares the two).
+   */
+  readonly generateLoops: boolean;
 }
 
 /** MongoDB's `internalQueryMaxBlockingSortMemoryUsageBytes` and `$group`'s limit. */
 export const MONGODB_MEMORY_LIMIT_BYTES = 100 * 1024 * 1024;
 
-let limits: EngineLimits = { memoryLimitBytes: MONGODB_MEMORY_LIMIT_BYTES, shuffleUnordered: false };
+let limits: EngineLimits = {
+  memoryLimitBytes: MONGODB_MEMORY_LIMIT_BYTES,
+  shuffleUnordered: false,
+  generateLoops: true,
+};
 
 /** Sets the engine's limits for this process (the database process reads them from its environment). */
 export function configureLimits(next: Partial<EngineLimits>): void {

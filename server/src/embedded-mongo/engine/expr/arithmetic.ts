@@ -22,17 +22,38 @@ function opAdd(_op: string, spec: unknown): Expr {
   };
 }
 
+/**
+ * `$add` of two operands, the first already checked with {@link addend} (the operands are evaluated
+ * one at a time, as the general form does: a null first operand answers null before the second runs).
+ */
+export function add2(x: unknown, y: unknown): unknown {
+  if (typeof x === "number" && typeof y === "number") return x + y;
+  if (y === null || y === undefined) return null;
+  const a = addend(x);
+  if (x instanceof Date && y instanceof Date) throw locationError(16612, "only one date allowed in an $add expression");
+  const b = addend(y);
+  return x instanceof Date || y instanceof Date ? new Date(a + b) : a + b;
+}
+
+/** An operand of `$add` as milliseconds or a number (error 16554 for any other type). */
+export function addend(x: unknown): number {
+  if (x instanceof Date) return x.getTime();
+  if (isBsonNumber(x)) return toNumber(x);
+  throw locationError(16554, "$add only supports numeric or date types");
+}
+
 function opSubtract(_op: string, spec: unknown): Expr {
   const [a, b] = args(spec, 2) as [Expr, Expr];
-  return (d, v) => {
-    const x = a(d, v);
-    const y = b(d, v);
-    if (x === null || x === undefined || y === null || y === undefined) return null;
-    if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime();
-    if (x instanceof Date && isNum(y)) return new Date(x.getTime() - y);
-    if (isNum(x) && isNum(y)) return x - y;
-    throw locationError(16556, "cant $subtract these types");
-  };
+  return (d, v) => subtract(a(d, v), b(d, v));
+}
+
+/** `$subtract` of two evaluated operands: numbers, two dates (milliseconds) or a date less milliseconds. */
+export function subtract(x: unknown, y: unknown): unknown {
+  if (x === null || x === undefined || y === null || y === undefined) return null;
+  if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime();
+  if (x instanceof Date && isNum(y)) return new Date(x.getTime() - y);
+  if (isNum(x) && isNum(y)) return x - y;
+  throw locationError(16556, "cant $subtract these types");
 }
 
 function opMultiply(op: string, spec: unknown): Expr {
@@ -55,9 +76,12 @@ function opMultiply(op: string, spec: unknown): Expr {
 
 /** Two operands of `$multiply`, `$divide` or `$mod`, without an array per evaluation (same rules as below). */
 function binary(op: string, a: Expr, b: Expr): Expr {
-  return (d, v) => {
-    const x = a(d, v);
-    const y = b(d, v);
+  const f = binaryOperators[op as keyof typeof binaryOperators];
+  return (d, v) => f(a(d, v), b(d, v));
+}
+
+function binaryOf(op: "$multiply" | "$divide" | "$mod"): (x: unknown, y: unknown) => unknown {
+  return (x, y) => {
     if (x === null || x === undefined || y === null || y === undefined) return null;
     if (!isNum(x) || !isNum(y)) throw locationError(16555, `${op} only supports numeric types`);
     if (op === "$multiply") return x * y;
@@ -69,6 +93,13 @@ function binary(op: string, a: Expr, b: Expr): Expr {
     return op === "$divide" ? x / y : x % y;
   };
 }
+
+/** `$multiply`, `$divide` and `$mod` of two evaluated operands. */
+export const binaryOperators = {
+  $multiply: binaryOf("$multiply"),
+  $divide: binaryOf("$divide"),
+  $mod: binaryOf("$mod"),
+} as const;
 
 function opUnaryNumeric(op: string, spec: unknown): Expr {
   const [x] = args(spec, 1) as [Expr];

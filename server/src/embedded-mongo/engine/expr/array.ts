@@ -8,11 +8,15 @@ function opIn(_op: string, spec: unknown): Expr {
   const [x, arr] = args(spec, 2) as [Expr, Expr];
   return (d, v) => {
     const list = arr(d, v);
-    if (!Array.isArray(list)) throw locationError(40081, "$in requires an array as a second argument");
-    const needle = x(d, v);
-    for (let i = 0; i < list.length; i++) if (valuesEqual(needle, list[i])) return true;
-    return false;
+    return inList(list, x(d, v));
   };
+}
+
+/** `$in` of evaluated operands, the array first (it is evaluated, and checked, before the value). */
+export function inList(list: unknown, needle: unknown): boolean {
+  if (!Array.isArray(list)) throw locationError(40081, "$in requires an array as a second argument");
+  for (let i = 0; i < list.length; i++) if (valuesEqual(needle, list[i])) return true;
+  return false;
 }
 
 function opIsArray(_op: string, spec: unknown): Expr {

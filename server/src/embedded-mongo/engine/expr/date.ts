@@ -58,23 +58,32 @@ function compileDatePart(op: string, spec: unknown): Expr {
   };
 }
 
-const units = ["year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"];
+const units: readonly string[] = ["year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"];
 
 /** `$dateTrunc` on an evaluated spec, with MongoDB's validation and messages. */
 export function evalDateTrunc(spec: Doc): Date | null {
-  const date = spec.date;
-  if (date === null || date === undefined || spec.unit === null || spec.unit === undefined) return null;
+  return dateTruncOf(spec.date, spec.unit, spec.binSize, spec.timezone, spec.startOfWeek);
+}
+
+/** `$dateTrunc` of its evaluated arguments (missing ones undefined). */
+export function dateTruncOf(
+  date: unknown,
+  unit: unknown,
+  binSize: unknown,
+  timezone: unknown,
+  startOfWeek: unknown,
+): Date | null {
+  if (date === null || date === undefined || unit === null || unit === undefined) return null;
   if (!(date instanceof Date)) throw locationError(5439012, "$dateTrunc requires 'date' to be a date");
-  const unit = spec.unit as DateUnit;
-  if (!units.includes(unit))
+  if (!units.includes(unit as DateUnit))
     throw locationError(
       5439014,
       `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${String(unit)}`,
     );
-  const binSize = spec.binSize === undefined ? 1 : Number(spec.binSize);
-  if (!Number.isInteger(binSize) || binSize <= 0)
+  const bins = binSize === undefined ? 1 : Number(binSize);
+  if (!Number.isInteger(bins) || bins <= 0)
     throw locationError(5439017, "$dateTrunc requires 'binSize' to be greater than 0");
-  const tz = spec.timezone === undefined || spec.timezone === null ? undefined : String(spec.timezone);
+  const tz = timezone === undefined || timezone === null ? undefined : String(timezone);
   if (tz) {
     try {
       assertTimeZone(tz);
@@ -82,7 +91,7 @@ export function evalDateTrunc(spec: Doc): Date | null {
       throw locationError(40485, `unrecognized time zone identifier: "${tz}"`);
     }
   }
-  return dateTrunc(date, unit, binSize, tz, spec.startOfWeek === undefined ? "sunday" : String(spec.startOfWeek));
+  return dateTrunc(date, unit as DateUnit, bins, tz, startOfWeek === undefined ? "sunday" : String(startOfWeek));
 }
 
 /** Date expression operators ($dateTrunc and the date parts $year … $second), in a time zone. */

@@ -9,11 +9,16 @@ function opConcat(_op: string, spec: unknown): Expr {
     for (const f of xs) {
       const x = f(d, v);
       if (x === null || x === undefined) return null;
-      if (typeof x !== "string") throw locationError(16702, "$concat only supports strings");
-      out += x;
+      out += concatPart(x);
     }
     return out;
   };
+}
+
+/** One operand of `$concat`, checked (null and missing are the caller's: they make the result null). */
+export function concatPart(x: unknown): string {
+  if (typeof x !== "string") throw locationError(16702, "$concat only supports strings");
+  return x;
 }
 
 function opRegexMatch(_op: string, spec: unknown): Expr {

@@ -9,15 +9,17 @@ function opLiteral(_op: string, spec: unknown): Expr {
 
 function opToLong(_op: string, spec: unknown): Expr {
   const [x] = args(spec, 1) as [Expr];
-  return (d, v) => {
-    const n = x(d, v);
-    if (n === null || n === undefined) return null;
-    if (n instanceof Date) return n.getTime();
-    if (isNum(n)) return Math.trunc(n);
-    if (typeof n === "boolean") return n ? 1 : 0;
-    if (typeof n === "string" && /^-?\d+$/.test(n)) return Number(n);
-    throw locationError(241, `Failed to parse number '${String(n)}' in $convert`);
-  };
+  return (d, v) => toLong(x(d, v));
+}
+
+/** `$toLong` of an evaluated operand. */
+export function toLong(n: unknown): number | null {
+  if (n === null || n === undefined) return null;
+  if (n instanceof Date) return n.getTime();
+  if (isNum(n)) return Math.trunc(n);
+  if (typeof n === "boolean") return n ? 1 : 0;
+  if (typeof n === "string" && /^-?\d+$/.test(n)) return Number(n);
+  throw locationError(241, `Failed to parse number '${String(n)}' in $convert`);
 }
 
 function opIsNumber(_op: string, spec: unknown): Expr {

@@ -1,4 +1,4 @@
-import { Unsupported, compileExpr, fieldPath, type Doc, type Expr } from "../compile-expr.js";
+import { Unsupported, compileExpr, fieldPath, setOwnField, type Doc, type Expr } from "../compile-expr.js";
 import { tick } from "../deadline.js";
 import { type Stage, NO_VARS, setPath } from "./stage.js";
 
@@ -17,7 +17,7 @@ export function compileSet(spec: Doc): Stage {
         const v = f(d, NO_VARS);
         if (parts.length === 1) {
           if (v === undefined) delete out[parts[0]!];
-          else out[parts[0]!] = v;
+          else setOwnField(out, parts[0]!, v);
         } else out = setPath(out, parts, v);
       }
       result[i] = out;
@@ -66,7 +66,7 @@ export function compileProject(spec: Doc): Stage {
       for (const [p, f] of parts) {
         const v = f === "include" ? fieldPath(d, p) : f(d, NO_VARS);
         if (v === undefined) continue;
-        if (p.length === 1) out[p[0]!] = v;
+        if (p.length === 1) setOwnField(out, p[0]!, v);
         else out = setPath(out, p, v);
       }
       result[i] = out;

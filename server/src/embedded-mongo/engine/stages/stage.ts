@@ -1,4 +1,4 @@
-import type { Doc, Vars } from "../compile-expr.js";
+import { type Doc, type Vars, setOwnField } from "../compile-expr.js";
 
 /**
  * A compiled stage. It is a generator so that a long read can run in slices: it yields (nothing)
@@ -36,10 +36,10 @@ export function setPath(doc: Doc, parts: readonly string[], value: unknown): Doc
       next !== null && typeof next === "object" && !Array.isArray(next) && !(next instanceof Date)
         ? { ...(next as Doc) }
         : {};
-    cur[parts[i]!] = copy;
+    setOwnField(cur, parts[i]!, copy);
     cur = copy;
   }
   if (value === undefined) delete cur[parts.at(-1)!];
-  else cur[parts.at(-1)!] = value;
+  else setOwnField(cur, parts.at(-1)!, value);
   return out;
 }

@@ -1,0 +1,46 @@
+/**
+ * What a generated function is made of: its source, written only from this folder's templates, and
+ * the values it reads, passed in as data. A field name, a constant or a helper is bound to a name of
+ * the builder's own (`c0`, `c1`, …) in the function's prelude; nothing a pipeline contains is ever
+ * spliced into source text, so no field name or value can change what the code does.
+ */
+export class SourceBuilder {
+  /** The values bound in the prelude, by position: `c<i>` is `data[i]`. */
+  readonly data: unknown[] = [];
+  private readonly helpers = new Map<unknown, string>();
+  private temps = 0;
+
+  /** A name bound to a value from the pipeline (a constant, a field name); one slot per occurrence. */
+  value(v: unknown): string {
+    this.data.push(v);
+    return `c${this.data.length - 1}`;
+  }
+
+  /** A name bound to one of the engine's own functions or objects; one slot per helper. */
+  helper(fn: unknown): string {
+    let name = this.helpers.get(fn);
+    if (!name) {
+      name = this.value(fn);
+      this.helpers.set(fn, name);
+    }
+    return name;
+  }
+
+  /** A fresh local of the generated function (for values read twice, as `$ifNull` does). */
+  temp(): string {
+    return `t${this.temps++}`;
+  }
+
+  /** The prelude's bindings (from the data array `C`) and the declaration of the temporaries. */
+  prelude(): { bindings: string; temps: string } {
+    const names = this.data.map((_, i) => `c${i} = C[${i}]`);
+    const temps = Array.from({ length: this.temps }, (_, i) => `t${i}`);
+    return {
+      bindings: names.length ? `const ${names.join(", ")};` : "",
+      temps: temps.length ? `let ${temps.join(", ")};` : "",
+    };
+  }
+}
+
+/** Thrown while generating when a construct cannot be fused into one loop; the caller runs the stages one by one. */
+export class NotGenerated extends Error {}
