@@ -117,26 +117,27 @@ export async function benchJobs(ctx: ApiBenchContext, n: number): Promise<Figure
   const tallyMs = await medianMs(() => rest(ctx, "/v3/jobs/aggs", body), 3);
   const facetMs = await medianMs(() => rest(ctx, "/v3/jobs/aggs", body, ctx.facet), 3);
   const loopMs = await medianMs(loop, 3);
-  const check = (await rest(ctx, "/v3/jobs/aggs", body)) as { data: { total: number } };
+  const check = (await rest(ctx, "/v3/jobs/aggs", body, ctx.facet)) as { data: { total: number } };
   await ctx.db.collection("jobs").deleteMany({}); // free the memory before the next section
+  // The headline is the default strategy on this database (`auto`: one $facet on the embedded engine).
   return [
     {
       section: "jobs",
-      name: "seed request via REST (concurrent)",
+      name: "seed request via REST ($facet, the default here)",
       size,
-      value: fmtMs(tallyMs),
+      value: fmtMs(facetMs),
       baseline: fmtMs(loopMs),
-      ratio: ratio(tallyMs, loopMs),
+      ratio: ratio(facetMs, loopMs),
       note: `total ${check.data.total} = loop ${loop().total}`,
     },
     {
       section: "jobs",
-      name: "seed request via REST ($facet)",
+      name: "seed request via REST (concurrent aggregates)",
       size,
-      value: fmtMs(facetMs),
-      baseline: fmtMs(tallyMs),
-      ratio: ratio(facetMs, tallyMs),
-      note: "vs concurrent",
+      value: fmtMs(tallyMs),
+      baseline: fmtMs(facetMs),
+      ratio: ratio(tallyMs, facetMs),
+      note: "vs $facet",
     },
   ];
 }

@@ -55,6 +55,7 @@ function codePointRank(unit: number): number {
 
 /** Whether a value is a number of any BSON width (double, int, long, decimal). */
 export function isBsonNumber(v: unknown): boolean {
+  if (typeof v === "number") return true;
   return typeRank(v) === 2 && v !== null && v !== undefined;
 }
 

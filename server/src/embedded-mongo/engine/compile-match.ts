@@ -1,6 +1,7 @@
 import { compareValues, sameTypeBracket, valuesEqual } from "./bson-order.js";
 import { Unsupported, bsonTypeName, compileExpr, ownField, truthy, type Doc } from "./compile-expr.js";
 import { badValue } from "./errors.js";
+import { NO_VARS } from "./stages/stage.js";
 
 /** A compiled query filter. */
 export type Predicate = (doc: Doc) => boolean;
@@ -199,7 +200,7 @@ export function compileMatch(filter: Doc): Predicate {
       );
     } else if (k === "$expr") {
       const e = compileExpr(v);
-      tests.push((d) => truthy(e(d, {})));
+      tests.push((d) => truthy(e(d, NO_VARS)));
     } else if (k.startsWith("$")) {
       throw new Unsupported(k);
     } else {

@@ -1,7 +1,7 @@
 import type { Document } from "bson";
-import { Unsupported, type Doc } from "./compile-expr.js";
+import { Unsupported, setOwnField, type Doc } from "./compile-expr.js";
 import { noteFallback } from "./fallback.js";
-import { compileFusedGroup, fusableAt } from "./codegen/fused-group.js";
+import { compileFusedGroup, fusableAt, fusedRun, generateFusedGroups } from "./codegen/fused-group.js";
 import { compileGroup } from "./stages/group.js";
 import { compileProject, compileSet } from "./stages/reshape.js";
 import { compileSort } from "./stages/sort.js";
@@ -9,6 +9,8 @@ import { type Stage, drain, plain } from "./stages/stage.js";
 import { compileUnwind } from "./stages/unwind.js";
 import { compileWindowRanks } from "./stages/window.js";
 import { compileMatch } from "./compile-match.js";
+import { generateMatch } from "./codegen/match-source.js";
+import { engineLimits } from "./limits.js";
 import { checkDeadline, tick } from "./deadline.js";
 import { badValue } from "./errors.js";
 
@@ -100,7 +102,7 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
   const spec = stage[name];
   switch (name) {
     case "$match": {
-      const p = compileMatch(spec as Doc);
+      const p = (engineLimits().generateLoops && generateMatch(spec as Doc)) || compileMatch(spec as Doc);
       return function* (docs) {
         const out: Doc[] = [];
         for (let i = 0; i < docs.length; i++) {
@@ -139,17 +141,35 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
       return compileUnwind(spec);
     case "$setWindowFields":
       return compileWindowRanks(spec as Doc);
-    case "$facet": {
-      const branches = Object.entries(spec as Doc).map(([k, p]) => [k, p as Document[]] as const);
-      return function* (docs) {
-        const out: Doc = {};
-        for (const [k, p] of branches) out[k] = yield* runCompiledSliced(docs, p, fallback);
-        return [out];
-      };
-    }
+    case "$facet":
+      return compileFacet(spec as Doc, fallback);
     default:
       throw new Unsupported(name);
   }
+}
+
+/**
+ * `$facet`: the branches that start with a fusable `$group` read the input together, in one generated
+ * loop (as one hand-written pass would); each branch then runs the rest of its stages on its groups.
+ */
+function compileFacet(spec: Doc, fallback: (docs: Doc[], rest: Document[]) => Doc[]): Stage {
+  const branches = Object.entries(spec).map(([k, p]) => [k, p as Document[]] as const);
+  const heads = branches.map(([, p]) => fusableAt(p, 0));
+  const together = heads.flatMap((h, j) => (h && generateFusedGroups([h.fused]) ? [j] : []));
+  const run = together.length > 1 ? fusedRun(together.map((j) => heads[j]!.fused)) : undefined;
+  return function* (docs) {
+    const grouped = run ? yield* run(docs) : [];
+    const out: Doc = {};
+    for (const [j, [k, p]] of branches.entries()) {
+      const at = run ? together.indexOf(j) : -1;
+      const rows =
+        at >= 0
+          ? yield* runCompiledSliced(grouped[at]!, p.slice(heads[j]!.count), fallback)
+          : yield* runCompiledSliced(docs, p, fallback);
+      setOwnField(out, k, rows);
+    }
+    return [out];
+  };
 }
 
 export { drain } from "./stages/stage.js";

@@ -1,3 +1,5 @@
+import { LRUCache } from "lru-cache";
+
 /**
  * What a generated function is made of: its source, written only from this folder's templates, and
  * the values it reads, passed in as data. A field name, a constant or a helper is bound to a name of
@@ -44,3 +46,22 @@ export class SourceBuilder {
 
 /** Thrown while generating when a construct cannot be fused into one loop; the caller runs the stages one by one. */
 export class NotGenerated extends Error {}
+
+/** Beyond this much source the stages run as closures (a huge expression would take long to compile). */
+export const MAX_SOURCE_CHARS = 64 * 1024;
+
+/** Compiled sources; a shape is one entry whatever values its queries carry. */
+const compiled = new LRUCache<string, (data: readonly unknown[]) => unknown>({ max: 256 });
+
+/**
+ * The function a generated source returns, given its data. Each source is compiled once (V8 then
+ * keeps the optimized code for every query of that shape); only the data differs between queries.
+ */
+export function instantiate<T>(source: string, data: readonly unknown[]): T {
+  let factory = compiled.get(source);
+  if (!factory) {
+    factory = new Function("C", source) as (data: readonly unknown[]) => unknown;
+    compiled.set(source, factory);
+  }
+  return factory(data) as T;
+}

@@ -1,8 +1,8 @@
 import { bsonTypeName, cmp, compileExpr, fieldPath, setOwnField, truthy, type Doc } from "../compile-expr.js";
 import { isBsonNumber } from "../bson-order.js";
 import { add2, addend, binaryOperators, subtract } from "../expr/arithmetic.js";
-import { inList } from "../expr/array.js";
-import { dateTruncOf } from "../expr/date.js";
+import { elementAt, inList, sizeOf } from "../expr/array.js";
+import { dateTruncOf, dateTruncer } from "../expr/date.js";
 import { concatPart } from "../expr/string.js";
 import { toLong } from "../expr/type.js";
 import { NotGenerated, type SourceBuilder } from "./builder.js";
@@ -35,6 +35,9 @@ const strict: Readonly<Record<string, { readonly fn: (...xs: never[]) => unknown
   $isNumber: { fn: isBsonNumber, arity: 1 },
   $toLong: { fn: toLong, arity: 1 },
   $type: { fn: bsonTypeName, arity: 1 },
+  $isArray: { fn: Array.isArray, arity: 1 },
+  $size: { fn: sizeOf, arity: 1 },
+  $arrayElemAt: { fn: elementAt, arity: 2 },
 };
 
 /** Comparison operators: the total BSON order of `cmp`, tested against zero. */
@@ -110,6 +113,18 @@ function operatorSource(op: string, spec: unknown, whole: unknown, b: SourceBuil
   if (s && s.arity === list.length && (Array.isArray(spec) || s.arity === 1))
     return `${b.helper(s.fn)}(${list.map(arg).join(", ")})`;
   // $in evaluates (and checks) its array before the value.
+  const strings = Array.isArray(spec) && spec.length === 2 ? spec[1] : undefined;
+  if (
+    op === "$in" &&
+    Array.isArray(strings) &&
+    strings.length > 0 &&
+    strings.every((x) => typeof x === "string" && !x.startsWith("$"))
+  ) {
+    // A constant list of strings (states, reasons): a string is in it exactly when the set has it.
+    const t = b.temp();
+    const set = b.value(new Set(strings));
+    return `(typeof (${t} = ${arg((spec as unknown[])[0])}) === "string" ? ${set}.has(${t}) : ${b.helper(inList)}(${b.value(Object.freeze(strings.slice()))}, ${t}))`;
+  }
   if (op === "$in" && Array.isArray(spec) && spec.length === 2)
     return `${b.helper(inList)}(${arg(spec[1])}, ${arg(spec[0])})`;
   // $add and $concat stop at the first null operand, before the next is evaluated.
@@ -126,6 +141,10 @@ function operatorSource(op: string, spec: unknown, whole: unknown, b: SourceBuil
   }
   if (op === "$dateTrunc" && isDateTruncSpec(spec)) {
     const o = spec as Doc;
+    // Constant unit, size and zone (the usual bucket key): checked once, a function of the date.
+    const constant = ["unit", "binSize", "timezone", "startOfWeek"].every((k) => !(k in o) || isConstantValue(o[k]));
+    const truncer = constant ? dateTruncer(o.unit, o.binSize, o.timezone, o.startOfWeek) : undefined;
+    if (truncer) return `${b.value(truncer)}(${"date" in o ? arg(o.date) : "undefined"})`;
     const parts = ["date", "unit", "binSize", "timezone", "startOfWeek"].map((k) => (k in o ? arg(o[k]) : "undefined"));
     return `${b.helper(dateTruncOf)}(${parts.join(", ")})`;
   }
@@ -186,5 +205,11 @@ function topField(doc: string, name: string, b: SourceBuilder): string {
 /** The rest of a path below a value (MongoDB's semantics: arrays on the way yield arrays). */
 function subPath(base: string, rest: readonly string[], b: SourceBuilder): string {
   if (rest.length === 0) return base;
+  if (rest.length === 1) {
+    // A subdocument's field (`$values.run_time`): an own property; arrays on the way take the general walk.
+    const t = b.temp();
+    const k = b.value(rest[0]);
+    return `((${t} = ${base}) === null || typeof ${t} !== "object" || ${t} instanceof Date ? undefined : Array.isArray(${t}) ? ${b.helper(fieldPath)}(${t}, ${b.value(Object.freeze(rest.slice()))}) : ${b.helper(hasOwn)}.call(${t}, ${k}) ? ${t}[${k}] : undefined)`;
+  }
   return `${b.helper(fieldPath)}(${base}, ${b.value(Object.freeze(rest.slice()))})`;
 }

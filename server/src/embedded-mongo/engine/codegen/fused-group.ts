@@ -1,13 +1,11 @@
 import type { Document } from "bson";
-import { LRUCache } from "lru-cache";
 import { Unsupported, type Doc } from "../compile-expr.js";
-import { compileMatch } from "../compile-match.js";
 import { tickMany } from "../deadline.js";
 import { engineLimits } from "../limits.js";
-import { valueKey } from "../keys.js";
 import { GroupTable, groupAccumulators } from "../stages/group.js";
 import { NO_VARS, type Stage } from "../stages/stage.js";
-import { NotGenerated, SourceBuilder } from "./builder.js";
+import { MAX_SOURCE_CHARS, NotGenerated, SourceBuilder, instantiate } from "./builder.js";
+import { matchSource } from "./match-source.js";
 import { DOC_SCOPE, type Scope, exprSource } from "./expr-source.js";
 
 /**
@@ -23,15 +21,8 @@ export interface FusedGroup {
   readonly group: Doc;
 }
 
-/** A generated loop over `docs[from, to)`, folding each into `table`. */
-type Step = (docs: Doc[], from: number, to: number, table: GroupTable) => void;
-
-/** Documents per call of the generated loop; the deadline and the slice are checked between calls. */
-const CHUNK = 1024;
-/** Beyond this much source the stages run one by one (a huge expression would take long to compile). */
-const MAX_SOURCE_CHARS = 64 * 1024;
-/** Compiled loops by source; a shape is one entry whatever values its queries carry. */
-const compiled = new LRUCache<string, (data: unknown[]) => Step>({ max: 256 });
+/** Time per call of the generated loop; the deadline and the slice are checked between calls. */
+const CHUNK_MS = 0.5;
 
 /** The stages at `i` of `pipeline` that fuse, and how many they are; undefined if none do. */
 export function fusableAt(pipeline: readonly Document[], i: number): { fused: FusedGroup; count: number } | undefined {
@@ -49,39 +40,37 @@ function isOnly(stage: Document | undefined, name: string): boolean {
   return spec !== null && typeof spec === "object" && !Array.isArray(spec);
 }
 
-/** A fused loop's source (from the pipeline's shape), the data it binds, and the `$group`'s accumulators. */
+/** A fused loop's source (from the pipeline's shape), the data it binds, and each `$group`'s accumulators. */
 export interface GeneratedLoop {
   readonly source: string;
   readonly data: readonly unknown[];
-  readonly accs: ReturnType<typeof groupAccumulators>;
+  readonly accs: readonly ReturnType<typeof groupAccumulators>[];
 }
 
-/** Generates the fused loop; undefined when some part needs the stages run one by one. */
-export function generateFusedGroup(f: FusedGroup): GeneratedLoop | undefined {
+/** A generated loop over `docs[from, to)`, folding each document into the tables (one per fused group). */
+type Step = (docs: Doc[], from: number, to: number, tables: GroupTable[]) => void;
+
+/**
+ * Generates one loop folding each document into every one of `fs` (the branches of a `$facet`
+ * read their input once); undefined when some part needs the stages run one by one.
+ */
+export function generateFusedGroups(fs: readonly FusedGroup[]): GeneratedLoop | undefined {
   try {
-    const accs = groupAccumulators(f.group);
     const b = new SourceBuilder();
-    const body: string[] = [];
-    if (f.match) body.push(`if (!${b.value(compileMatch(f.match))}(d)) continue;`);
-    const scope = f.reshape ? reshapeLocals(f.reshape.op, f.reshape.spec, b, body) : DOC_SCOPE;
-    const key = b.temp();
-    const gk = b.temp();
-    body.push(`${key} = ${exprSource(f.group._id, b, scope)};`);
-    body.push(`${gk} = ${b.helper(valueKey)}(${key} === undefined ? null : ${key});`);
-    body.push(`const s = (table.groups.get(${gk}) ?? table.open(${gk}, ${key})).states;`);
-    accs.forEach(([, a], i) => {
-      if (a.expression) body.push(`${b.value(a.expression)}.add(s[${i}], ${exprSource(a.expression.spec, b, scope)});`);
-      else if (scope === DOC_SCOPE) body.push(`${b.value(a)}.step(s[${i}], d);`);
-      else throw new NotGenerated();
+    const blocks: string[] = [];
+    const accs = fs.map((f, j) => {
+      const { body, accs } = groupBody(f, b, `break g${j};`, `tables[${j}]`);
+      blocks.push(`g${j}: {\n      ${body.join("\n      ")}\n    }`);
+      return accs;
     });
     const vars = b.helper(NO_VARS);
     const { bindings, temps } = b.prelude();
     const source = `"use strict"; ${bindings} const v = ${vars};
-return function step(docs, from, to, table) {
+return function step(docs, from, to, tables) {
   ${temps}
   for (let i = from; i < to; i++) {
     const d = docs[i];
-    ${body.join("\n    ")}
+    ${blocks.join("\n    ")}
   }
 };`;
     return source.length > MAX_SOURCE_CHARS ? undefined : { source, data: b.data, accs };
@@ -91,25 +80,54 @@ return function step(docs, from, to, table) {
   }
 }
 
+/** One fused group's statements for the document `d`: `skip` leaves them, `table` names its GroupTable. */
+function groupBody(f: FusedGroup, b: SourceBuilder, skip: string, table: string) {
+  const accs = groupAccumulators(f.group);
+  const body: string[] = [];
+  if (f.match) body.push(`if (!(${matchSource(f.match, b)})) ${skip}`);
+  const scope = f.reshape ? reshapeLocals(f.reshape.op, f.reshape.spec, b, body) : DOC_SCOPE;
+  body.push(`const s = ${table}.get(${exprSource(f.group._id, b, scope)}).states;`);
+  accs.forEach(([, a], i) => {
+    if (a.expression) body.push(`${b.value(a.expression)}.add(s[${i}], ${exprSource(a.expression.spec, b, scope)});`);
+    else if (scope === DOC_SCOPE) body.push(`${b.value(a)}.step(s[${i}], d);`);
+    else throw new NotGenerated();
+  });
+  return { body, accs };
+}
+
 /** The fused stage, or undefined when some part needs the stages run one by one (or generation is off). */
 export function compileFusedGroup(f: FusedGroup): Stage | undefined {
-  if (!engineLimits().generateLoops) return undefined;
-  const loop = generateFusedGroup(f);
-  if (!loop) return undefined;
-  let factory = compiled.get(loop.source);
-  if (!factory) {
-    factory = new Function("C", loop.source) as (data: unknown[]) => Step;
-    compiled.set(loop.source, factory);
-  }
-  const step = factory(loop.data as unknown[]);
+  const run = fusedRun([f]);
+  if (!run) return undefined;
   return function* (docs) {
-    const groups = new GroupTable(loop.accs);
-    for (let from = 0; from < docs.length; from += CHUNK) {
-      const to = Math.min(docs.length, from + CHUNK);
-      step(docs, from, to, groups);
+    return (yield* run(docs))[0]!;
+  };
+}
+
+/**
+ * The groups of every one of `fs` over the same documents, in one pass: each group's output
+ * documents, in the order of `fs`. Undefined when they do not fuse (or generation is off).
+ */
+export function fusedRun(fs: readonly FusedGroup[]): ((docs: Doc[]) => Generator<void, Doc[][], void>) | undefined {
+  if (!engineLimits().generateLoops) return undefined;
+  const loop = generateFusedGroups(fs);
+  if (!loop) return undefined;
+  const step = instantiate<Step>(loop.source, loop.data);
+  return function* (docs) {
+    const tables = loop.accs.map((a) => new GroupTable(a));
+    // Chunks sized by their time, so that the deadline and the slice are checked about every
+    // CHUNK_MS whatever a document costs (one group or thirty branches of a $facet).
+    let chunk = 64;
+    for (let from = 0; from < docs.length; ) {
+      const to = Math.min(docs.length, from + chunk);
+      const t0 = performance.now();
+      step(docs, from, to, tables);
+      const ms = performance.now() - t0;
       if (tickMany(to - from)) yield;
+      chunk = ms < CHUNK_MS / 2 ? Math.min(chunk * 2, 16_384) : ms > CHUNK_MS * 2 ? Math.max(chunk >> 1, 1) : chunk;
+      from = to;
     }
-    return groups.output();
+    return tables.map((t) => t.output());
   };
 }
 

@@ -26,22 +26,25 @@ function opIsArray(_op: string, spec: unknown): Expr {
 
 function opSize(_op: string, spec: unknown): Expr {
   const [x] = args(spec, 1) as [Expr];
-  return (d, v) => {
-    const a = x(d, v);
-    if (!Array.isArray(a)) throw locationError(17124, "The argument to $size must be an array");
-    return a.length;
-  };
+  return (d, v) => sizeOf(x(d, v));
+}
+
+/** `$size` of an evaluated operand. */
+export function sizeOf(a: unknown): number {
+  if (!Array.isArray(a)) throw locationError(17124, "The argument to $size must be an array");
+  return a.length;
 }
 
 function opArrayElemAt(_op: string, spec: unknown): Expr {
   const [a, i] = args(spec, 2) as [Expr, Expr];
-  return (d, v) => {
-    const arr = a(d, v);
-    const idx = i(d, v);
-    if (arr === null || arr === undefined || idx === null || idx === undefined) return null;
-    if (!Array.isArray(arr) || !isNum(idx)) throw locationError(28689, "$arrayElemAt needs an array and a number");
-    return idx < 0 ? arr[arr.length + idx] : arr[idx];
-  };
+  return (d, v) => elementAt(a(d, v), i(d, v));
+}
+
+/** `$arrayElemAt` of evaluated operands (a negative index counts from the end). */
+export function elementAt(arr: unknown, idx: unknown): unknown {
+  if (arr === null || arr === undefined || idx === null || idx === undefined) return null;
+  if (!Array.isArray(arr) || !isNum(idx)) throw locationError(28689, "$arrayElemAt needs an array and a number");
+  return idx < 0 ? arr[arr.length + idx] : arr[idx];
 }
 
 function opConcatArrays(_op: string, spec: unknown): Expr {

@@ -74,7 +74,40 @@ export function dateTruncOf(
   startOfWeek: unknown,
 ): Date | null {
   if (date === null || date === undefined || unit === null || unit === undefined) return null;
-  if (!(date instanceof Date)) throw locationError(5439012, "$dateTrunc requires 'date' to be a date");
+  if (!(date instanceof Date)) throw notADate();
+  const t = truncation(unit, binSize, timezone, startOfWeek);
+  return dateTrunc(date, t.unit, t.binSize, t.timezone, t.startOfWeek);
+}
+
+/**
+ * `$dateTrunc` with constant unit, binSize, timezone and startOfWeek, checked once: a function of
+ * the date alone. Undefined when the constants would fail the checks or make every answer null, so
+ * the caller keeps {@link dateTruncOf} (and its per-document order of checks).
+ */
+export function dateTruncer(
+  unit: unknown,
+  binSize: unknown,
+  timezone: unknown,
+  startOfWeek: unknown,
+): ((date: unknown) => Date | null) | undefined {
+  if (unit === null || unit === undefined) return undefined;
+  let t: ReturnType<typeof truncation>;
+  try {
+    t = truncation(unit, binSize, timezone, startOfWeek);
+  } catch {
+    return undefined;
+  }
+  return (date) => {
+    if (date === null || date === undefined) return null;
+    if (!(date instanceof Date)) throw notADate();
+    return dateTrunc(date, t.unit, t.binSize, t.timezone, t.startOfWeek);
+  };
+}
+
+const notADate = () => locationError(5439012, "$dateTrunc requires 'date' to be a date");
+
+/** `$dateTrunc`'s arguments but the date, checked with MongoDB's codes and messages. */
+function truncation(unit: unknown, binSize: unknown, timezone: unknown, startOfWeek: unknown) {
   if (!units.includes(unit as DateUnit))
     throw locationError(
       5439014,
@@ -91,7 +124,12 @@ export function dateTruncOf(
       throw locationError(40485, `unrecognized time zone identifier: "${tz}"`);
     }
   }
-  return dateTrunc(date, unit as DateUnit, bins, tz, startOfWeek === undefined ? "sunday" : String(startOfWeek));
+  return {
+    unit: unit as DateUnit,
+    binSize: bins,
+    timezone: tz,
+    startOfWeek: startOfWeek === undefined ? "sunday" : String(startOfWeek),
+  };
 }
 
 /** Date expression operators ($dateTrunc and the date parts $year … $second), in a time zone. */

@@ -30,19 +30,45 @@ export class GroupTable {
 
   constructor(private readonly accs: readonly (readonly [string, Acc])[]) {}
 
+  // The usual keys (a string, a number, a date's instant) also find their group without a canonical key
+  // string being built and hashed per document.
+  private readonly byString = new Map<string, Group>();
+  private readonly byTime = new Map<number, Group>();
+  private readonly byNumber = new Map<number, Group>();
+
   /** The group of an evaluated `_id`, opened on first sight. */
   get(key: unknown): Group {
+    if (typeof key === "string") {
+      let g = this.byString.get(key);
+      if (g === undefined) this.byString.set(key, (g = this.canonical(key)));
+      return g;
+    }
+    if (typeof key === "number") {
+      let g = this.byNumber.get(key);
+      if (g === undefined) this.byNumber.set(key, (g = this.canonical(key)));
+      return g;
+    }
+    if (key instanceof Date) {
+      const t = key.getTime();
+      let g = this.byTime.get(t);
+      if (g === undefined) this.byTime.set(t, (g = this.canonical(key)));
+      return g;
+    }
+    return this.canonical(key);
+  }
+
+  private canonical(key: unknown): Group {
     const k = valueKey(key === undefined ? null : key);
     return this.groups.get(k) ?? this.open(k, key);
   }
 
   /** Opens the group of canonical key `k` (not yet in the table). */
-  readonly open = (k: string, key: unknown): Group => {
+  private open(k: string, key: unknown): Group {
     const g = { id: key === undefined ? null : key, states: this.accs.map(([, a]) => a.init(this.budget)) };
     this.groups.set(k, g);
     this.budget?.add(approxBsonSize(g.id) + 16 * this.accs.length);
     return g;
-  };
+  }
 
   /** The output documents, one per group. */
   output(): Doc[] {
