@@ -26,6 +26,8 @@ export function compileUnwind(spec: unknown): Stage {
       const v = fieldPath(d, parts);
       if (Array.isArray(v) && v.length > 0) {
         for (let i = 0; i < v.length; i++) {
+          // Each output document is a unit of work: a long array is not one tick.
+          if (i > 0 && tick()) yield;
           const u = setPath(d, parts, v[i]);
           out.push(index ? setPath(u, index, i) : u);
         }
