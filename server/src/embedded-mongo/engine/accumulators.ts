@@ -20,15 +20,24 @@ export interface Acc<S = unknown> {
    * For accumulators of one expression: that expression as written, and the step on its value (what
    * `step` does after evaluating it), so a fused loop can evaluate it where the document is not built.
    */
-  readonly expression?: { readonly spec: unknown; add(state: S, value: unknown): void };
+  readonly expression?: {
+    readonly spec: unknown;
+    add(state: S, value: unknown): void;
+    /** What `add` does with a JavaScript number, as source (`@s` the state, `@x` the value), for generated loops. */
+    readonly numberStep?: string;
+  };
 }
 
 /** An accumulator of one expression's value per document, before its expression is attached. */
-type ValueAcc<S> = Pick<Acc<S>, "init" | "done"> & { add(state: S, value: unknown): void };
+type ValueAcc<S> = Pick<Acc<S>, "init" | "done"> & {
+  add(state: S, value: unknown): void;
+  readonly numberStep?: string;
+};
 
 function accSum(): ValueAcc<{ v: number }> {
   return {
     init: () => ({ v: 0 }),
+    numberStep: "@s.v += @x;",
     add: (s, v) => {
       if (typeof v === "number") s.v += v;
       else if (v !== null && v !== undefined && isBsonNumber(v)) s.v += toNumber(v); // Long, Decimal128, Int32
@@ -40,6 +49,7 @@ function accSum(): ValueAcc<{ v: number }> {
 function accAvg(): ValueAcc<{ sum: number; n: number }> {
   return {
     init: () => ({ sum: 0, n: 0 }),
+    numberStep: "@s.sum += @x; @s.n++;",
     add: (s, v) => {
       if (typeof v === "number") {
         s.sum += v;
@@ -54,6 +64,8 @@ function accExtreme(op: string): ValueAcc<{ v: unknown }> {
   const sign = op === "$min" ? -1 : 1;
   return {
     init: () => ({ v: undefined as unknown }),
+    // Number beside number; anything else (the first value, a date, a Long) takes `add`.
+    numberStep: `if (typeof @s.v !== "number") @a.add(@s, @x); else if (@x ${sign < 0 ? "<" : ">"} @s.v) @s.v = @x;`,
     add: (s, v) => {
       if (v === null || v === undefined) return;
       const cur = s.v;
@@ -183,7 +195,7 @@ function withExpression<S>(acc: ValueAcc<S>, spec: unknown): Acc {
     init: acc.init,
     done: acc.done as (s: unknown) => unknown,
     step: (s, d) => add(s as S, f(d, NO_VARS)),
-    expression: { spec, add: add as (s: unknown, v: unknown) => void },
+    expression: { spec, add: add as (s: unknown, v: unknown) => void, numberStep: acc.numberStep },
   };
 }
 

@@ -7,6 +7,8 @@ import { NO_VARS, type Stage } from "../stages/stage.js";
 import { MAX_SOURCE_CHARS, NotGenerated, SourceBuilder, instantiate } from "./builder.js";
 import { matchSource } from "./match-source.js";
 import { DOC_SCOPE, type Scope, exprSource } from "./expr-source.js";
+import { setOwnField } from "../compile-expr.js";
+import { valueKey } from "../keys.js";
 
 /**
  * `[$match] [$project | $set | $addFields] $group` as one generated loop: each document is matched,
@@ -86,13 +88,49 @@ function groupBody(f: FusedGroup, b: SourceBuilder, skip: string, table: string)
   const body: string[] = [];
   if (f.match) body.push(`if (!(${matchSource(f.match, b)})) ${skip}`);
   const scope = f.reshape ? reshapeLocals(f.reshape.op, f.reshape.spec, b, body) : DOC_SCOPE;
-  body.push(`const s = ${table}.get(${exprSource(f.group._id, b, scope)}).states;`);
+  body.push(`const s = ${groupLookup(f.group._id, b, scope, table)}.states;`);
   accs.forEach(([, a], i) => {
-    if (a.expression) body.push(`${b.value(a.expression)}.add(s[${i}], ${exprSource(a.expression.spec, b, scope)});`);
+    const e = a.expression;
+    if (e?.numberStep) {
+      // A number takes the accumulator's own step inline (its template names no pipeline value).
+      const x = b.temp();
+      const acc = b.value(e);
+      const step = e.numberStep.replaceAll("@s", `s[${i}]`).replaceAll("@x", x).replaceAll("@a", acc);
+      body.push(`${x} = ${exprSource(e.spec, b, scope)};`);
+      body.push(`if (typeof ${x} === "number") { ${step} } else ${acc}.add(s[${i}], ${x});`);
+    } else if (e) body.push(`${b.value(e)}.add(s[${i}], ${exprSource(e.spec, b, scope)});`);
     else if (scope === DOC_SCOPE) body.push(`${b.value(a)}.step(s[${i}], d);`);
     else throw new NotGenerated();
   });
   return { body, accs };
+}
+
+/**
+ * The group of the document's `_id`. A document of fields (`{date: …, label: …}`) is keyed by its
+ * canonical key built from the field values (what `valueKey` gives for the document), and the
+ * document itself is only built for a new group.
+ */
+function groupLookup(id: unknown, b: SourceBuilder, scope: Scope, table: string): string {
+  const keys =
+    id !== null && typeof id === "object" && !Array.isArray(id) && !(id instanceof Date) ? Object.keys(id) : [];
+  // Array-index names come first in a JavaScript object's own order: left to valueKey itself.
+  if (
+    !keys.length ||
+    keys.some((k) => k.startsWith("$") || /^(0|[1-9]\d*)$/.test(k)) ||
+    (id as { _bsontype?: unknown })._bsontype
+  )
+    return `${table}.get(${exprSource(id, b, scope)})`;
+  const vk = b.helper(valueKey);
+  const set = b.helper(setOwnField);
+  const ts = keys.map(() => b.temp());
+  const o = b.temp();
+  const k = b.temp();
+  const values = keys.map((key, i) => `${ts[i]} = ${exprSource((id as Doc)[key], b, scope)}`);
+  const parts = keys.map(
+    (key, i) => `(${ts[i]} !== undefined ? ${b.value(`${JSON.stringify(key)}:`)} + ${vk}(${ts[i]}) + "," : "")`,
+  );
+  const doc = keys.map((key, i) => `${ts[i]} !== undefined && ${set}(${o}, ${b.value(key)}, ${ts[i]})`);
+  return `(${values.join(", ")}, ${k} = "{" + ${parts.join(" + ")} + "}", ${table}.find(${k}) ?? ${table}.open(${k}, (${o} = {}, ${doc.join(", ")}, ${o})))`;
 }
 
 /** The fused stage, or undefined when some part needs the stages run one by one (or generation is off). */

@@ -62,8 +62,13 @@ export class GroupTable {
     return this.groups.get(k) ?? this.open(k, key);
   }
 
-  /** Opens the group of canonical key `k` (not yet in the table). */
-  private open(k: string, key: unknown): Group {
+  /** The group of canonical key `k` (`valueKey` of its `_id`), if open. */
+  find(k: string): Group | undefined {
+    return this.groups.get(k);
+  }
+
+  /** Opens the group of canonical key `k` (not yet in the table) with its `_id`. */
+  open(k: string, key: unknown): Group {
     const g = { id: key === undefined ? null : key, states: this.accs.map(([, a]) => a.init(this.budget)) };
     this.groups.set(k, g);
     this.budget?.add(approxBsonSize(g.id) + 16 * this.accs.length);
