@@ -3,6 +3,7 @@ import { Unsupported, type Doc } from "../compile-expr.js";
 import { tickMany } from "../deadline.js";
 import { engineLimits } from "../limits.js";
 import { GroupTable, groupAccumulators } from "../stages/group.js";
+import type { Acc } from "../accumulators.js";
 import { NO_VARS, type Stage } from "../stages/stage.js";
 import { MAX_SOURCE_CHARS, NotGenerated, SourceBuilder, instantiate } from "./builder.js";
 import { matchSource } from "./match-source.js";
@@ -23,6 +24,8 @@ export interface FusedGroup {
   readonly group: Doc;
 }
 
+/** Accumulators folded per generated function (see SourceBuilder.fn). */
+const ACCS_PER_FUNCTION = 8;
 /** Time per call of the generated loop; the deadline and the slice are checked between calls. */
 const CHUNK_MS = 0.5;
 
@@ -89,20 +92,32 @@ function groupBody(f: FusedGroup, b: SourceBuilder, skip: string, table: string)
   if (f.match) body.push(`if (!(${matchSource(f.match, b)})) ${skip}`);
   const scope = f.reshape ? reshapeLocals(f.reshape.op, f.reshape.spec, b, body) : DOC_SCOPE;
   body.push(`const s = ${groupLookup(f.group._id, b, scope, table)}.states;`);
-  accs.forEach(([, a], i) => {
-    const e = a.expression;
-    if (e?.numberStep) {
-      // A number takes the accumulator's own step inline (its template names no pipeline value).
-      const x = b.temp();
-      const acc = b.value(e);
-      const step = e.numberStep.replaceAll("@s", `s[${i}]`).replaceAll("@x", x).replaceAll("@a", acc);
-      body.push(`${x} = ${exprSource(e.spec, b, scope)};`);
-      body.push(`if (typeof ${x} === "number") { ${step} } else ${acc}.add(s[${i}], ${x});`);
-    } else if (e) body.push(`${b.value(e)}.add(s[${i}], ${exprSource(e.spec, b, scope)});`);
-    else if (scope === DOC_SCOPE) body.push(`${b.value(a)}.step(s[${i}], d);`);
-    else throw new NotGenerated();
-  });
+  const steps = accs.map(([, a], i) => accumulatorStep(a, i, b, scope));
+  if (steps.length <= ACCS_PER_FUNCTION) body.push(...steps.flat());
+  else {
+    const params = ["d", "s", ...scope.locals.values()];
+    for (let i = 0; i < steps.length; i += ACCS_PER_FUNCTION)
+      body.push(`${b.fn(params, steps.slice(i, i + ACCS_PER_FUNCTION).flat())}(${params.join(", ")});`);
+  }
   return { body, accs };
+}
+
+/** Statements folding the document into accumulator `i` of the group whose states are `s`. */
+function accumulatorStep(a: Acc, i: number, b: SourceBuilder, scope: Scope): string[] {
+  const e = a.expression;
+  if (e?.numberStep) {
+    // A number takes the accumulator's own step inline (its template names no pipeline value).
+    const x = b.temp();
+    const acc = b.value(e);
+    const step = e.numberStep.replaceAll("@s", `s[${i}]`).replaceAll("@x", x).replaceAll("@a", acc);
+    return [
+      `${x} = ${exprSource(e.spec, b, scope)};`,
+      `if (typeof ${x} === "number") { ${step} } else ${acc}.add(s[${i}], ${x});`,
+    ];
+  }
+  if (e) return [`${b.value(e)}.add(s[${i}], ${exprSource(e.spec, b, scope)});`];
+  if (scope === DOC_SCOPE) return [`${b.value(a)}.step(s[${i}], d);`];
+  throw new NotGenerated();
 }
 
 /**
