@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { demoRecords } from "../../server/src/demo/records.js";
+import { readableValue } from "../../server/src/apis/records/record-doc.js";
 import { type Dimensions, dimsKey } from "../../server/src/apis/telemetry/dimensions.js";
 import { Random } from "../../server/src/demo/random.js";
 import type { ApiBenchContext } from "./api.js";
@@ -67,7 +68,8 @@ async function recordsVsPostgres(ctx: ApiBenchContext, db: pg.Client, n: number)
       chunk.map((d) => d.namespace),
       chunk.map((d) => d.result),
       chunk.map((d) => d.type),
-      chunk.map((d) => JSON.stringify(d.data)),
+      // Tekton's table holds the object as sent (Tally stores label keys encoded: `.` as %2E).
+      chunk.map((d) => JSON.stringify(readableValue(d.data))),
     ]);
   }
   await db.query("ANALYZE records");
@@ -104,8 +106,18 @@ async function recordsVsPostgres(ctx: ApiBenchContext, db: pg.Client, n: number)
     baseline: fmtMs(p),
     ratio: ratio(t, p),
     target: "≤ 1",
-    note: JSON.stringify(ours) === JSON.stringify(theirs) ? "answers equal" : "ANSWERS DIFFER",
+    note:
+      JSON.stringify(ours) === JSON.stringify(theirs)
+        ? "answers equal"
+        : `ANSWERS DIFFER ${firstDifference(ours, theirs)}`,
   };
+}
+
+/** The first rows where two sorted answers part, for the bench's note. */
+function firstDifference(ours: readonly string[], theirs: readonly string[]): string {
+  const i = ours.findIndex((x, k) => x !== theirs[k]);
+  const at = i < 0 ? ours.length : i;
+  return `(${ours.length} vs ${theirs.length} rows; at ${at}: ${ours[at] ?? "-"} vs ${theirs[at] ?? "-"})`;
 }
 
 /** Telemetry: Tally vs PostgreSQL summing `bigint[]` histograms over a jsonb dimensions table (mozaggregator's schema). */

@@ -85,61 +85,75 @@ function isConstantValue(x: unknown): boolean {
   return Array.isArray(x) && x.every(isConstantValue);
 }
 
-function operatorSource(op: string, spec: unknown, whole: unknown, b: SourceBuilder, scope: Scope): string {
-  const list = Array.isArray(spec) ? spec : [spec];
-  const arg = (x: unknown) => exprSource(x, b, scope);
-  const T = b.helper(truthy);
-  if (op === "$literal") return b.value(spec);
-  if (op === "$and" && Array.isArray(spec))
-    return list.length ? `(${list.map((x) => `${T}(${arg(x)})`).join(" && ")})` : "true";
-  if (op === "$or" && Array.isArray(spec))
-    return list.length ? `(${list.map((x) => `${T}(${arg(x)})`).join(" || ")})` : "false";
-  if (op === "$not" && list.length === 1) return `!${T}(${arg(list[0])})`;
-  if (op === "$cond") {
+/** Source for one operator's arguments (`arg` generates a sub-expression); undefined for a form not written out. */
+type Generator = (spec: unknown, arg: (x: unknown) => string, b: SourceBuilder) => string | undefined;
+
+const pair = (spec: unknown): unknown[] | undefined => (Array.isArray(spec) && spec.length === 2 ? spec : undefined);
+
+/**
+ * The operators written out as source, by name. Lazy ones ($and, $or, $cond, $ifNull, $add, $concat)
+ * evaluate their arguments only as far as the closure compiler does; the rest call its functions.
+ */
+const generators: Readonly<Record<string, Generator>> = {
+  $literal: (spec, _arg, b) => b.value(spec),
+  $and: (spec, arg, b) =>
+    Array.isArray(spec)
+      ? spec.length
+        ? `(${spec.map((x) => `${b.helper(truthy)}(${arg(x)})`).join(" && ")})`
+        : "true"
+      : undefined,
+  $or: (spec, arg, b) =>
+    Array.isArray(spec)
+      ? spec.length
+        ? `(${spec.map((x) => `${b.helper(truthy)}(${arg(x)})`).join(" || ")})`
+        : "false"
+      : undefined,
+  $not: (spec, arg, b) => {
+    const list = Array.isArray(spec) ? spec : [spec];
+    return list.length === 1 ? `!${b.helper(truthy)}(${arg(list[0])})` : undefined;
+  },
+  $cond: (spec, arg, b) => {
     const c = Array.isArray(spec) ? spec : condObject(spec);
-    if (c && c.length === 3) return `(${T}(${arg(c[0])}) ? ${arg(c[1])} : ${arg(c[2])})`;
-  }
-  if (op === "$ifNull" && Array.isArray(spec) && spec.length >= 2) {
+    return c?.length === 3 ? `(${b.helper(truthy)}(${arg(c[0])}) ? ${arg(c[1])} : ${arg(c[2])})` : undefined;
+  },
+  $ifNull: (spec, arg, b) => {
+    if (!Array.isArray(spec) || spec.length < 2) return undefined;
     let out = arg(spec.at(-1));
     for (let i = spec.length - 2; i >= 0; i--) {
       const t = b.temp();
       out = `((${t} = ${arg(spec[i])}) !== null && ${t} !== undefined ? ${t} : ${out})`;
     }
     return out;
-  }
-  if (Object.hasOwn(comparisons, op) && Array.isArray(spec) && spec.length === 2)
-    return `(${b.helper(cmp)}(${arg(spec[0])}, ${arg(spec[1])}) ${comparisons[op]})`;
-  const s = Object.hasOwn(strict, op) ? strict[op] : undefined;
-  if (s && s.arity === list.length && (Array.isArray(spec) || s.arity === 1))
-    return `${b.helper(s.fn)}(${list.map(arg).join(", ")})`;
-  // $in evaluates (and checks) its array before the value.
-  const strings = Array.isArray(spec) && spec.length === 2 ? spec[1] : undefined;
-  if (
-    op === "$in" &&
-    Array.isArray(strings) &&
-    strings.length > 0 &&
-    strings.every((x) => typeof x === "string" && !x.startsWith("$"))
-  ) {
-    // A constant list of strings (states, reasons): a string is in it exactly when the set has it.
+  },
+  // $in evaluates (and checks) its array before the value; a constant list of strings (states,
+  // reasons) holds a string exactly when its set has it.
+  $in: (spec, arg, b) => {
+    const p = pair(spec);
+    if (!p) return undefined;
+    const list = p[1];
+    if (!Array.isArray(list) || !list.length || !list.every((x) => typeof x === "string" && !x.startsWith("$")))
+      return `${b.helper(inList)}(${arg(p[1])}, ${arg(p[0])})`;
     const t = b.temp();
-    const set = b.value(new Set(strings));
-    return `(typeof (${t} = ${arg((spec as unknown[])[0])}) === "string" ? ${set}.has(${t}) : ${b.helper(inList)}(${b.value(Object.freeze(strings.slice()))}, ${t}))`;
-  }
-  if (op === "$in" && Array.isArray(spec) && spec.length === 2)
-    return `${b.helper(inList)}(${arg(spec[1])}, ${arg(spec[0])})`;
+    const frozen = b.value(Object.freeze(list.slice()));
+    return `(typeof (${t} = ${arg(p[0])}) === "string" ? ${b.value(new Set(list))}.has(${t}) : ${b.helper(inList)}(${frozen}, ${t}))`;
+  },
   // $add and $concat stop at the first null operand, before the next is evaluated.
-  if (op === "$add" && Array.isArray(spec) && spec.length === 2) {
+  $add: (spec, arg, b) => {
+    const p = pair(spec);
+    if (!p) return undefined;
     const t = b.temp();
-    return `((${t} = ${arg(spec[0])}) == null ? null : (${b.helper(addend)}(${t}), ${b.helper(add2)}(${t}, ${arg(spec[1])})))`;
-  }
-  if (op === "$concat" && Array.isArray(spec)) {
+    return `((${t} = ${arg(p[0])}) == null ? null : (${b.helper(addend)}(${t}), ${b.helper(add2)}(${t}, ${arg(p[1])})))`;
+  },
+  $concat: (spec, arg, b) => {
+    if (!Array.isArray(spec)) return undefined;
     const ts = spec.map(() => b.temp());
     let out = ts.length ? ts.join(" + ") : '""';
     for (let i = spec.length - 1; i >= 0; i--)
       out = `((${ts[i]} = ${arg(spec[i])}) == null ? null : (${ts[i]} = ${b.helper(concatPart)}(${ts[i]}), ${out}))`;
     return out;
-  }
-  if (op === "$dateTrunc" && isDateTruncSpec(spec)) {
+  },
+  $dateTrunc: (spec, arg, b) => {
+    if (!isDateTruncSpec(spec)) return undefined;
     const o = spec as Doc;
     // Constant unit, size and zone (the usual bucket key): checked once, a function of the date.
     const constant = ["unit", "binSize", "timezone", "startOfWeek"].every((k) => !(k in o) || isConstantValue(o[k]));
@@ -147,7 +161,19 @@ function operatorSource(op: string, spec: unknown, whole: unknown, b: SourceBuil
     if (truncer) return `${b.value(truncer)}(${"date" in o ? arg(o.date) : "undefined"})`;
     const parts = ["date", "unit", "binSize", "timezone", "startOfWeek"].map((k) => (k in o ? arg(o[k]) : "undefined"));
     return `${b.helper(dateTruncOf)}(${parts.join(", ")})`;
-  }
+  },
+};
+
+function operatorSource(op: string, spec: unknown, whole: unknown, b: SourceBuilder, scope: Scope): string {
+  const arg = (x: unknown) => exprSource(x, b, scope);
+  const generated = Object.hasOwn(generators, op) ? generators[op]!(spec, arg, b) : undefined;
+  if (generated !== undefined) return generated;
+  const p = pair(spec);
+  if (Object.hasOwn(comparisons, op) && p) return `(${b.helper(cmp)}(${arg(p[0])}, ${arg(p[1])}) ${comparisons[op]})`;
+  const s = Object.hasOwn(strict, op) ? strict[op] : undefined;
+  const list = Array.isArray(spec) ? spec : [spec];
+  if (s && s.arity === list.length && (Array.isArray(spec) || s.arity === 1))
+    return `${b.helper(s.fn)}(${list.map(arg).join(", ")})`;
   return fallback(whole, b, scope);
 }
 

@@ -1,5 +1,5 @@
 import type { Document } from "bson";
-import { Unsupported, type Doc } from "../compile-expr.js";
+import { Unsupported, setOwnField, type Doc } from "../compile-expr.js";
 import { tickMany } from "../deadline.js";
 import { engineLimits } from "../limits.js";
 import { GroupTable, groupAccumulators } from "../stages/group.js";
@@ -8,7 +8,6 @@ import { NO_VARS, type Stage } from "../stages/stage.js";
 import { MAX_SOURCE_CHARS, NotGenerated, SourceBuilder, instantiate } from "./builder.js";
 import { matchSource } from "./match-source.js";
 import { DOC_SCOPE, type Scope, exprSource } from "./expr-source.js";
-import { setOwnField } from "../compile-expr.js";
 import { valueKey } from "../keys.js";
 
 /**
