@@ -198,6 +198,29 @@ describe("generated group loops", () => {
     );
   });
 
+  it("pick numbered positions of a sort as numbering every document then matching would", () => {
+    fc.assert(
+      fc.property(
+        fc.array(doc, { maxLength: 30 }),
+        fc.constantFrom<Doc>({ n: 1 }, { n: -1, _id: 1 }, { g: 1, _id: -1 }),
+        fc.array(fc.integer({ min: -2, max: 35 }), { maxLength: 4 }),
+        (docs, sortBy, ranks) => {
+          const input = docs.map((d, i) => ({ _id: i, ...d }));
+          const window = { $setWindowFields: { sortBy, output: { rank: { $documentNumber: {} } } } };
+          const picked = run(input, [window, { $match: { rank: { $in: ranks } } }, { $sort: { rank: 1 } }], true);
+          // `$and` around the same condition is not the picked shape: every document is numbered.
+          const numbered = run(
+            input,
+            [window, { $match: { $and: [{ rank: { $in: ranks } }] } }, { $sort: { rank: 1 } }],
+            true,
+          );
+          expect(picked).toEqual(numbered);
+        },
+      ),
+      { numRuns: Number(process.env.GEN_RUNS ?? 300) },
+    );
+  });
+
   it("match as the compiled query filter does, value by value", () => {
     const answer = (f: () => boolean) => {
       try {

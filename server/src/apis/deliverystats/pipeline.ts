@@ -74,13 +74,14 @@ export function percentileRank(n: number, p: number): number {
  * in value order (`$documentNumber` needs no window, so MongoDB streams it after a sort that spills
  * with `allowDiskUse`), and only the wanted ranks come back. No accumulator ever holds the window's
  * values; real MongoDB's `$percentile` is approximate (t-digest) with another rank rule, so it is
- * deliberately not used.
+ * deliberately not used. Only the value goes through the sort: the blocking stage holds (and spills)
+ * a few bytes per point, not whole documents.
  */
 export function buildRanksPipeline(match: Document, ranks: readonly number[]): Document[] {
   return [
     { $match: match },
+    { $project: { _id: 0, value: 1 } },
     { $setWindowFields: { sortBy: { value: 1 }, output: { rank: { $documentNumber: {} } } } },
     { $match: { rank: { $in: ranks.map((r) => r + 1) } } },
-    { $project: { _id: 0, rank: 1, value: 1 } },
   ];
 }

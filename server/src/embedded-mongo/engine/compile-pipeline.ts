@@ -7,7 +7,7 @@ import { compileProject, compileSet } from "./stages/reshape.js";
 import { compileSort } from "./stages/sort.js";
 import { type Stage, drain, plain } from "./stages/stage.js";
 import { compileUnwind } from "./stages/unwind.js";
-import { compileWindowRanks } from "./stages/window.js";
+import { compileNumberedPicks, compileWindowRanks, numberedPicks } from "./stages/window.js";
 import { compileMatch } from "./compile-match.js";
 import { generateMatch } from "./codegen/match-source.js";
 import { engineLimits } from "./limits.js";
@@ -44,9 +44,17 @@ export function* runCompiledSliced(
       const after = pipeline[i + 2];
       const fusable = fusableAt(pipeline, i);
       const fused = fusable && compileFusedGroup(fusable.fused);
+      const picks =
+        pipeline[i]!.$setWindowFields && next && isMatchStage(next)
+          ? numberedPicks(pipeline[i]!.$setWindowFields as Doc, next.$match as Doc)
+          : undefined;
       if (fused) {
         stage = fused;
         i += fusable.count - 1;
+      } else if (picks) {
+        // Numbered, then matched by number: only the picked positions are numbered.
+        stage = compileNumberedPicks(picks);
+        i++;
       } else if (pipeline[i]!.$sort && next && Object.keys(next).length === 1 && typeof next.$limit === "number") {
         stage = compileSort(pipeline[i]!.$sort as Doc, next.$limit);
         i++;

@@ -69,3 +69,47 @@ export function compileWindowRanks(spec: Doc): Stage {
     return out;
   };
 }
+
+/**
+ * `$setWindowFields` numbering documents (`{field: {$documentNumber: {}}}`, no partition) followed by a
+ * `$match` keeping given numbers of that field (`{field: n}` or `{field: {$in: [n…]}}`): the documents
+ * at those positions of the sort, numbered, without numbering (and copying) every other one. The
+ * wanted positions, ascending; undefined when the two stages are not that shape.
+ */
+export function numberedPicks(
+  window: Doc,
+  match: Doc,
+): { sortBy: Doc; field: string; positions: number[] } | undefined {
+  const output = Object.entries((window.output ?? {}) as Doc);
+  const sortBy = window.sortBy;
+  if (
+    window.partitionBy !== undefined ||
+    output.length !== 1 ||
+    Object.keys(window).some((k) => k !== "sortBy" && k !== "output")
+  )
+    return undefined;
+  const [field, op] = output[0]!;
+  if (field.includes(".") || JSON.stringify(op) !== '{"$documentNumber":{}}') return undefined;
+  if (sortBy === null || typeof sortBy !== "object" || Array.isArray(sortBy)) return undefined;
+  const keys = Object.keys(match);
+  if (keys.length !== 1 || keys[0] !== field) return undefined;
+  const cond = match[field];
+  const wanted =
+    typeof cond === "number"
+      ? [cond]
+      : cond !== null && typeof cond === "object" && Object.keys(cond).length === 1 && Array.isArray((cond as Doc).$in)
+        ? ((cond as Doc).$in as unknown[])
+        : undefined;
+  if (!wanted?.every((n) => typeof n === "number" && Number.isInteger(n))) return undefined;
+  const positions = [...new Set(wanted as number[])].filter((n) => n >= 1).sort((a, b) => a - b);
+  return { sortBy: sortBy as Doc, field, positions };
+}
+
+/** The stage {@link numberedPicks} describes: one sort, then only the picked documents, numbered. */
+export function compileNumberedPicks(pick: { sortBy: Doc; field: string; positions: number[] }): Stage {
+  const sort = compileSort(pick.sortBy);
+  return function* (docs) {
+    const sorted = yield* sort(docs);
+    return pick.positions.filter((n) => n <= sorted.length).map((n) => ({ ...sorted[n - 1]!, [pick.field]: n }));
+  };
+}
