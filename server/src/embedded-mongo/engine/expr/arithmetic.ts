@@ -12,11 +12,10 @@ function opAdd(_op: string, spec: unknown): Expr {
       const x = f(d, v);
       if (x === null || x === undefined) return null;
       if (x instanceof Date) {
-        if (date) throw locationError(16612, "only one date allowed in an $add expression");
+        if (date) throw oneDate();
         date = true;
-        sum += x.getTime();
-      } else if (isBsonNumber(x)) sum += toNumber(x);
-      else throw locationError(16554, "$add only supports numeric or date types");
+      }
+      sum += addend(x);
     }
     return date ? new Date(sum) : sum;
   };
@@ -30,10 +29,12 @@ export function add2(x: unknown, y: unknown): unknown {
   if (typeof x === "number" && typeof y === "number") return x + y;
   if (y === null || y === undefined) return null;
   const a = addend(x);
-  if (x instanceof Date && y instanceof Date) throw locationError(16612, "only one date allowed in an $add expression");
+  if (x instanceof Date && y instanceof Date) throw oneDate();
   const b = addend(y);
   return x instanceof Date || y instanceof Date ? new Date(a + b) : a + b;
 }
+
+const oneDate = () => locationError(16612, "only one date allowed in an $add expression");
 
 /** An operand of `$add` as milliseconds or a number (error 16554 for any other type). */
 export function addend(x: unknown): number {
