@@ -1,7 +1,7 @@
 // [jobs-dsl] date_range with dates and date math, and range buckets in Elasticsearch's order (by from,
 // then to, whatever order the request listed them in); hand-computed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { postJobs, postJobsAggs, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
 const at = (day: number) => `2024-05-0${day}T00:00:00.000Z`;
@@ -16,19 +16,15 @@ beforeAll(async () => {
     "@timestamp": at(day),
     job: { id: `dr-${i}`, name: "n", state: "OK", duration_ms: i + 1 },
   }));
-  expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+  expect(await postJobs(s, jobs)).toBe(200);
 });
 afterAll(async () => {
   await s?.stop();
 });
 
 async function run(aggs: unknown) {
-  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
-    method: "POST",
-    body: JSON.stringify({ application: "dr", aggs }),
-  });
-  const json = (await res.json()) as any;
-  expect(res.status, JSON.stringify(json)).toBe(200);
+  const { status, json } = await postJobsAggs(s, "dr", aggs);
+  expect(status, JSON.stringify(json)).toBe(200);
   return json.data.aggregations;
 }
 

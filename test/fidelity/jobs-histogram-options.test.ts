@@ -1,7 +1,7 @@
 // [jobs-dsl] histogram and date_histogram options: hard_bounds, keyed, order, and date `format` for
 // key_as_string; hand-computed from the jobs below.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { postJobs, postJobsAggs, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
 // durations 5, 15, 15, 25, 45 on 1, 1, 2, 3, 3 May
@@ -23,20 +23,13 @@ beforeAll(async () => {
     "@timestamp": `2024-05-0${day}T1${i}:00:00Z`,
     job: { id: `ho-${i}`, name: "n", state: "OK", duration_ms: ms },
   }));
-  expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+  expect(await postJobs(s, jobs)).toBe(200);
 });
 afterAll(async () => {
   await s?.stop();
 });
 
-async function run(aggs: unknown) {
-  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
-    method: "POST",
-    body: JSON.stringify({ application: "ho", aggs }),
-  });
-  const json = (await res.json()) as any;
-  return { status: res.status, json };
-}
+const run = (aggs: unknown) => postJobsAggs(s, "ho", aggs);
 
 describe("jobs: histogram options", () => {
   // The 45 falls in bucket 40, outside [10, 40); empty buckets are filled only between the data's keys.

@@ -1,7 +1,7 @@
 // [jobs-dsl] More metrics as Elasticsearch answers them: extended_stats (with sigma), weighted_avg,
 // percentile_ranks (exact here: the share of values at or below), top_metrics; hand-computed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { postJobs, postJobsAggs, restCall, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
 // durations 10, 20, 30, 40 with weights (attribute w) 1, 1, 2, missing.
@@ -22,19 +22,15 @@ beforeAll(async () => {
     "@timestamp": `2024-05-01T0${i}:00:00Z`,
     job: { id: `m-${i}`, name: "n", state: "OK", duration_ms: ms, attributes: w === undefined ? {} : { w } },
   }));
-  expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+  expect(await postJobs(s, jobs)).toBe(200);
 });
 afterAll(async () => {
   await s?.stop();
 });
 
 async function run(aggs: unknown) {
-  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
-    method: "POST",
-    body: JSON.stringify({ application: "more", aggs }),
-  });
-  const json = (await res.json()) as any;
-  expect(res.status, JSON.stringify(json)).toBe(200);
+  const { status, json } = await postJobsAggs(s, "more", aggs);
+  expect(status, JSON.stringify(json)).toBe(200);
   return json.data.aggregations;
 }
 

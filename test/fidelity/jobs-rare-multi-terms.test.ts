@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { aggs, createTallyClient } from "@tally/sdk";
-import { restCall, startTestServer, type TestServer } from "../helpers/server.js";
+import { postJobs, postJobsAggs, startTestServer, type TestServer } from "../helpers/server.js";
 
 let s: TestServer;
 // app_type/state: ec2 OK ×3, ec2 FAILED ×1, k8s OK ×2, lambda OK ×1, batch FAILED ×1
@@ -29,20 +29,13 @@ beforeAll(async () => {
     "@timestamp": "2024-05-01T00:00:00Z",
     job: { id: `rm-${i}`, name: "n", state },
   }));
-  expect((await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status).toBe(200);
+  expect(await postJobs(s, jobs)).toBe(200);
 });
 afterAll(async () => {
   await s?.stop();
 });
 
-async function run(aggs: unknown) {
-  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
-    method: "POST",
-    body: JSON.stringify({ application: "rm", aggs }),
-  });
-  const json = (await res.json()) as any;
-  return { status: res.status, json };
-}
+const run = (aggs: unknown) => postJobsAggs(s, "rm", aggs);
 
 describe("jobs: rare_terms and multi_terms", () => {
   it("rare_terms: at most max_doc_count, rarest first, then by key", async () => {

@@ -134,6 +134,24 @@ export async function restCall(
   return fetch(`${s.url}${path}`, { ...init, headers });
 }
 
+/** Ingests jobs through `POST /v3/jobs` as the server's admin: the HTTP status. */
+export async function postJobs(s: TestServer, jobs: readonly object[]): Promise<number> {
+  return (await restCall(s, s.admin, "/v3/jobs", { method: "POST", body: JSON.stringify(jobs) })).status;
+}
+
+/** `POST /v3/jobs/aggs` for one application as the server's admin: the status and the JSON answer. */
+export async function postJobsAggs(
+  s: TestServer,
+  application: string,
+  aggs: unknown,
+): Promise<{ status: number; json: any }> {
+  const res = await restCall(s, s.admin, "/v3/jobs/aggs", {
+    method: "POST",
+    body: JSON.stringify({ application, aggs }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
 /**
  * Stores `n` synthetic jobs for `tenantId` straight into the database (one a minute from the epoch,
  * application "x"), for tests that need a read to have real work to do.
