@@ -221,6 +221,24 @@ describe("generated group loops", () => {
     );
   });
 
+  it("leave a shape past the source ceiling to the closures, which answer the same", () => {
+    // 3,000 accumulators: well past 64 KB of source. Not generated, and nothing compiled for it.
+    const group: Doc = { _id: "$g" };
+    for (let i = 0; i < 3000; i++) group[`a${i}`] = { $sum: { $add: ["$n", i] } };
+    expect(generateFusedGroups([{ group }])).toBeUndefined();
+    const input = [
+      { _id: 1, g: "x", n: 1 },
+      { _id: 2, g: "x", n: 2 },
+      { _id: 3, g: "y", n: 5 },
+    ];
+    const rows = run(input, [{ $group: group }], true) as Doc[];
+    expect(rows).toEqual(run(input, [{ $group: group }], false));
+    expect(rows.map((r) => [r._id, r.a0, r.a2999])).toEqual([
+      ["x", 3, 6001],
+      ["y", 5, 3004],
+    ]);
+  });
+
   it("match as the compiled query filter does, value by value", () => {
     const answer = (f: () => boolean) => {
       try {

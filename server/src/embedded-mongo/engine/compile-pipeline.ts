@@ -1,7 +1,7 @@
 import type { Document } from "bson";
 import { Unsupported, setOwnField, type Doc } from "./compile-expr.js";
 import { noteFallback } from "./fallback.js";
-import { compileFusedGroup, fusableAt, fusedRun, generateFusedGroups } from "./codegen/fused-group.js";
+import { compileFusedGroup, fusableAt, fusedRun } from "./codegen/fused-group.js";
 import { compileGroup } from "./stages/group.js";
 import { compileProject, compileSet } from "./stages/reshape.js";
 import { compileSort } from "./stages/sort.js";
@@ -163,15 +163,17 @@ function compileStage(stage: Document, fallback: (docs: Doc[], rest: Document[])
 function compileFacet(spec: Doc, fallback: (docs: Doc[], rest: Document[]) => Doc[]): Stage {
   const branches = Object.entries(spec).map(([k, p]) => [k, p as Document[]] as const);
   const heads = branches.map(([, p]) => fusableAt(p, 0));
-  const together = heads.flatMap((h, j) => (h && generateFusedGroups([h.fused]) ? [j] : []));
-  const run = together.length > 1 ? fusedRun(together.map((j) => heads[j]!.fused)) : undefined;
+  const candidates = heads.flatMap((h, j) => (h ? [j] : []));
+  const run = candidates.length ? fusedRun(candidates.map((j) => heads[j]!.fused)) : undefined;
+  // Branch index → its place among the fused groups.
+  const place = new Map(run?.fused.map((c, at) => [candidates[c]!, at]));
   return function* (docs) {
-    const grouped = run ? yield* run(docs) : [];
+    const grouped = run ? yield* run.groups(docs) : [];
     const out: Doc = {};
     for (const [j, [k, p]] of branches.entries()) {
-      const at = run ? together.indexOf(j) : -1;
+      const at = place.get(j);
       const rows =
-        at >= 0
+        at !== undefined
           ? yield* runCompiledSliced(grouped[at]!, p.slice(heads[j]!.count), fallback)
           : yield* runCompiledSliced(docs, p, fallback);
       setOwnField(out, k, rows);

@@ -88,6 +88,16 @@ function isConstantValue(x: unknown): boolean {
 /** Source for one operator's arguments (`arg` generates a sub-expression); undefined for a form not written out. */
 type Generator = (spec: unknown, arg: (x: unknown) => string, b: SourceBuilder) => string | undefined;
 
+/** `$and`/`$or` of a list: each operand's truthiness joined by `join`, `empty` for none. */
+function junction(join: string, empty: string): Generator {
+  return (spec, arg, b) =>
+    Array.isArray(spec)
+      ? spec.length
+        ? `(${spec.map((x) => `${b.helper(truthy)}(${arg(x)})`).join(join)})`
+        : empty
+      : undefined;
+}
+
 const pair = (spec: unknown): unknown[] | undefined => (Array.isArray(spec) && spec.length === 2 ? spec : undefined);
 
 /**
@@ -96,18 +106,8 @@ const pair = (spec: unknown): unknown[] | undefined => (Array.isArray(spec) && s
  */
 const generators: Readonly<Record<string, Generator>> = {
   $literal: (spec, _arg, b) => b.value(spec),
-  $and: (spec, arg, b) =>
-    Array.isArray(spec)
-      ? spec.length
-        ? `(${spec.map((x) => `${b.helper(truthy)}(${arg(x)})`).join(" && ")})`
-        : "true"
-      : undefined,
-  $or: (spec, arg, b) =>
-    Array.isArray(spec)
-      ? spec.length
-        ? `(${spec.map((x) => `${b.helper(truthy)}(${arg(x)})`).join(" || ")})`
-        : "false"
-      : undefined,
+  $and: junction(" && ", "true"),
+  $or: junction(" || ", "false"),
   $not: (spec, arg, b) => {
     const list = Array.isArray(spec) ? spec : [spec];
     return list.length === 1 ? `!${b.helper(truthy)}(${arg(list[0])})` : undefined;

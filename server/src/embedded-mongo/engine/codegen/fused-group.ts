@@ -44,10 +44,14 @@ function isOnly(stage: Document | undefined, name: string): boolean {
   return spec !== null && typeof spec === "object" && !Array.isArray(spec);
 }
 
-/** A fused loop's source (from the pipeline's shape), the data it binds, and each `$group`'s accumulators. */
+/**
+ * A fused loop's source (from the pipeline's shape), the data it binds, which of the groups asked for
+ * it folds (`fused`, indices), and each one's accumulators.
+ */
 export interface GeneratedLoop {
   readonly source: string;
   readonly data: readonly unknown[];
+  readonly fused: readonly number[];
   readonly accs: readonly ReturnType<typeof groupAccumulators>[];
 }
 
@@ -55,21 +59,29 @@ export interface GeneratedLoop {
 type Step = (docs: Doc[], from: number, to: number, tables: GroupTable[]) => void;
 
 /**
- * Generates one loop folding each document into every one of `fs` (the branches of a `$facet`
- * read their input once); undefined when some part needs the stages run one by one.
+ * Generates one loop folding each document into every one of `fs` that fuses (the branches of a
+ * `$facet` read their input once; a branch that does not fuse is left out and runs by itself);
+ * undefined when none does, or the source would pass its limit.
  */
 export function generateFusedGroups(fs: readonly FusedGroup[]): GeneratedLoop | undefined {
-  try {
-    const b = new SourceBuilder();
-    const blocks: string[] = [];
-    const accs = fs.map((f, j) => {
-      const { body, accs } = groupBody(f, b, `break g${j};`, `tables[${j}]`);
-      blocks.push(`g${j}: {\n      ${body.join("\n      ")}\n    }`);
-      return accs;
-    });
-    const vars = b.helper(NO_VARS);
-    const { bindings, temps } = b.prelude();
-    const source = `"use strict"; ${bindings} const v = ${vars};
+  const b = new SourceBuilder();
+  const blocks: string[] = [];
+  const fused: number[] = [];
+  const accs: ReturnType<typeof groupAccumulators>[] = [];
+  for (const [j, f] of fs.entries()) {
+    try {
+      const g = groupBody(f, b, `break g${fused.length};`, `tables[${fused.length}]`);
+      blocks.push(`g${fused.length}: {\n      ${g.body.join("\n      ")}\n    }`);
+      fused.push(j);
+      accs.push(g.accs);
+    } catch (e) {
+      if (!(e instanceof NotGenerated || e instanceof Unsupported)) throw e;
+    }
+  }
+  if (!fused.length) return undefined;
+  const vars = b.helper(NO_VARS);
+  const { bindings, temps } = b.prelude();
+  const source = `"use strict"; ${bindings} const v = ${vars};
 return function step(docs, from, to, tables) {
   ${temps}
   for (let i = from; i < to; i++) {
@@ -77,11 +89,7 @@ return function step(docs, from, to, tables) {
     ${blocks.join("\n    ")}
   }
 };`;
-    return source.length > MAX_SOURCE_CHARS ? undefined : { source, data: b.data, accs };
-  } catch (e) {
-    if (e instanceof NotGenerated || e instanceof Unsupported) return undefined;
-    throw e;
-  }
+  return source.length > MAX_SOURCE_CHARS ? undefined : { source, data: b.data, fused, accs };
 }
 
 /** One fused group's statements for the document `d`: `skip` leaves them, `table` names its GroupTable. */
@@ -152,21 +160,28 @@ export function compileFusedGroup(f: FusedGroup): Stage | undefined {
   const run = fusedRun([f]);
   if (!run) return undefined;
   return function* (docs) {
-    return (yield* run(docs))[0]!;
+    return (yield* run.groups(docs))[0]!;
   };
 }
 
-/**
- * The groups of every one of `fs` over the same documents, in one pass: each group's output
- * documents, in the order of `fs`. Undefined when they do not fuse (or generation is off).
- */
-export function fusedRun(fs: readonly FusedGroup[]): ((docs: Doc[]) => Generator<void, Doc[][], void>) | undefined {
+/** The groups of the fusing ones of some `FusedGroup`s, over the same documents in one pass. */
+export interface FusedRun {
+  /** Which of the groups asked for are folded (indices), in the order `groups` answers them. */
+  readonly fused: readonly number[];
+  /** Each fused group's output documents. */
+  groups(docs: Doc[]): Generator<void, Doc[][], void>;
+}
+
+/** One pass folding every one of `fs` that fuses; undefined when none does (or generation is off). */
+export function fusedRun(fs: readonly FusedGroup[]): FusedRun | undefined {
   if (!engineLimits().generateLoops) return undefined;
   const loop = generateFusedGroups(fs);
   if (!loop) return undefined;
   const step = instantiate<Step>(loop.source, loop.data);
-  return function* (docs) {
-    const tables = loop.accs.map((a) => new GroupTable(a));
+  const accs = loop.accs;
+  return { fused: loop.fused, groups: run };
+  function* run(docs: Doc[]): Generator<void, Doc[][], void> {
+    const tables = accs.map((a) => new GroupTable(a));
     // Chunks sized by their time, so that the deadline and the slice are checked about every
     // CHUNK_MS whatever a document costs (one group or thirty branches of a $facet).
     let chunk = 64;
@@ -180,7 +195,7 @@ export function fusedRun(fs: readonly FusedGroup[]): ((docs: Doc[]) => Generator
       from = to;
     }
     return tables.map((t) => t.output());
-  };
+  }
 }
 
 /**
