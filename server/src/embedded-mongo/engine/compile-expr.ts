@@ -160,7 +160,7 @@ export function compileExpr(e: unknown): Expr {
 }
 
 /** A literal that evaluates to itself: numbers, booleans, null, dates, text not naming a field, and arrays of those. */
-function isConstant(x: unknown): boolean {
+export function isConstant(x: unknown): boolean {
   if (x === null || typeof x === "number" || typeof x === "boolean" || x instanceof Date) return true;
   if (typeof x === "string") return !x.startsWith("$");
   return Array.isArray(x) && x.every(isConstant);

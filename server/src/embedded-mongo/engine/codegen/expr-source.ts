@@ -1,4 +1,13 @@
-import { bsonTypeName, cmp, compileExpr, fieldPath, setOwnField, truthy, type Doc } from "../compile-expr.js";
+import {
+  bsonTypeName,
+  cmp,
+  compileExpr,
+  isConstant,
+  fieldPath,
+  setOwnField,
+  truthy,
+  type Doc,
+} from "../compile-expr.js";
 import { isBsonNumber } from "../bson-order.js";
 import { add2, addend, binaryOperators, subtract } from "../expr/arithmetic.js";
 import { elementAt, inList, sizeOf } from "../expr/array.js";
@@ -64,7 +73,7 @@ export function exprSource(e: unknown, b: SourceBuilder, scope: Scope): string {
   if (e === null || typeof e !== "object" || e instanceof Date || (e as { _bsontype?: string })._bsontype)
     return b.value(e);
   if (Array.isArray(e)) {
-    if (e.every(isConstantValue)) return b.value(Object.freeze(e.slice()));
+    if (e.every(isConstant)) return b.value(Object.freeze(e.slice()));
     return `[${e.map((x) => exprSource(x, b, scope)).join(", ")}]`;
   }
   const keys = Object.keys(e);
@@ -77,12 +86,6 @@ export function exprSource(e: unknown, b: SourceBuilder, scope: Scope): string {
     return `(${t} = ${exprSource((e as Doc)[k], b, scope)}) !== undefined && ${b.helper(setOwnField)}(${o}, ${b.value(k)}, ${t})`;
   });
   return `(${o} = {}, ${[...parts, o].join(", ")})`;
-}
-
-function isConstantValue(x: unknown): boolean {
-  if (x === null || typeof x === "number" || typeof x === "boolean" || x instanceof Date) return true;
-  if (typeof x === "string") return !x.startsWith("$");
-  return Array.isArray(x) && x.every(isConstantValue);
 }
 
 /** Source for one operator's arguments (`arg` generates a sub-expression); undefined for a form not written out. */
@@ -156,7 +159,7 @@ const generators: Readonly<Record<string, Generator>> = {
     if (!isDateTruncSpec(spec)) return undefined;
     const o = spec as Doc;
     // Constant unit, size and zone (the usual bucket key): checked once, a function of the date.
-    const constant = ["unit", "binSize", "timezone", "startOfWeek"].every((k) => !(k in o) || isConstantValue(o[k]));
+    const constant = ["unit", "binSize", "timezone", "startOfWeek"].every((k) => !(k in o) || isConstant(o[k]));
     const truncer = constant ? dateTruncer(o.unit, o.binSize, o.timezone, o.startOfWeek) : undefined;
     if (truncer) return `${b.value(truncer)}(${"date" in o ? arg(o.date) : "undefined"})`;
     const parts = ["date", "unit", "binSize", "timezone", "startOfWeek"].map((k) => (k in o ? arg(o[k]) : "undefined"));
